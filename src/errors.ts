@@ -1,0 +1,69 @@
+/**
+ * Typed errors. Every error syft-ts throws on purpose extends {@link SyftError}, so callers can
+ * catch the library's failures apart from their own, and every message says what to do next.
+ *
+ * @example
+ * ```ts
+ * try { await p.get(); } catch (e) {
+ *   if (e instanceof sy.RemoteError) console.error(e.workerId, e.op, e.remoteMessage);
+ * }
+ * ```
+ */
+export class SyftError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** An operation the receiving layer cannot perform (for example `exp` on shared values). */
+export class UnsupportedOperationError extends SyftError {}
+
+/** Shapes that do not fit together (broadcasting, matmul, reshape). */
+export class ShapeError extends SyftError {}
+
+/** A value or argument of the wrong kind: a float where an integer is needed, NaN, a bad option. */
+export class ValueError extends SyftError {}
+
+/** Something used before `await sy.ready()`, or after it was disposed. */
+export class StateError extends SyftError {}
+
+/** A message or object that does not decode, or fails validation. Nothing was changed. */
+export class WireFormatError extends SyftError {}
+
+/** An object id that the worker does not hold. */
+export class ObjectNotFoundError extends SyftError {
+  constructor(
+    readonly workerId: string,
+    readonly objectId: number,
+  ) {
+    super(
+      `worker '${workerId}' holds no object ${objectId}: it was never sent there, was already ` +
+        `retrieved with get(), or was freed (clearObjects(), dispose(), or the end of a sy.tidy scope)`,
+    );
+  }
+}
+
+/**
+ * An operation that failed on a worker. Raised where the caller waits (`await p.get()`), carrying
+ * the worker, the operation and the worker's own message.
+ */
+export class RemoteError extends SyftError {
+  constructor(
+    readonly workerId: string,
+    readonly op: string,
+    readonly remoteName: string,
+    readonly remoteMessage: string,
+  ) {
+    super(`worker '${workerId}' failed to run '${op}': ${remoteName}: ${remoteMessage}`);
+  }
+}
+
+/** A protocol step that did not complete: a peer left, or a message did not arrive in time. */
+export class ProtocolError extends SyftError {}
+
+/** A request that got no answer within its timeout. */
+export class TimeoutError extends SyftError {}
+
+/** A connection refused for a missing or wrong token, or a peer that is not who it says. */
+export class AuthenticationError extends SyftError {}

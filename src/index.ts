@@ -1,0 +1,41 @@
+/**
+ * syft-ts: privacy-preserving deep learning in TypeScript, with PySyft's layered tensors.
+ *
+ * @example
+ * ```ts
+ * import * as sy from 'syft-ts';
+ * await sy.ready();
+ * const bob = new sy.VirtualWorker({ id: 'bob' });
+ * const x = sy.tensor([1, 2, 3]).send(bob);
+ * console.log((await x.add(x).get()).toString());   // tensor([2., 4., 6.])
+ * ```
+ *
+ * @packageDocumentation
+ */
+// Registers the operations workers may run (an allow-list filled at import time).
+import './workers/tensor-commands.js';
+
+export { ready, type ReadyInfo, type ReadyOptions, type BackendName } from './backend.js';
+export { Tensor, type TensorArg } from './tensor.js';
+export { tensor, full, zeros, ones, randn, rand, type TensorOptions, type DType, type NestedData } from './factory.js';
+export { tidy, keep } from './tensors/scope.js';
+export { noGrad } from './tensors/autograd.js';
+export { manualSeed } from './util/seeded.js';
+
+export { AbstractTensor, type Operand, type Dims } from './tensors/abstract.js';
+export { FloatTensor } from './tensors/float.js';
+export { AutogradTensor } from './tensors/autograd.js';
+export { PointerTensor } from './tensors/pointer.js';
+export { GradFunc } from './tensors/gradients.js';
+
+export { Worker, type RemoteWorker, type WorkerOptions } from './workers/worker.js';
+export { VirtualWorker, type VirtualWorkerOptions } from './workers/virtual.js';
+export { local } from './workers/local.js';
+export { encodeMessage, decodeMessage } from './workers/serde.js';
+export type { Message, WireValue, WireNode, ObjectId } from './workers/messages.js';
+
+export * from './errors.js';
+
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export * as ring from './ring/index.js';

@@ -1,0 +1,321 @@
+/**
+ * `Tensor` is the handle users hold. Its `.child` is the first layer of the chain; every method
+ * forwards to it, so the same call works on a local tensor, a pointer to a remote one, or a
+ * secret-shared fixed-precision one.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { StateError, ValueError } from './errors.js';
+import { AbstractTensor, type Dims } from './tensors/abstract.js';
+import { AutogradTensor, copyLayer, noGrad } from './tensors/autograd.js';
+import { FloatTensor } from './tensors/float.js';
+import { PointerTensor, handOverPointers, sendLayer } from './tensors/pointer.js';
+import { SCOPE_WALK } from './tensors/scope.js';
+import type { Shape } from './tensors/shapes.js';
+import type { RemoteWorker } from './workers/worker.js';
+
+/** What tensor ops accept as their other operand. */
+export type TensorArg = Tensor | number;
+
+function layerOf(o: TensorArg | bigint): AbstractTensor | number | bigint {
+  if (o instanceof Tensor) return o.child;
+  if (typeof o === 'number' || typeof o === 'bigint') return o;
+  throw new ValueError(`expected a Tensor or a number, got ${typeof o}`);
+}
+
+/** The first layer holding numbers locally (below autograd), or undefined. */
+function localLeaf(t: AbstractTensor): AbstractTensor | undefined {
+  const l = t instanceof AutogradTensor ? t.child : t;
+  return l.child === undefined && !(l instanceof PointerTensor) ? l : undefined;
+}
+
+export class Tensor {
+  #child: AbstractTensor;
+  /** Set on a module's parameters; printing then says `Parameter`. */
+  isParameter = false;
+
+  constructor(child: AbstractTensor) {
+    if (!(child instanceof AbstractTensor)) throw new ValueError('a Tensor wraps a tensor layer');
+    this.#child = child;
+  }
+
+  /** The first layer of the chain. */
+  get child(): AbstractTensor {
+    return this.#child;
+  }
+
+  /** Replaces the chain under this handle (modules do this when they send, get or share). */
+  set child(c: AbstractTensor) {
+    if (!(c instanceof AbstractTensor)) throw new ValueError('a Tensor wraps a tensor layer');
+    this.#child = c;
+  }
+
+  get shape(): number[] {
+    return [...this.#child.shape];
+  }
+
+  /** Number of dimensions. */
+  get ndim(): number {
+    return this.#child.shape.length;
+  }
+
+  /** Number of elements. */
+  numel(): number {
+    return this.#child.shape.reduce((a, b) => a * b, 1);
+  }
+
+  private wrap(c: AbstractTensor): Tensor {
+    return new Tensor(c);
+  }
+
+  // ---- ops ---------------------------------------------------------------------------------
+
+  add(o: TensorArg): Tensor { return this.wrap(this.#child.add(layerOf(o))); }
+  sub(o: TensorArg): Tensor { return this.wrap(this.#child.sub(layerOf(o))); }
+  mul(o: TensorArg): Tensor { return this.wrap(this.#child.mul(layerOf(o))); }
+  div(o: TensorArg): Tensor { return this.wrap(this.#child.div(layerOf(o))); }
+  /** Elementwise power with a public exponent. */
+  pow(exponent: number): Tensor { return this.wrap(this.#child.pow(exponent)); }
+  neg(): Tensor { return this.wrap(this.#child.neg()); }
+  exp(): Tensor { return this.wrap(this.#child.exp()); }
+  log(): Tensor { return this.wrap(this.#child.log()); }
+  sqrt(): Tensor { return this.wrap(this.#child.sqrt()); }
+  abs(): Tensor { return this.wrap(this.#child.abs()); }
+  relu(): Tensor { return this.wrap(this.#child.relu()); }
+  sigmoid(): Tensor { return this.wrap(this.#child.sigmoid()); }
+  tanh(): Tensor { return this.wrap(this.#child.tanh()); }
+  eq(o: TensorArg): Tensor { return this.wrap(this.#child.eq(layerOf(o))); }
+  gt(o: TensorArg): Tensor { return this.wrap(this.#child.gt(layerOf(o))); }
+  lt(o: TensorArg): Tensor { return this.wrap(this.#child.lt(layerOf(o))); }
+  ge(o: TensorArg): Tensor { return this.wrap(this.#child.ge(layerOf(o))); }
+  le(o: TensorArg): Tensor { return this.wrap(this.#child.le(layerOf(o))); }
+
+  matmul(o: Tensor): Tensor {
+    if (!(o instanceof Tensor)) throw new ValueError('matmul needs a Tensor operand');
+    return this.wrap(this.#child.matmul(o.child));
+  }
+  /** Alias of {@link matmul} (PyTorch's `mm`). */
+  mm(o: Tensor): Tensor { return this.matmul(o); }
+
+  /** Sum over `dims` (all when omitted). */
+  sum(dims?: Dims, keepDim = false): Tensor { return this.wrap(this.#child.sum(dims, keepDim)); }
+  mean(dims?: Dims, keepDim = false): Tensor { return this.wrap(this.#child.mean(dims, keepDim)); }
+  /** Largest value over `dim` (over everything when omitted). */
+  max(dim?: number, keepDim = false): Tensor { return this.wrap(this.#child.max(dim, keepDim)); }
+  /** Index of the largest value over `dim` (of the flattened tensor when omitted). */
+  argmax(dim?: number, keepDim = false): Tensor { return this.wrap(this.#child.argmax(dim, keepDim)); }
+
+  reshape(shape: readonly number[]): Tensor { return this.wrap(this.#child.reshape(shape)); }
+  /** PyTorch's `view`: `x.view(-1, 784)`. */
+  view(...shape: number[]): Tensor { return this.reshape(shape); }
+  /** Permutes dims (reverses them when omitted). */
+  transpose(perm?: readonly number[]): Tensor { return this.wrap(this.#child.transpose(perm)); }
+  /** Transpose of a matrix. */
+  t(): Tensor {
+    if (this.ndim > 2) throw new ValueError(`t() needs a tensor of rank 2 or less, got rank ${this.ndim}; use transpose(perm)`);
+    return this.ndim < 2 ? this : this.transpose([1, 0]);
+  }
+  /** PyTorch's `x[start:end]` along `dim` (default 0): `x.slice(0, 2)` is `x[0:2]`. */
+  slice(start: number, end?: number, dim = 0): Tensor { return this.wrap(this.#child.slice(start, end, dim)); }
+  broadcastTo(shape: readonly number[]): Tensor { return this.wrap(this.#child.broadcastTo(shape)); }
+  /** Rows of one-hot vectors for a tensor of class indices. */
+  oneHot(numClasses: number): Tensor { return this.wrap(this.#child.oneHot(numClasses)); }
+  /** A differentiable copy (PyTorch's `clone`). */
+  clone(): Tensor { return this.wrap(this.#child.clone()); }
+
+  // ---- in place: the handle keeps its identity (and, remote, its id); never recorded ------
+
+  private inPlace(f: (v: AbstractTensor) => AbstractTensor): this {
+    const view = this.#child.dataLayer();
+    const value = noGrad(() => f(view));
+    this.#child.assign_(value);
+    value.dispose();
+    // A remote tensor's data view is an object of its own on the worker; a local one is not.
+    if (view !== this.#child && view !== this.#child.child) view.dispose();
+    return this;
+  }
+
+  add_(o: TensorArg): this { return this.inPlace((v) => v.add(layerOf(o))); }
+  sub_(o: TensorArg): this { return this.inPlace((v) => v.sub(layerOf(o))); }
+  mul_(o: TensorArg): this { return this.inPlace((v) => v.mul(layerOf(o))); }
+  div_(o: TensorArg): this { return this.inPlace((v) => v.div(layerOf(o))); }
+  zero_(): this { return this.inPlace((v) => v.fullLike(0)); }
+  /** Takes `src`'s values (same kind of chain: local, remote on the same worker, or shared alike). */
+  copy_(src: Tensor): this {
+    const v = src.child instanceof AutogradTensor ? src.child.child : src.child;
+    this.#child.assign_(v);
+    return this;
+  }
+
+  // ---- autograd ----------------------------------------------------------------------------
+
+  get requiresGrad(): boolean {
+    return this.#child.requiresGrad;
+  }
+
+  /** Starts (or stops) recording operations on this leaf tensor. */
+  requiresGrad_(on = true): this {
+    const c = this.#child;
+    if (c instanceof AutogradTensor) c.requiresGrad = on;
+    else if (c instanceof PointerTensor) c.requiresGrad_(on);
+    else if (on) this.#child = new AutogradTensor(c, { requiresGrad: true });
+    return this;
+  }
+
+  /** The gradient accumulated by `backward()`. */
+  get grad(): Tensor | undefined {
+    const g = this.#child.gradLayer();
+    return g && this.wrap(g);
+  }
+
+  set grad(g: Tensor | undefined) {
+    this.#child.setGradLayer(g?.child);
+  }
+
+  get isLeaf(): boolean {
+    return !(this.#child instanceof AutogradTensor) || this.#child.isLeaf;
+  }
+
+  /** The value without autograd, sharing its numbers (PyTorch's `.data`). */
+  get data(): Tensor {
+    return this.wrap(this.#child.dataLayer());
+  }
+
+  /** Replaces the value, keeping this tensor (and its gradient settings). */
+  set data(v: Tensor) {
+    this.copy_(v);
+  }
+
+  /** A tensor with the same numbers that records no gradient. */
+  detach(): Tensor {
+    return this.wrap(this.#child.dataLayer());
+  }
+
+  /**
+   * Back-propagates from this tensor, filling `.grad` of every leaf that requires it. Runs
+   * where the tensor lives: on a worker for a pointer, among the parties for a shared tensor.
+   */
+  backward(grad?: Tensor, opts: { retainGraph?: boolean } = {}): void {
+    const c = this.#child;
+    if (c instanceof AutogradTensor) c.backward(grad?.child, opts);
+    else c.backward(grad?.child);
+  }
+
+  // ---- reading values ----------------------------------------------------------------------
+
+  private leafOrThrow(what: string): AbstractTensor {
+    const leaf = localLeaf(this.#child);
+    if (leaf) return leaf;
+    const hint =
+      this.#child instanceof PointerTensor
+        ? `it is on '${this.#child.location.id}': await x.get() first`
+        : 'its numbers are not plain here: get() and floatPrecision() first';
+    throw new StateError(`cannot ${what} of this tensor: ${hint}`);
+  }
+
+  /** The value of a one-element tensor. */
+  item(): number {
+    const leaf = this.leafOrThrow('read the item');
+    if (leaf.shape.reduce((a, b) => a * b, 1) !== 1) {
+      throw new ValueError(`item() needs a one-element tensor, this one has shape [${leaf.shape.join(', ')}]`);
+    }
+    const v = (leaf as unknown as { values?: ArrayLike<number>; data?: ArrayLike<bigint> });
+    return v.values ? v.values[0]! : Number(v.data![0]!);
+  }
+
+  /** The values as nested arrays (a number for a scalar). */
+  arraySync(): unknown {
+    const leaf = this.leafOrThrow('read the values');
+    return (leaf as unknown as { toNested(): unknown }).toNested();
+  }
+
+  /** The values as nested arrays, as tfjs's `array()`. */
+  async array(): Promise<unknown> {
+    return this.arraySync();
+  }
+
+  /** A new tf.Tensor with these values (local float tensors); the caller disposes it. */
+  toTf(): tf.Tensor {
+    const leaf = this.leafOrThrow('convert to tf.Tensor');
+    if (!(leaf instanceof FloatTensor)) throw new ValueError('toTf() needs a float tensor');
+    return leaf.toTf();
+  }
+
+  // ---- remote ------------------------------------------------------------------------------
+
+  /** True when the numbers are on another worker. */
+  get isPointer(): boolean {
+    return this.#child instanceof PointerTensor;
+  }
+
+  /** The worker holding the numbers, for a pointer. */
+  get location(): RemoteWorker | undefined {
+    return this.#child instanceof PointerTensor ? this.#child.location : undefined;
+  }
+
+  /** The id of the remote object, for a pointer. */
+  get idAtLocation(): number | undefined {
+    return this.#child instanceof PointerTensor ? this.#child.idAtLocation : undefined;
+  }
+
+  /**
+   * Sends a copy to `worker`, returning a pointer to it. Works on whole chains (a requiresGrad
+   * tensor arrives as one, so the worker records the graph).
+   */
+  send(worker: RemoteWorker): Tensor {
+    const p = sendLayer(this.#child, worker);
+    handOverPointers(this.#child);
+    const t = this.wrap(p);
+    t.isParameter = this.isParameter;
+    return t;
+  }
+
+  /** Brings the value here (reconstructing shared values) and frees it where it was. */
+  async get(): Promise<Tensor> {
+    return this.wrap(await this.#child.get());
+  }
+
+  /** Moves the remote value to `worker`, worker to worker. This handle follows it. */
+  move(worker: RemoteWorker): this {
+    const c = this.#child;
+    if (!(c instanceof PointerTensor)) throw new ValueError('move() needs a pointer: send() a local tensor instead');
+    this.#child = c.move(worker);
+    return this;
+  }
+
+  /**
+   * A deep copy with new storage (a new remote object, for a pointer) and no graph: a leaf
+   * that requires grad stays one.
+   */
+  copy(): Tensor {
+    const t = this.wrap(copyLayer(this.#child));
+    t.isParameter = this.isParameter;
+    return t;
+  }
+
+  /** Frees the remote objects this tensor owns (local numbers are left to the GC). */
+  dispose(): void {
+    this.#child.dispose();
+  }
+
+  // ---- printing ------------------------------------------------------------------------------
+
+  toString(): string {
+    const c = this.#child;
+    if (c instanceof AutogradTensor && localLeaf(c)) {
+      const body = c.child.chainString();
+      const extra = c.gradFn ? `, grad_fn=<${c.gradFn.name}>` : c.requiresGrad ? ', requires_grad=True' : '';
+      const text = `${body.slice(0, -1)}${extra})`;
+      return this.isParameter ? `Parameter containing:\n${text}` : text;
+    }
+    if (localLeaf(c)) return this.isParameter ? `Parameter containing:\n${c.chainString()}` : c.chainString();
+    return `${this.isParameter ? 'Parameter' : '(Wrapper)'}>${c.chainString()}`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
+  [SCOPE_WALK](): Iterable<unknown> {
+    return [this.#child];
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The layer interface of the tensor chain.
+ *
+ * A user holds a {@link Tensor} wrapper; its `.child` is an `AbstractTensor`, whose own `.child` is
+ * the next layer, down to a leaf that holds numbers (a FloatTensor or a RingTensor). Each layer
+ * implements the ops it changes and forwards the rest. An op a layer cannot do throws a typed
+ * {@link UnsupportedOperationError} that names the layer, so a wrong chain fails loudly.
+ */
+import { UnsupportedOperationError } from '../errors.js';
+import type { Shape } from './shapes.js';
+
+/** A public scalar (number) or a tensor layer. bigint scalars are ring elements. */
+export type Operand = AbstractTensor | number | bigint;
+
+/** A dims argument of a reduction: one dim, several, or all when omitted. */
+export type Dims = number | readonly number[] | undefined;
+
+export abstract class AbstractTensor {
+  /** The layer's name as PySyft prints it in a chain, for example `FixedPrecisionTensor`. */
+  abstract get layerName(): string;
+
+  abstract get shape(): Shape;
+
+  /** The next layer down, or undefined for a leaf. */
+  get child(): AbstractTensor | undefined {
+    return undefined;
+  }
+
+  /** Printed form of this layer and everything below it, as PySyft shows chains. */
+  abstract chainString(): string;
+
+  toString(): string {
+    return this.chainString();
+  }
+
+  protected unsupported(op: string, hint = ''): never {
+    throw new UnsupportedOperationError(
+      `${this.layerName} does not support '${op}'${hint ? `: ${hint}` : ''}`,
+    );
+  }
+
+  // ---- elementwise, with numpy/PyTorch broadcasting --------------------------------------
+  add(_o: Operand): AbstractTensor { return this.unsupported('add'); }
+  sub(_o: Operand): AbstractTensor { return this.unsupported('sub'); }
+  mul(_o: Operand): AbstractTensor { return this.unsupported('mul'); }
+  div(_o: Operand): AbstractTensor { return this.unsupported('div'); }
+  pow(_exponent: number): AbstractTensor { return this.unsupported('pow'); }
+  neg(): AbstractTensor { return this.unsupported('neg'); }
+  exp(): AbstractTensor { return this.unsupported('exp'); }
+  log(): AbstractTensor { return this.unsupported('log'); }
+  sqrt(): AbstractTensor { return this.unsupported('sqrt'); }
+  abs(): AbstractTensor { return this.unsupported('abs'); }
+  relu(): AbstractTensor { return this.unsupported('relu'); }
+  sigmoid(): AbstractTensor { return this.unsupported('sigmoid'); }
+  tanh(): AbstractTensor { return this.unsupported('tanh'); }
+
+  // ---- comparisons: 1 where true, 0 where false ----------------------------------------
+  eq(_o: Operand): AbstractTensor { return this.unsupported('eq'); }
+  gt(_o: Operand): AbstractTensor { return this.unsupported('gt'); }
+  lt(_o: Operand): AbstractTensor { return this.unsupported('lt'); }
+  ge(_o: Operand): AbstractTensor { return this.unsupported('ge'); }
+  le(_o: Operand): AbstractTensor { return this.unsupported('le'); }
+
+  // ---- linear algebra and reductions ----------------------------------------------------
+  matmul(_o: AbstractTensor): AbstractTensor { return this.unsupported('matmul'); }
+  sum(_dims?: Dims, _keepDim?: boolean): AbstractTensor { return this.unsupported('sum'); }
+  mean(_dims?: Dims, _keepDim?: boolean): AbstractTensor { return this.unsupported('mean'); }
+  max(_dim?: number, _keepDim?: boolean): AbstractTensor { return this.unsupported('max'); }
+  argmax(_dim?: number, _keepDim?: boolean): AbstractTensor { return this.unsupported('argmax'); }
+
+  // ---- shape ----------------------------------------------------------------------------
+  reshape(_shape: readonly number[]): AbstractTensor { return this.unsupported('reshape'); }
+  transpose(_perm?: readonly number[]): AbstractTensor { return this.unsupported('transpose'); }
+  /** PyTorch's `x[start:end]` along `dim` (default 0). */
+  slice(_start: number, _end?: number, _dim?: number): AbstractTensor { return this.unsupported('slice'); }
+  broadcastTo(_shape: readonly number[]): AbstractTensor { return this.unsupported('broadcastTo'); }
+  /** Adds `before` and `after` zeros along `dim` (the gradient of a slice). */
+  pad(_dim: number, _before: number, _after: number): AbstractTensor { return this.unsupported('pad'); }
+  /** One-hot rows of length `numClasses` for a tensor of class indices. */
+  oneHot(_numClasses: number): AbstractTensor { return this.unsupported('oneHot'); }
+
+  // ---- making and copying ---------------------------------------------------------------
+  /** A tensor of this layer's kind, this shape, every element `value` (a public constant). */
+  fullLike(_value: number): AbstractTensor { return this.unsupported('fullLike'); }
+  zerosLike(): AbstractTensor { return this.fullLike(0); }
+  onesLike(): AbstractTensor { return this.fullLike(1); }
+  /** A deep copy: new storage (and new remote objects, for pointers). */
+  clone(): AbstractTensor { return this.unsupported('clone'); }
+
+  /**
+   * Replaces this layer's value with `src`'s, keeping this object (and, for pointers, the remote
+   * id). `src` is consumed: its storage becomes this tensor's, so the caller must not use it again.
+   */
+  assign_(_src: AbstractTensor): void { this.unsupported('assign_'); }
+
+  // ---- autograd hooks (AutogradTensor implements them; PointerTensor forwards them) -----
+  get requiresGrad(): boolean { return false; }
+  backward(_grad?: AbstractTensor): void {
+    this.unsupported('backward', 'the tensor does not require grad; create it with { requiresGrad: true }');
+  }
+  /** The accumulated gradient, if any. */
+  gradLayer(): AbstractTensor | undefined { return undefined; }
+  setGradLayer(_grad: AbstractTensor | undefined): void { this.unsupported('set grad'); }
+  /** The value without autograd (PyTorch's `.data`). */
+  dataLayer(): AbstractTensor { return this; }
+
+  // ---- life cycle -----------------------------------------------------------------------
+  /**
+   * Brings the value home: pointers fetch (and remove) their remote object, shared tensors
+   * reconstruct, other layers rebuild themselves around their fetched child.
+   */
+  async get(): Promise<AbstractTensor> { return this; }
+
+  /** The layers directly below this one: the child, or every share for a shared tensor. */
+  children(): readonly AbstractTensor[] {
+    const c = this.child;
+    return c ? [c] : [];
+  }
+
+  /** Frees what this layer holds elsewhere (remote objects). Local numbers are left to the GC. */
+  dispose(): void {
+    for (const c of this.children()) c.dispose();
+  }
+
+  /** Visits this layer and every layer below it, depth first. */
+  *layers(): Generator<AbstractTensor> {
+    yield this;
+    for (const c of this.children()) yield* c.layers();
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * One GradFunc per differentiable op: each knows how to turn the gradient of its output into
+ * gradients of its inputs, using only ops of the layer below — so the same code differentiates
+ * plaintext, remote and secret-shared values.
+ *
+ * Rule that backward() relies on: `backward()` returns new tensors only, never a saved forward
+ * value itself, so backward can free every intermediate gradient once it is done.
+ */
+import type { AbstractTensor } from './abstract.js';
+import type { AutogradTensor } from './autograd.js';
+import { SCOPE_WALK } from './scope.js';
+import { type Shape, matmulShape, reduceDims, reduceShape, sameShape, unbroadcastDims } from './shapes.js';
+
+/** A public scalar or a tensor that takes no part in differentiation. */
+export type Constant = number | AbstractTensor;
+
+export abstract class GradFunc {
+  /** The inputs that may need a gradient, in the order `backward` returns them. */
+  constructor(readonly inputs: readonly (AutogradTensor | undefined)[]) {}
+
+  abstract get name(): string;
+
+  /** Gradients for each input (undefined where an input needs none). */
+  abstract backward(grad: AbstractTensor): (AbstractTensor | undefined)[];
+
+  protected released = false;
+
+  /** Drops saved values once backward ran, so the graph stops holding memory. */
+  release(): void {
+    for (const k of Object.keys(this)) {
+      if (k !== 'inputs' && k !== 'released') (this as Record<string, unknown>)[k] = undefined;
+    }
+    this.released = true;
+  }
+
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  // Until backward has run, the saved values belong to the graph and must outlive a tidy scope
+  // that returns the graph's output.
+  [SCOPE_WALK](): Iterable<unknown> {
+    return this.released ? this.inputs : Object.values(this);
+  }
+}
+
+/** Sums a broadcast gradient back down to `shape`. */
+export function sumToShape(grad: AbstractTensor, shape: Shape): AbstractTensor {
+  if (sameShape(grad.shape, shape)) return grad;
+  const { dims } = unbroadcastDims(grad.shape, shape);
+  const summed = dims.length ? grad.sum(dims, true) : grad;
+  return sameShape(summed.shape, shape) ? summed : summed.reshape(shape);
+}
+
+function swapLast(t: AbstractTensor): AbstractTensor {
+  const r = t.shape.length;
+  const perm = Array.from({ length: r }, (_, i) => i);
+  perm[r - 2] = r - 1;
+  perm[r - 1] = r - 2;
+  return t.transpose(perm);
+}
+
+function needs(t: AutogradTensor | undefined): boolean {
+  return t !== undefined && t.requiresGrad;
+}
+
+export class AddBackward extends GradFunc {
+  constructor(a: AutogradTensor | undefined, b: AutogradTensor | undefined, private aShape: Shape, private bShape: Shape) {
+    super([a, b]);
+  }
+  get name() { return 'AddBackward'; }
+  backward(g: AbstractTensor) {
+    return [
+      needs(this.inputs[0]) ? copyOf(sumToShape(g, this.aShape), g) : undefined,
+      needs(this.inputs[1]) ? copyOf(sumToShape(g, this.bShape), g) : undefined,
+    ];
+  }
+}
+
+export class SubBackward extends GradFunc {
+  constructor(a: AutogradTensor | undefined, b: AutogradTensor | undefined, private aShape: Shape, private bShape: Shape) {
+    super([a, b]);
+  }
+  get name() { return 'SubBackward'; }
+  backward(g: AbstractTensor) {
+    return [
+      needs(this.inputs[0]) ? copyOf(sumToShape(g, this.aShape), g) : undefined,
+      needs(this.inputs[1]) ? sumToShape(g.neg(), this.bShape) : undefined,
+    ];
+  }
+}
+
+// A gradient passed through unchanged would be the same object as the incoming one; give the
+// input its own copy so that freeing one never frees the other.
+function copyOf(t: AbstractTensor, incoming: AbstractTensor): AbstractTensor {
+  return t === incoming ? t.clone() : t;
+}
+
+export class MulBackward extends GradFunc {
+  constructor(
+    a: AutogradTensor | undefined,
+    b: AutogradTensor | undefined,
+    private aValue: Constant,
+    private bValue: Constant,
+    private aShape: Shape,
+    private bShape: Shape,
+  ) {
+    super([a, b]);
+  }
+  get name() { return 'MulBackward'; }
+  backward(g: AbstractTensor) {
+    return [
+      needs(this.inputs[0]) ? sumToShape(g.mul(this.bValue), this.aShape) : undefined,
+      needs(this.inputs[1]) ? sumToShape(g.mul(this.aValue), this.bShape) : undefined,
+    ];
+  }
+}
+
+export class DivBackward extends GradFunc {
+  constructor(
+    a: AutogradTensor | undefined,
+    b: AutogradTensor | undefined,
+    private aValue: Constant,
+    private bValue: Constant,
+    private aShape: Shape,
+    private bShape: Shape,
+  ) {
+    super([a, b]);
+  }
+  get name() { return 'DivBackward'; }
+  backward(g: AbstractTensor) {
+    let gb: AbstractTensor | undefined;
+    if (needs(this.inputs[1])) {
+      // d(a/b)/db = -a / b^2
+      const b = this.bValue as AbstractTensor;
+      gb = sumToShape(g.mul(this.aValue).div(b.mul(b)).neg(), this.bShape);
+    }
+    return [needs(this.inputs[0]) ? sumToShape(g.div(this.bValue), this.aShape) : undefined, gb];
+  }
+}
+
+export class NegBackward extends GradFunc {
+  constructor(a: AutogradTensor) { super([a]); }
+  get name() { return 'NegBackward'; }
+  backward(g: AbstractTensor) { return [g.neg()]; }
+}
+
+export class PowBackward extends GradFunc {
+  constructor(a: AutogradTensor, private aValue: AbstractTensor, private exponent: number) { super([a]); }
+  get name() { return 'PowBackward'; }
+  backward(g: AbstractTensor) {
+    const n = this.exponent;
+    // n = 2 is the common case (squared errors): 2·a·g needs no power of a shared value.
+    const dx = n === 2 ? g.mul(this.aValue).mul(2) : n === 1 ? g.clone() : g.mul(this.aValue.pow(n - 1)).mul(n);
+    return [dx];
+  }
+}
+
+export class MatmulBackward extends GradFunc {
+  constructor(
+    a: AutogradTensor | undefined,
+    b: AutogradTensor | undefined,
+    private aValue: AbstractTensor,
+    private bValue: AbstractTensor,
+  ) {
+    super([a, b]);
+  }
+  get name() { return 'MatmulBackward'; }
+  backward(g: AbstractTensor) {
+    // Promote vectors to matrices as torch.matmul does, so one rule covers every rank.
+    const a = this.aValue.shape.length === 1 ? this.aValue.reshape([1, this.aValue.shape[0]!]) : this.aValue;
+    const b = this.bValue.shape.length === 1 ? this.bValue.reshape([this.bValue.shape[0]!, 1]) : this.bValue;
+    const full = matmulShape(a.shape, b.shape);
+    const g2 = sameShape(g.shape, full) ? g : g.reshape(full);
+    const ga = needs(this.inputs[0]) ? sumToShape(g2.matmul(swapLast(b)), a.shape).reshape(this.aValue.shape) : undefined;
+    const gb = needs(this.inputs[1]) ? sumToShape(swapLast(a).matmul(g2), b.shape).reshape(this.bValue.shape) : undefined;
+    return [ga, gb];
+  }
+}
+
+export class SumBackward extends GradFunc {
+  constructor(a: AutogradTensor, private inShape: Shape, private dims: number[], private keepDim: boolean, private scale = 1) {
+    super([a]);
+  }
+  get name() { return this.scale === 1 ? 'SumBackward' : 'MeanBackward'; }
+  backward(g: AbstractTensor) {
+    const kept = this.keepDim ? g : g.reshape(reduceShape(this.inShape, this.dims, true));
+    const spread = kept.broadcastTo(this.inShape);
+    return [this.scale === 1 ? spread : spread.mul(this.scale)];
+  }
+}
+
+/** mean = sum / count; the gradient spreads `grad / count` over every element. */
+export function meanBackward(a: AutogradTensor, inShape: Shape, dims: number[], keepDim: boolean): SumBackward {
+  const count = dims.reduce((n, d) => n * inShape[d]!, 1);
+  return new SumBackward(a, inShape, dims, keepDim, 1 / count);
+}
+
+export class MaxBackward extends GradFunc {
+  constructor(a: AutogradTensor, private aValue: AbstractTensor, private out: AbstractTensor, private dim: number | undefined) {
+    super([a]);
+  }
+  get name() { return 'MaxBackward'; }
+  backward(g: AbstractTensor) {
+    // The gradient goes to every element equal to the maximum, as tfjs does.
+    const shape = this.aValue.shape;
+    const dims = reduceDims(shape.length, this.dim);
+    const keptShape = reduceShape(shape, dims, true);
+    const mask = this.aValue.eq(this.out.reshape(keptShape).broadcastTo(shape));
+    return [g.reshape(keptShape).broadcastTo(shape).mul(mask)];
+  }
+}
+
+/** relu(x) = x · mask with mask = (x > 0); the same mask gates the gradient. */
+export class ReluBackward extends GradFunc {
+  constructor(a: AutogradTensor, private mask: AbstractTensor) { super([a]); }
+  get name() { return 'ReluBackward'; }
+  backward(g: AbstractTensor) { return [g.mul(this.mask)]; }
+}
+
+export class SigmoidBackward extends GradFunc {
+  constructor(a: AutogradTensor, private out: AbstractTensor) { super([a]); }
+  get name() { return 'SigmoidBackward'; }
+  backward(g: AbstractTensor) { return [g.mul(this.out).mul(this.out.neg().add(1))]; }
+}
+
+export class TanhBackward extends GradFunc {
+  constructor(a: AutogradTensor, private out: AbstractTensor) { super([a]); }
+  get name() { return 'TanhBackward'; }
+  backward(g: AbstractTensor) { return [g.mul(this.out.mul(this.out).neg().add(1))]; }
+}
+
+export class ExpBackward extends GradFunc {
+  constructor(a: AutogradTensor, private out: AbstractTensor) { super([a]); }
+  get name() { return 'ExpBackward'; }
+  backward(g: AbstractTensor) { return [g.mul(this.out)]; }
+}
+
+export class LogBackward extends GradFunc {
+  constructor(a: AutogradTensor, private aValue: AbstractTensor) { super([a]); }
+  get name() { return 'LogBackward'; }
+  backward(g: AbstractTensor) { return [g.div(this.aValue)]; }
+}
+
+export class SqrtBackward extends GradFunc {
+  constructor(a: AutogradTensor, private out: AbstractTensor) { super([a]); }
+  get name() { return 'SqrtBackward'; }
+  backward(g: AbstractTensor) { return [g.div(this.out.mul(2))]; }
+}
+
+export class AbsBackward extends GradFunc {
+  constructor(a: AutogradTensor, private aValue: AbstractTensor) { super([a]); }
+  get name() { return 'AbsBackward'; }
+  backward(g: AbstractTensor) { return [g.mul(this.aValue.gt(0).sub(this.aValue.lt(0)))]; }
+}
+
+export class ReshapeBackward extends GradFunc {
+  constructor(a: AutogradTensor, private inShape: Shape) { super([a]); }
+  get name() { return 'ReshapeBackward'; }
+  backward(g: AbstractTensor) { return [g.reshape(this.inShape)]; }
+}
+
+export class TransposeBackward extends GradFunc {
+  constructor(a: AutogradTensor, private perm: readonly number[]) { super([a]); }
+  get name() { return 'TransposeBackward'; }
+  backward(g: AbstractTensor) {
+    const inverse = new Array<number>(this.perm.length);
+    this.perm.forEach((p, i) => (inverse[p] = i));
+    return [g.transpose(inverse)];
+  }
+}
+
+export class SliceBackward extends GradFunc {
+  constructor(a: AutogradTensor, private inShape: Shape, private dim: number, private start: number, private end: number) {
+    super([a]);
+  }
+  get name() { return 'SliceBackward'; }
+  backward(g: AbstractTensor) {
+    // Zeros where the slice did not look, the gradient where it did.
+    return [g.pad(this.dim, this.start, this.inShape[this.dim]! - this.end)];
+  }
+}
+
+export class BroadcastBackward extends GradFunc {
+  constructor(a: AutogradTensor, private inShape: Shape) { super([a]); }
+  get name() { return 'BroadcastBackward'; }
+  backward(g: AbstractTensor) { return [copyOf(sumToShape(g, this.inShape), g)]; }
+}
+
+export class CloneBackward extends GradFunc {
+  constructor(a: AutogradTensor) { super([a]); }
+  get name() { return 'CloneBackward'; }
+  backward(g: AbstractTensor) { return [g.clone()]; }
+}

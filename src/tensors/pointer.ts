@@ -1,0 +1,336 @@
+/**
+ * PointerTensor names an object held by a worker. An op on a pointer sends a command and
+ * returns a new pointer at once (the result's id is chosen here, its shape inferred here); the
+ * worker runs the command in order. `await p.get()` is where the caller waits, and where a
+ * remote failure surfaces.
+ *
+ * Ownership: a pointer owns its remote object. The object is freed when the pointer is
+ * disposed — by `dispose()`, by the end of a `sy.tidy` scope, or, as a last resort, when the
+ * pointer is garbage collected — and handed over by `get()` and `move()`.
+ */
+import { StateError, ValueError } from '../errors.js';
+import { type DecodeContext, bad, expectFields, expectInt, expectShape, expectString, registerCodec } from '../workers/codec.js';
+import { encodeObject, decodeObject } from '../workers/codec.js';
+import { local } from '../workers/local.js';
+import type { ObjectId, WireNode, WireValue } from '../workers/messages.js';
+import type { RemoteWorker, Worker } from '../workers/worker.js';
+import { randomId, randomSessionId } from '../util/random.js';
+import { AbstractTensor, type Dims, type Operand } from './abstract.js';
+import { SCOPE_WALK, type Releasable, trackInScope } from './scope.js';
+import {
+  type Shape,
+  broadcastShapes,
+  checkShape,
+  matmulShape,
+  normDim,
+  reduceDims,
+  reduceShape,
+  resolveReshape,
+  sliceShape,
+  transposeShape,
+} from './shapes.js';
+
+// ---- freeing remote objects of pointers nobody references any more -------------------------
+
+interface Held {
+  location: RemoteWorker;
+  id: ObjectId;
+  owner: Worker;
+}
+
+const pendingDeletes = new Map<RemoteWorker, { owner: Worker; ids: ObjectId[] }>();
+let flushScheduled = false;
+
+function scheduleDelete(h: Held): void {
+  let batch = pendingDeletes.get(h.location);
+  if (!batch) pendingDeletes.set(h.location, (batch = { owner: h.owner, ids: [] }));
+  batch.ids.push(h.id);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    queueMicrotask(flushDeletes);
+  }
+}
+
+/** Sends the queued deletes, one message per worker. */
+export function flushDeletes(): void {
+  flushScheduled = false;
+  for (const [location, { owner, ids }] of pendingDeletes) {
+    try {
+      location.post({ kind: 'del', ids }, owner);
+    } catch {
+      // The worker is gone (closed connection): its objects went with it.
+    }
+  }
+  pendingDeletes.clear();
+}
+
+const collected = new FinalizationRegistry<Held>(scheduleDelete);
+
+/** Pointers are created by ops and by decoding; this is the single constructor path. */
+export class PointerTensor extends AbstractTensor implements Releasable {
+  /** The pointer's own id at its owner ("me:<id>" when printed). */
+  readonly id: number = randomId();
+  #shape: Shape;
+  #released = false;
+  kept = false;
+
+  constructor(
+    readonly location: RemoteWorker,
+    readonly idAtLocation: ObjectId,
+    shape: Shape,
+    readonly owner: Worker = local,
+  ) {
+    super();
+    this.#shape = shape;
+    collected.register(this, { location, id: idAtLocation, owner }, this);
+    if (owner === local) trackInScope(this);
+  }
+
+  get layerName(): string {
+    return 'PointerTensor';
+  }
+
+  get shape(): Shape {
+    return this.#shape;
+  }
+
+  get released(): boolean {
+    return this.#released;
+  }
+
+  chainString(): string {
+    return `[PointerTensor | ${this.owner.id}:${this.id} -> ${this.location.id}:${this.idAtLocation}]`;
+  }
+
+  private live(op: string): void {
+    if (this.#released) {
+      throw new StateError(
+        `cannot ${op}: this pointer to ${this.location.id}:${this.idAtLocation} was already retrieved with get(), ` +
+          'moved, or freed (dispose() / end of a sy.tidy scope); keep results you still need with sy.keep()',
+      );
+    }
+  }
+
+  /** Forgets the remote object without deleting it: someone else owns it now. */
+  handOver(): void {
+    if (this.#released) return;
+    this.#released = true;
+    collected.unregister(this);
+  }
+
+  override dispose(): void {
+    if (this.#released) return;
+    this.handOver();
+    scheduleDelete({ location: this.location, id: this.idAtLocation, owner: this.owner });
+  }
+
+  // ---- sending commands ---------------------------------------------------------------------
+
+  private argument(o: Operand | null | undefined): WireValue {
+    if (o === null || o === undefined) return null;
+    if (typeof o === 'number' || typeof o === 'bigint') return o;
+    if (o instanceof PointerTensor) {
+      if (o.location.id !== this.location.id) {
+        throw new ValueError(
+          `one tensor is on '${this.location.id}' and the other on '${o.location.id}': move() one of them first`,
+        );
+      }
+      o.live('use it');
+      return { ref: o.idAtLocation };
+    }
+    // Never send data implicitly: a local tensor might be private. Protocols that mean to send a
+    // public value say so with PointerTensor.inline().
+    throw new ValueError(
+      `one tensor is local (${o.layerName}) and the other is on '${this.location.id}': ` +
+        `send() the local one first if it may go there (syft-ts never sends data implicitly)`,
+    );
+  }
+
+  /** A local value sent along with a command, by copy: for public values only. */
+  static inline(value: AbstractTensor): WireValue {
+    return { obj: encodeObject(value) };
+  }
+
+  /**
+   * Sends `op` with `args` to the worker and returns pointers to its results, one per shape.
+   * The building block for every remote op, protocols included.
+   */
+  command(op: string, args: readonly (Operand | WireValue | null | undefined)[], resultShapes: readonly Shape[]): PointerTensor[] {
+    this.live(op);
+    const ret = resultShapes.map(() => randomId());
+    const wireArgs = args.map((a) =>
+      a instanceof AbstractTensor || typeof a === 'number' || typeof a === 'bigint' || a === null || a === undefined
+        ? this.argument(a as Operand | null | undefined)
+        : (a as WireValue),
+    );
+    this.location.post({ kind: 'cmd', op, self: this.idAtLocation, args: wireArgs, ret }, this.owner);
+    return ret.map((id, i) => new PointerTensor(this.location, id, resultShapes[i]!, this.owner));
+  }
+
+  private op(op: string, args: readonly (Operand | WireValue | null | undefined)[], shape: Shape): PointerTensor {
+    return this.command(op, args, [shape])[0]!;
+  }
+
+  /** Sends a command that returns nothing. */
+  private effect(op: string, args: readonly (Operand | WireValue | null | undefined)[]): void {
+    this.command(op, args, []);
+  }
+
+  private binary(op: string, o: Operand): PointerTensor {
+    const shape = typeof o === 'number' || typeof o === 'bigint' ? this.#shape : broadcastShapes(this.#shape, o.shape);
+    return this.op(op, [o], shape);
+  }
+
+  override add(o: Operand) { return this.binary('add', o); }
+  override sub(o: Operand) { return this.binary('sub', o); }
+  override mul(o: Operand) { return this.binary('mul', o); }
+  override div(o: Operand) { return this.binary('div', o); }
+  override eq(o: Operand) { return this.binary('eq', o); }
+  override gt(o: Operand) { return this.binary('gt', o); }
+  override lt(o: Operand) { return this.binary('lt', o); }
+  override ge(o: Operand) { return this.binary('ge', o); }
+  override le(o: Operand) { return this.binary('le', o); }
+  override pow(exponent: number) { return this.op('pow', [exponent], this.#shape); }
+  override neg() { return this.op('neg', [], this.#shape); }
+  override exp() { return this.op('exp', [], this.#shape); }
+  override log() { return this.op('log', [], this.#shape); }
+  override sqrt() { return this.op('sqrt', [], this.#shape); }
+  override abs() { return this.op('abs', [], this.#shape); }
+  override relu() { return this.op('relu', [], this.#shape); }
+  override sigmoid() { return this.op('sigmoid', [], this.#shape); }
+  override tanh() { return this.op('tanh', [], this.#shape); }
+
+  override matmul(o: AbstractTensor) { return this.op('matmul', [o], matmulShape(this.#shape, o.shape)); }
+
+  override sum(dims?: Dims, keepDim = false) {
+    const d = reduceDims(this.#shape.length, dims);
+    return this.op('sum', [d, keepDim], reduceShape(this.#shape, d, keepDim));
+  }
+
+  override mean(dims?: Dims, keepDim = false) {
+    const d = reduceDims(this.#shape.length, dims);
+    return this.op('mean', [d, keepDim], reduceShape(this.#shape, d, keepDim));
+  }
+
+  override max(dim?: number, keepDim = false) {
+    const d = reduceDims(this.#shape.length, dim);
+    return this.op('max', [dim ?? null, keepDim], reduceShape(this.#shape, d, keepDim));
+  }
+
+  override argmax(dim?: number, keepDim = false) {
+    const d = reduceDims(this.#shape.length, dim);
+    return this.op('argmax', [dim ?? null, keepDim], reduceShape(this.#shape, d, keepDim));
+  }
+
+  override reshape(shape: readonly number[]) {
+    return this.op('reshape', [[...shape]], resolveReshape(this.#shape, shape));
+  }
+
+  override transpose(perm?: readonly number[]) {
+    return this.op('transpose', [perm ? [...perm] : null], transposeShape(this.#shape, perm));
+  }
+
+  override slice(start: number, end?: number, dim = 0) {
+    return this.op('slice', [start, end ?? null, dim], sliceShape(this.#shape, start, end, dim));
+  }
+
+  override broadcastTo(shape: readonly number[]) {
+    checkShape(shape);
+    broadcastShapes(this.#shape, shape);
+    return this.op('broadcastTo', [[...shape]], shape);
+  }
+
+  override pad(dim: number, before: number, after: number) {
+    const d = normDim(dim, this.#shape.length);
+    const shape = this.#shape.map((n, i) => (i === d ? n + before + after : n));
+    return this.op('pad', [d, before, after], shape);
+  }
+
+  override oneHot(numClasses: number) {
+    return this.op('oneHot', [numClasses], [...this.#shape, numClasses]);
+  }
+
+  override fullLike(value: number) { return this.op('fullLike', [value], this.#shape); }
+  override clone() { return this.op('clone', [], this.#shape); }
+  /** A detached deep copy of the remote object, made on the worker (see `copyLayer`). */
+  copyRemote(): PointerTensor { return this.op('copy', [], this.#shape); }
+  override assign_(src: AbstractTensor): void {
+    if (!(src instanceof PointerTensor)) throw new ValueError(`cannot assign a local ${src.layerName} into a remote tensor: send() it first`);
+    this.effect('assign_', [src]);
+    if (!this.#shape.every((d, i) => d === src.shape[i]) || this.#shape.length !== src.shape.length) this.#shape = src.shape;
+  }
+
+  // ---- autograd, forwarded to the worker -------------------------------------------------
+
+  override backward(grad?: AbstractTensor): void { this.effect('backward', [grad ?? null]); }
+  override gradLayer(): AbstractTensor { return this.op('grad', [], this.#shape); }
+  override setGradLayer(grad: AbstractTensor | undefined): void { this.effect('setGrad', [grad ?? null]); }
+  override dataLayer(): AbstractTensor { return this.op('data', [], this.#shape); }
+  /** Turns gradient recording on or off for the remote tensor (a leaf). */
+  requiresGrad_(on: boolean): void { this.effect('requiresGrad_', [on]); }
+
+  // ---- moving the object --------------------------------------------------------------------
+
+  /** Brings the object here and removes it from the worker. */
+  override async get(): Promise<AbstractTensor> {
+    this.live('get()');
+    this.handOver();
+    const node = await this.location.request({ kind: 'req', req: 0, op: 'get', args: [this.idAtLocation, false] }, this.owner);
+    return decodeObject(node, { worker: this.owner }) as AbstractTensor;
+  }
+
+  /**
+   * Moves the object to `dest`, directly from its worker (the orchestrator never sees it).
+   * This pointer is spent; use the returned one.
+   */
+  move(dest: RemoteWorker): PointerTensor {
+    this.live('move()');
+    if (dest.id === this.location.id) return this;
+    const session = randomSessionId();
+    const newId = randomId();
+    this.location.introduce(dest, this.owner);
+    this.effect('sendTo', [dest.id, session]);
+    dest.post({ kind: 'cmd', op: 'recvFrom', args: [this.location.id, session], ret: [newId] }, this.owner);
+    this.handOver();
+    return new PointerTensor(dest, newId, this.#shape, this.owner);
+  }
+
+  [SCOPE_WALK](): Iterable<unknown> {
+    return [];
+  }
+}
+
+/** Sends a local value to a worker, returning a pointer to the copy stored there. */
+export function sendLayer(value: AbstractTensor, dest: RemoteWorker, owner: Worker = local): PointerTensor {
+  if (value instanceof PointerTensor) {
+    throw new ValueError(`this tensor is already on '${value.location.id}': use move() to take it elsewhere`);
+  }
+  const id = randomId();
+  dest.post({ kind: 'store', id, obj: encodeObject(value) }, owner);
+  return new PointerTensor(dest, id, value.shape, owner);
+}
+
+/** Marks every pointer inside `value` as handed over (its remote objects now belong to a receiver). */
+export function handOverPointers(value: AbstractTensor): void {
+  for (const l of value.layers()) if (l instanceof PointerTensor) l.handOver();
+}
+
+registerCodec<PointerTensor>({
+  type: 'pointer',
+  cls: PointerTensor,
+  encode: (p) => ({ type: 'pointer', location: p.location.id, id: p.idAtLocation, shape: [...p.shape] }),
+  decode(node: WireNode, _child, ctx: DecodeContext) {
+    expectFields(node, ['location', 'id', 'shape']);
+    const where = expectString('pointer', node.location, 64);
+    const id = expectInt('pointer', node.id, 1, Number.MAX_SAFE_INTEGER);
+    const shape = expectShape('pointer', node.shape);
+    let location: RemoteWorker;
+    try {
+      location = where === ctx.worker.id ? ctx.worker.asRemote() : ctx.worker.resolvePeer(where);
+    } catch (e) {
+      bad('pointer', (e as Error).message);
+    }
+    return new PointerTensor(location, id, shape, ctx.worker);
+  },
+});
+

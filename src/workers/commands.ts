@@ -1,0 +1,108 @@
+/**
+ * The allow-list of operations a worker runs on behalf of others. A `cmd` message names an op;
+ * only ops registered here (by the library, at import time — never from a message) can run.
+ * Each op checks its own arguments.
+ */
+import { ValueError } from '../errors.js';
+import { AbstractTensor } from '../tensors/abstract.js';
+import type { ObjectId, WireValue } from './messages.js';
+import type { Worker } from './worker.js';
+
+/** What an op sees while it runs on a worker. */
+export interface CommandContext {
+  readonly worker: Worker;
+  /** Id of the worker that sent the command (authenticated by the transport). */
+  readonly from: string;
+  /** Id under which `self` is stored, when the command has one. */
+  readonly selfId: ObjectId | undefined;
+  /** The ids the results will be stored under. */
+  readonly ret: readonly ObjectId[];
+  /** Resolves an argument: `{ref: id}` to the stored object, `{obj: node}` to a decoded copy. */
+  arg(v: WireValue | undefined): unknown;
+  /** Replaces a stored object in place (same id). */
+  replace(id: ObjectId, value: object): void;
+  /** Drops a stored object. */
+  forget(id: ObjectId): void;
+  /** Sends a protocol value to a peer. */
+  send(to: string, session: string, tag: string, payload: WireValue): void;
+  /** Waits for a protocol value from a peer (times out with a ProtocolError). */
+  recv(from: string, session: string, tag: string): Promise<WireValue>;
+}
+
+export interface CommandSpec {
+  /** How many result ids the op fills (the message's `ret` must have exactly this many). */
+  results: number;
+  /** Whether the op runs on a stored object (`self`). */
+  needsSelf: boolean;
+  /** Returns the result (one), an array of results (several), or nothing (none). */
+  run(ctx: CommandContext, self: unknown, args: readonly WireValue[]): unknown;
+}
+
+const commands = new Map<string, CommandSpec>();
+
+export function registerCommand(name: string, spec: CommandSpec): void {
+  if (commands.has(name)) throw new ValueError(`command '${name}' is registered twice`);
+  commands.set(name, spec);
+}
+
+export function getCommand(name: string): CommandSpec | undefined {
+  return commands.get(name);
+}
+
+export function commandNames(): string[] {
+  return [...commands.keys()];
+}
+
+// ---- argument checks ---------------------------------------------------------------------
+
+export function argLayer(ctx: CommandContext, v: WireValue | undefined, what = 'argument'): AbstractTensor {
+  const x = ctx.arg(v);
+  if (!(x instanceof AbstractTensor)) throw new ValueError(`${what} must be a tensor`);
+  return x;
+}
+
+export function argOperand(ctx: CommandContext, v: WireValue | undefined): AbstractTensor | number | bigint {
+  if (typeof v === 'number' || typeof v === 'bigint') return v;
+  return argLayer(ctx, v, 'operand');
+}
+
+export function argNumber(v: WireValue | undefined, what = 'argument'): number {
+  if (typeof v !== 'number') throw new ValueError(`${what} must be a number`);
+  return v;
+}
+
+export function argInt(v: WireValue | undefined, what = 'argument'): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new ValueError(`${what} must be an integer`);
+  return v;
+}
+
+export function argOptInt(v: WireValue | undefined, what = 'argument'): number | undefined {
+  return v === null || v === undefined ? undefined : argInt(v, what);
+}
+
+export function argBool(v: WireValue | undefined, what = 'argument'): boolean {
+  if (typeof v !== 'boolean') throw new ValueError(`${what} must be true or false`);
+  return v;
+}
+
+export function argString(v: WireValue | undefined, what = 'argument', max = 256): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new ValueError(`${what} must be a short string`);
+  return v;
+}
+
+export function argInts(v: WireValue | undefined, what = 'argument'): number[] {
+  if (!Array.isArray(v) || v.length > 16 || !v.every((d) => typeof d === 'number' && Number.isSafeInteger(d))) {
+    throw new ValueError(`${what} must be an array of at most 16 integers`);
+  }
+  return v as number[];
+}
+
+export function argDims(v: WireValue | undefined): number | number[] | undefined {
+  if (v === null || v === undefined) return undefined;
+  return typeof v === 'number' ? argInt(v, 'dims') : argInts(v, 'dims');
+}
+
+export function selfLayer(self: unknown): AbstractTensor {
+  if (!(self instanceof AbstractTensor)) throw new ValueError('the target object is not a tensor');
+  return self;
+}

@@ -1,0 +1,69 @@
+import { describe, expect, test } from 'vitest';
+import * as sy from '../../src/index.js';
+import type { Message } from '../../src/workers/messages.js';
+
+describe('wire format', () => {
+  const msg: Message = {
+    kind: 'cmd',
+    op: 'add',
+    self: 12345,
+    args: [
+      { obj: { type: 'float', shape: [2, 2], values: new Float32Array([1, 2, 3.5, -4]) } },
+      { obj: { type: 'ring', shape: [3], data: new BigInt64Array([1n, -1n, 2n ** 63n - 1n]) } },
+      2n ** 70n,
+      Number.NaN,
+      [1, 2, 3],
+    ],
+    ret: [99],
+  };
+
+  test('round trip keeps typed arrays, bigints and NaN', () => {
+    const bytes = sy.encodeMessage(msg);
+    const back = sy.decodeMessage(bytes) as typeof msg;
+    expect(back.kind).toBe('cmd');
+    const [a, b, big, nan, list] = back.args as [any, any, bigint, number, number[]];
+    expect(a.obj.values).toBeInstanceOf(Float32Array);
+    expect([...a.obj.values]).toEqual([1, 2, 3.5, -4]);
+    expect([...b.obj.data]).toEqual([1n, -1n, 2n ** 63n - 1n]);
+    expect(big).toBe(2n ** 70n);
+    expect(nan).toBeNaN();
+    expect(list).toEqual([1, 2, 3]);
+    // tensor bytes travel raw, not as JSON numbers
+    expect(bytes.length).toBeLessThan(400);
+  });
+
+  test('every truncation of a frame is refused with a WireFormatError', () => {
+    const bytes = sy.encodeMessage(msg);
+    for (let n = 0; n < bytes.length; n += 3) {
+      expect(() => sy.decodeMessage(bytes.subarray(0, n))).toThrow(sy.WireFormatError);
+    }
+  });
+
+  test('corrupted frames are refused', () => {
+    const bytes = sy.encodeMessage(msg);
+    const wrongMagic = bytes.slice();
+    wrongMagic[0] = 0;
+    expect(() => sy.decodeMessage(wrongMagic)).toThrow(/magic/);
+    const trailing = new Uint8Array(bytes.length + 8);
+    trailing.set(bytes);
+    expect(() => sy.decodeMessage(trailing)).toThrow(/trailing/);
+    const text = new TextEncoder().encode(JSON.stringify({ json: { kind: 'del', ids: [{ $blob: 0 }] } }));
+    const frame = new Uint8Array(8 + text.length + 8);
+    new DataView(frame.buffer).setUint32(0, 0x31465953, true);
+    new DataView(frame.buffer).setUint32(4, text.length, true);
+    frame.set(text, 8);
+    expect(() => sy.decodeMessage(frame)).toThrow(sy.WireFormatError);
+  });
+
+  test('messages with unknown kinds, extra fields or bad ids are refused', () => {
+    const bad = [
+      { kind: 'cmd', op: 'add', args: [], ret: [0] },
+      { kind: 'cmd', op: 'a b', args: [], ret: [] },
+      { kind: 'get', id: 1 },
+      { kind: 'peer', session: 'short', tag: 'x', payload: 1 },
+      { kind: 'del', ids: [1.5] },
+      { kind: 'clear', more: 1 },
+    ];
+    for (const m of bad) expect(() => sy.decodeMessage(sy.encodeMessage(m as Message))).toThrow(sy.WireFormatError);
+  });
+});
