@@ -1,0 +1,110 @@
+/**
+ * Authentication for the WebSocket transport.
+ *
+ * Trust model (the one PySyft's SMPC assumes: honest-but-curious parties). Every party runs the
+ * protocol as written but may try to learn from what it sees; outsiders may try anything. So:
+ *
+ * - A worker started with a token accepts a client only if the client proves it knows the token
+ *   (an HMAC over both sides' fresh nonces, so the token never crosses the wire and a recorded
+ *   handshake cannot be replayed). The worker proves it too, so a client never hands data to an
+ *   impostor. Proofs are compared in constant time on equal-length digests.
+ * - A client's declared id is what its commands carry as their sender. It is not a party
+ *   identity: a client connection may not deliver protocol values (`peer` messages) at all.
+ * - Parties authenticate to each other with tickets. The orchestrator, who holds a worker's
+ *   token, derives a ticket key for one named peer: HMAC(token, worker id | peer id | nonce),
+ *   and hands it to that peer (`connectPeer`). The peer proves the ticket key in its hello; the
+ *   worker recomputes it from its token and the id the peer claims, so the id is authenticated:
+ *   a party holding a ticket for "bob" cannot speak as "carol", and a ticket gives no other
+ *   rights (a peer connection carries protocol values only, no commands).
+ * - A worker started without a token authenticates nobody: fine on a laptop's loopback, not on a
+ *   network. Use TLS (`wss:`) beyond loopback: the token is protected either way, the data is not.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { AuthenticationError, ValueError } from '../../errors.js';
+import { randomBytes } from '../../util/random.js';
+import type { Role } from './protocol.js';
+
+/** A random 128-bit value as 32 hex characters (nonces, session ids). */
+export function randomHex(bytes = 16): string {
+  return Buffer.from(randomBytes(bytes)).toString('hex');
+}
+
+function hmac(key: Uint8Array | string, label: string, fields: readonly string[]): Buffer {
+  // Fields are ids and hex strings (checked before they get here): none contains a newline.
+  return createHmac('sha256', key).update(`${label}\n${fields.join('\n')}`).digest();
+}
+
+/** What both handshake proofs cover. */
+export interface Transcript {
+  serverId: string;
+  serverNonce: string;
+  clientNonce: string;
+  role: Role;
+  clientId: string;
+  ticket: string | undefined;
+}
+
+function fields(t: Transcript): string[] {
+  return [t.serverId, t.serverNonce, t.clientNonce, t.role, t.clientId, t.ticket ?? ''];
+}
+
+/** The client's proof that it holds `key` (the token, or a peer's ticket key). */
+export function helloProof(key: Uint8Array | string, t: Transcript, resumeSession: string | undefined): string {
+  return hmac(key, 'syft-ts/1 hello', [...fields(t), resumeSession ?? '']).toString('hex');
+}
+
+/** The worker's proof that it holds `key`, bound to the session it assigned. */
+export function welcomeProof(key: Uint8Array | string, t: Transcript, session: string, resumed: boolean): string {
+  return hmac(key, 'syft-ts/1 welcome', [...fields(t), session, resumed ? '1' : '0']).toString('hex');
+}
+
+/**
+ * The key a peer uses to connect to worker `workerId` as `peerId`, derived from that worker's
+ * token. Computed by the orchestrator (who holds the token) and by the worker itself.
+ */
+export function ticketKey(token: string | undefined, workerId: string, peerId: string, nonce: string): Buffer {
+  return hmac(token ?? '', 'syft-ts/1 peer-ticket', [workerId, peerId, nonce]);
+}
+
+/**
+ * Constant-time comparison of two hex digests. Both are hashed to 32 bytes first, so
+ * `timingSafeEqual` always compares equal lengths and the time taken says nothing about where
+ * (or whether) the inputs differ, nor about their lengths.
+ */
+export function proofsMatch(given: string, expected: string): boolean {
+  const a = createHmac('sha256', 'syft-ts/1 compare').update(given).digest();
+  const b = createHmac('sha256', 'syft-ts/1 compare').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/**
+ * Reads a token file: the token is the file's content without surrounding whitespace.
+ * Throws a {@link ValueError} saying what is wrong with the file.
+ */
+export function readTokenFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ValueError(`cannot read the token file '${path}': ${(e as Error).message}`);
+  }
+  const token = text.trim();
+  checkToken(token, `the token file '${path}'`);
+  return token;
+}
+
+/** A token must be non-empty, printable and not absurdly long. */
+export function checkToken(token: unknown, where = 'the token'): asserts token is string {
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new ValueError(`${where} is empty: put a long random secret in it (for example \`openssl rand -hex 32\`)`);
+  }
+  if (token.length > 4096 || !/^[\x21-\x7e]+$/.test(token)) {
+    throw new ValueError(`${where} must be at most 4096 printable ASCII characters without spaces`);
+  }
+}
+
+/** The error a client sees when the worker refused its credentials. */
+export function refusedError(url: string, reason: string): AuthenticationError {
+  return new AuthenticationError(`the worker at ${url} refused the connection: ${reason}`);
+}

@@ -1,0 +1,96 @@
+/**
+ * Exactly-once, in-order delivery of binary frames over connections that may drop and come back.
+ *
+ * Each side numbers the frames it sends (implicitly: the n-th binary frame of a session is frame
+ * n) and keeps them until the other side acknowledges them. Acks are small control frames, sent
+ * in batches. After a reconnection the handshake tells each side how many frames the other has
+ * received; each drops those and resends the rest, in order, before anything new. So a command
+ * in flight when a connection dropped runs once, never twice and never not at all.
+ */
+import { WebSocket } from 'ws';
+import { WireFormatError } from '../../errors.js';
+import { controlText } from './protocol.js';
+
+export class FrameChannel {
+  // Frames sent but not yet acknowledged; unacked[0] is frame number `acked + 1`.
+  private unacked: Uint8Array[] = [];
+  private acked = 0;
+  private ackedUpTo = 0;
+  private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  private socket: WebSocket | undefined;
+  /** Binary frames sent in this session. */
+  sent = 0;
+  /** Binary frames received in this session. */
+  received = 0;
+
+  constructor(
+    private readonly ackDelayMs = 20,
+    private readonly ackEvery = 256,
+  ) {}
+
+  /** Frames kept for a possible resend. */
+  get pending(): number {
+    return this.unacked.length;
+  }
+
+  get attached(): boolean {
+    return this.socket !== undefined;
+  }
+
+  /** Sends a frame now, or keeps it for when a connection is attached. */
+  send(frame: Uint8Array): void {
+    this.sent++;
+    this.unacked.push(frame);
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(frame, { binary: true });
+  }
+
+  /** Counts an incoming binary frame; acknowledgements go out in batches. */
+  noteReceived(): void {
+    this.received++;
+    if (this.received - this.ackedUpTo >= this.ackEvery) this.sendAck();
+    else if (this.ackTimer === undefined) {
+      this.ackTimer = setTimeout(() => this.sendAck(), this.ackDelayMs);
+      this.ackTimer.unref?.();
+    }
+  }
+
+  private sendAck(): void {
+    if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    if (this.socket?.readyState !== WebSocket.OPEN || this.ackedUpTo === this.received) return;
+    this.ackedUpTo = this.received;
+    this.socket.send(controlText({ t: 'ack', n: this.received }));
+  }
+
+  /** The other side holds every frame up to number `n`. */
+  acknowledge(n: number): void {
+    if (!Number.isSafeInteger(n) || n < this.acked || n > this.sent) {
+      throw new WireFormatError(`acknowledgement of frame ${n}, but frames ${this.acked + 1}..${this.sent} are outstanding`);
+    }
+    this.unacked.splice(0, n - this.acked);
+    this.acked = n;
+  }
+
+  /** Sends over `socket` from now on: drops what the other side has, resends the rest in order. */
+  attach(socket: WebSocket, otherReceived: number): void {
+    this.acknowledge(otherReceived);
+    this.socket = socket;
+    // The handshake told the other side how much we have received.
+    this.ackedUpTo = this.received;
+    for (const f of this.unacked) socket.send(f, { binary: true });
+  }
+
+  /** The connection went away; frames wait for the next one. */
+  detach(): void {
+    this.socket = undefined;
+    if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+  }
+
+  /** A new session: nothing outstanding, counts back to zero. */
+  reset(): void {
+    this.detach();
+    this.unacked = [];
+    this.acked = this.ackedUpTo = this.sent = this.received = 0;
+  }
+}
