@@ -12,11 +12,18 @@
  *
  * @packageDocumentation
  */
-// Registers the operations workers may run (an allow-list filled at import time).
+// Registers the operations workers may run and the objects that may travel (allow-lists filled at
+// import time, never from a message).
 import './workers/tensor-commands.js';
+import './tensors/ring-codec.js';
+import './mpc/dealer.js';
+import './mpc/beaver.js';
+import './mpc/truncation.js';
+import './mpc/sharing.js';
+import './mpc/comparison.js';
 
 export { ready, type ReadyInfo, type ReadyOptions, type BackendName } from './backend.js';
-export { Tensor, type TensorArg } from './tensor.js';
+export { Tensor, type TensorArg, type ShareOptions } from './tensor.js';
 export { tensor, full, zeros, ones, randn, rand, type TensorOptions, type DType, type NestedData } from './factory.js';
 export { tidy, keep } from './tensors/scope.js';
 export { noGrad } from './tensors/autograd.js';
@@ -27,10 +34,21 @@ export { FloatTensor } from './tensors/float.js';
 export { AutogradTensor } from './tensors/autograd.js';
 export { PointerTensor } from './tensors/pointer.js';
 export { GradFunc } from './tensors/gradients.js';
+export { FixedPrecisionTensor, type PrecisionOptions } from './tensors/fixed-precision.js';
+export { AdditiveSharingTensor } from './tensors/additive-sharing.js';
 
 export { Worker, type RemoteWorker, type WorkerOptions } from './workers/worker.js';
 export { VirtualWorker, type VirtualWorkerOptions } from './workers/virtual.js';
 export { local } from './workers/local.js';
+export {
+  WebsocketServerWorker,
+  WebsocketClientWorker,
+  startWorkerProcess,
+  type WebsocketServerWorkerOptions,
+  type WebsocketClientOptions,
+  type WorkerProcess,
+  type WorkerProcessOptions,
+} from './workers/websocket/index.js';
 export { encodeMessage, decodeMessage } from './workers/serde.js';
 export type { Message, WireValue, WireNode, ObjectId } from './workers/messages.js';
 
@@ -39,3 +57,4 @@ export * from './errors.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as ring from './ring/index.js';
+export * as datasets from './datasets/index.js';

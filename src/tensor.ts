@@ -8,13 +8,44 @@ import { StateError, ValueError } from './errors.js';
 import { AbstractTensor, type Dims } from './tensors/abstract.js';
 import { AutogradTensor, copyLayer, noGrad } from './tensors/autograd.js';
 import { FloatTensor } from './tensors/float.js';
+import { AdditiveSharingTensor } from './tensors/additive-sharing.js';
+import {
+  DEFAULT_BASE,
+  DEFAULT_PRECISION,
+  FixedPrecisionTensor,
+  type PrecisionOptions,
+  fixPrecisionLayer,
+  floatPrecisionLayer,
+} from './tensors/fixed-precision.js';
 import { PointerTensor, handOverPointers, sendLayer } from './tensors/pointer.js';
+import { RingTensor } from './ring/index.js';
+import { shareLocal, shareRemote } from './mpc/sharing.js';
 import { SCOPE_WALK } from './tensors/scope.js';
 import type { Shape } from './tensors/shapes.js';
 import type { RemoteWorker } from './workers/worker.js';
+import { local } from './workers/local.js';
+import { setObjectView } from './workers/virtual.js';
 
 /** What tensor ops accept as their other operand. */
 export type TensorArg = Tensor | number;
+
+/** Options of `share()`. */
+export interface ShareOptions {
+  /** The worker that deals correlated randomness for private multiplication and comparison. */
+  cryptoProvider?: RemoteWorker;
+  /** Put an AutogradTensor on top, so the shared tensor can be trained (`model.share(..., { requiresGrad: true })`). */
+  requiresGrad?: boolean;
+}
+
+/** Splits `share(bob, alice, { cryptoProvider })`'s arguments. */
+export function parseShareArgs(args: readonly (RemoteWorker | ShareOptions)[]): { workers: RemoteWorker[]; opts: ShareOptions } {
+  const last = args[args.length - 1];
+  const isWorker = (a: unknown): a is RemoteWorker => typeof (a as RemoteWorker)?.post === 'function';
+  const opts = last !== undefined && !isWorker(last) ? (last as ShareOptions) : {};
+  const workers = (opts === last ? args.slice(0, -1) : args) as RemoteWorker[];
+  if (!workers.every(isWorker)) throw new ValueError('share() takes workers, then an optional { cryptoProvider, requiresGrad }');
+  return { workers, opts };
+}
 
 function layerOf(o: TensorArg | bigint): AbstractTensor | number | bigint {
   if (o instanceof Tensor) return o.child;
@@ -297,6 +328,92 @@ export class Tensor {
     this.#child.dispose();
   }
 
+  // ---- fixed precision and secret sharing ------------------------------------------------------
+
+  /**
+   * Encodes floats as fixed-precision integers (PySyft's `fix_precision`): 0.1 becomes 100 with
+   * the defaults (base 10, 3 digits). Works on a remote tensor too (encoded where it is).
+   *
+   * @example
+   * ```ts
+   * const x = sy.tensor([0.1, 0.2, 0.3]).fixPrecision();
+   * x.toString();            // (Wrapper)>FixedPrecisionTensor>tensor([100, 200, 300])
+   * x.floatPrecision();      // tensor([0.1000, 0.2000, 0.3000])
+   * ```
+   */
+  fixPrecision(opts: PrecisionOptions = {}): Tensor {
+    const c = this.#child;
+    if (c instanceof PointerTensor) {
+      const base = opts.base ?? DEFAULT_BASE;
+      const precisionFractional = opts.precisionFractional ?? DEFAULT_PRECISION;
+      const p = c.command('fixPrecision', [base, precisionFractional], [c.shape])[0]!;
+      p.fixedPrecision = { base, precisionFractional };
+      return this.wrap(p);
+    }
+    return this.wrap(fixPrecisionLayer(c, opts));
+  }
+
+  /** Short name, as PySyft's `fix_prec`. */
+  fixPrec(opts: PrecisionOptions = {}): Tensor {
+    return this.fixPrecision(opts);
+  }
+
+  /** Decodes fixed-precision integers back to floats (PySyft's `float_precision`). */
+  floatPrecision(): Tensor {
+    const c = this.#child;
+    if (c instanceof PointerTensor) return this.wrap(c.command('floatPrecision', [], [c.shape])[0]!);
+    return this.wrap(floatPrecisionLayer(c));
+  }
+
+  /** Short name, as PySyft's `float_prec`. */
+  floatPrec(): Tensor {
+    return this.floatPrecision();
+  }
+
+  /**
+   * Splits the value into additive shares in Z_2^64, one per worker, from the OS CSPRNG.
+   * Integers (`dtype: 'int64'`) and fixed-precision tensors can be shared; floats must be
+   * fixed first. A remote tensor is split by the worker holding it, which sends the shares
+   * straight to the workers: this side never sees them.
+   *
+   * @example
+   * ```ts
+   * const x = sy.tensor([1, 2, 3, 4, 5], { dtype: 'int64' }).share(bob, alice, secureWorker);
+   * const w = sy.tensor([[0.5, -1]]).fixPrecision().share(bob, alice, { cryptoProvider });
+   * ```
+   */
+  share(...args: (RemoteWorker | ShareOptions)[]): Tensor {
+    const { workers, opts } = parseShareArgs(args);
+    const c = this.#child;
+    const value = c instanceof AutogradTensor ? c.child : c;
+    let shared: AbstractTensor;
+    if (value instanceof PointerTensor) {
+      const fp = value.fixedPrecision;
+      const ast = new AdditiveSharingTensor(
+        shareRemote(value, workers, fp ? [fp.base, fp.precisionFractional] : null),
+        opts.cryptoProvider,
+      );
+      shared = fp ? new FixedPrecisionTensor(ast, fp.base, fp.precisionFractional) : ast;
+    } else if (value instanceof FixedPrecisionTensor && value.child instanceof RingTensor) {
+      const ast = new AdditiveSharingTensor(shareLocal(value.child, workers, local), opts.cryptoProvider);
+      shared = new FixedPrecisionTensor(ast, value.base, value.precisionFractional);
+    } else if (value instanceof RingTensor) {
+      shared = new AdditiveSharingTensor(shareLocal(value, workers, local), opts.cryptoProvider);
+    } else if (value instanceof FloatTensor) {
+      throw new ValueError('floats cannot be shared as they are: call fixPrecision() first (or use an int64 tensor)');
+    } else {
+      throw new ValueError(`a ${value.layerName} cannot be shared (already shared?)`);
+    }
+    const t = this.wrap(opts.requiresGrad ? new AutogradTensor(shared, { requiresGrad: true }) : shared);
+    t.isParameter = this.isParameter;
+    return t;
+  }
+
+  /** Re-randomises the shares of a shared tensor (the value does not change). */
+  refresh(): Tensor {
+    return this.wrap(this.#child.refresh());
+  }
+
   // ---- printing ------------------------------------------------------------------------------
 
   toString(): string {
@@ -319,3 +436,5 @@ export class Tensor {
     return [this.#child];
   }
 }
+
+setObjectView((layer) => new Tensor(layer));

@@ -4,7 +4,8 @@
  * arrays of modules), so a model is written as a plain class.
  */
 import { ValueError } from '../errors.js';
-import { Tensor } from '../tensor.js';
+import { type ShareOptions, Tensor } from '../tensor.js';
+import type { PrecisionOptions } from '../tensors/fixed-precision.js';
 import { AutogradTensor } from '../tensors/autograd.js';
 import { sendLayer } from '../tensors/pointer.js';
 import { SCOPE_WALK } from '../tensors/scope.js';
@@ -96,6 +97,35 @@ export abstract class Module {
   /** Moves every remote parameter to `worker`, worker to worker. Returns the module. */
   move(worker: RemoteWorker): this {
     for (const p of this.parameters()) p.move(worker);
+    return this;
+  }
+
+  /** Encodes every parameter as fixed precision (their gradients are not kept). Returns the module. */
+  fixPrecision(opts: PrecisionOptions = {}): this {
+    for (const p of this.parameters()) p.child = p.fixPrecision(opts).child;
+    return this;
+  }
+
+  /** Decodes every parameter back to floats that require grad. Returns the module. */
+  floatPrecision(): this {
+    for (const p of this.parameters()) {
+      const f = p.floatPrecision();
+      p.child = f.isPointer ? f.child : new AutogradTensor(f.child, { requiresGrad: true });
+    }
+    return this;
+  }
+
+  /**
+   * Secret-shares every parameter among `workers`; with `{ requiresGrad: true }` the shared
+   * model can be trained. Returns the module.
+   *
+   * @example
+   * ```ts
+   * model.fixPrecision().share(alice, bob, { cryptoProvider, requiresGrad: true });
+   * ```
+   */
+  share(...args: (RemoteWorker | ShareOptions)[]): this {
+    for (const p of this.parameters()) p.child = p.share(...args).child;
     return this;
   }
 

@@ -19,7 +19,7 @@ export abstract class AbstractTensor {
   /** The layer's name as PySyft prints it in a chain, for example `FixedPrecisionTensor`. */
   abstract get layerName(): string;
 
-  abstract get shape(): Shape;
+  abstract readonly shape: Shape;
 
   /** The next layer down, or undefined for a leaf. */
   get child(): AbstractTensor | undefined {
@@ -63,6 +63,8 @@ export abstract class AbstractTensor {
 
   // ---- linear algebra and reductions ----------------------------------------------------
   matmul(_o: AbstractTensor): AbstractTensor { return this.unsupported('matmul'); }
+  /** `o @ this`, for a layer that knows how to be the right operand of a public tensor. */
+  rmatmul(_o: AbstractTensor): AbstractTensor { return this.unsupported('matmul by a public left operand'); }
   sum(_dims?: Dims, _keepDim?: boolean): AbstractTensor { return this.unsupported('sum'); }
   mean(_dims?: Dims, _keepDim?: boolean): AbstractTensor { return this.unsupported('mean'); }
   max(_dim?: number, _keepDim?: boolean): AbstractTensor { return this.unsupported('max'); }
@@ -78,6 +80,9 @@ export abstract class AbstractTensor {
   pad(_dim: number, _before: number, _after: number): AbstractTensor { return this.unsupported('pad'); }
   /** One-hot rows of length `numClasses` for a tensor of class indices. */
   oneHot(_numClasses: number): AbstractTensor { return this.unsupported('oneHot'); }
+
+  /** Re-randomises secret shares (a no-op on the value). */
+  refresh(): AbstractTensor { return this.unsupported('refresh', 'only secret-shared tensors can be refreshed'); }
 
   // ---- making and copying ---------------------------------------------------------------
   /** A tensor of this layer's kind, this shape, every element `value` (a public constant). */

@@ -239,6 +239,10 @@ export class AutogradTensor extends AbstractTensor {
     return this.result(this.#child.clone(), [this], () => new G.CloneBackward(this));
   }
 
+  override refresh() {
+    return this.result(this.#child.refresh(), [this], () => new G.RefreshBackward(this));
+  }
+
   override assign_(src: AbstractTensor): void {
     this.#child.assign_(valueOf(src) as AbstractTensor);
   }

@@ -179,21 +179,23 @@ export class MatmulBackward extends GradFunc {
 }
 
 export class SumBackward extends GradFunc {
-  constructor(a: AutogradTensor, private inShape: Shape, private dims: number[], private keepDim: boolean, private scale = 1) {
+  constructor(a: AutogradTensor, private inShape: Shape, private dims: number[], private keepDim: boolean, private count = 1) {
     super([a]);
   }
-  get name() { return this.scale === 1 ? 'SumBackward' : 'MeanBackward'; }
+  get name() { return this.count === 1 ? 'SumBackward' : 'MeanBackward'; }
   backward(g: AbstractTensor) {
     const kept = this.keepDim ? g : g.reshape(reduceShape(this.inShape, this.dims, true));
-    const spread = kept.broadcastTo(this.inShape);
-    return [this.scale === 1 ? spread : spread.mul(this.scale)];
+    // Dividing by the integer count is exact-to-one-unit on fixed precision, where multiplying by
+    // 1/count would round 1/count itself.
+    const scaled = this.count === 1 ? kept : kept.div(this.count);
+    return [scaled.broadcastTo(this.inShape)];
   }
 }
 
 /** mean = sum / count; the gradient spreads `grad / count` over every element. */
 export function meanBackward(a: AutogradTensor, inShape: Shape, dims: number[], keepDim: boolean): SumBackward {
   const count = dims.reduce((n, d) => n * inShape[d]!, 1);
-  return new SumBackward(a, inShape, dims, keepDim, 1 / count);
+  return new SumBackward(a, inShape, dims, keepDim, count);
 }
 
 export class MaxBackward extends GradFunc {
@@ -285,6 +287,13 @@ export class BroadcastBackward extends GradFunc {
   constructor(a: AutogradTensor, private inShape: Shape) { super([a]); }
   get name() { return 'BroadcastBackward'; }
   backward(g: AbstractTensor) { return [copyOf(sumToShape(g, this.inShape), g)]; }
+}
+
+/** refresh() changes the shares, not the value: the gradient passes through. */
+export class RefreshBackward extends GradFunc {
+  constructor(a: AutogradTensor) { super([a]); }
+  get name() { return 'RefreshBackward'; }
+  backward(g: AbstractTensor) { return [g.clone()]; }
 }
 
 export class CloneBackward extends GradFunc {

@@ -73,6 +73,11 @@ export class PointerTensor extends AbstractTensor implements Releasable {
   #shape: Shape;
   #released = false;
   kept = false;
+  /**
+   * What the remote object is, when this side knows: fixed precision with these settings
+   * (set by `fixPrecision()` on a pointer). Lets `share()` of a remote tensor wrap the shares.
+   */
+  fixedPrecision: { base: number; precisionFractional: number } | undefined;
 
   constructor(
     readonly location: RemoteWorker,
@@ -253,7 +258,11 @@ export class PointerTensor extends AbstractTensor implements Releasable {
   override fullLike(value: number) { return this.op('fullLike', [value], this.#shape); }
   override clone() { return this.op('clone', [], this.#shape); }
   /** A detached deep copy of the remote object, made on the worker (see `copyLayer`). */
-  copyRemote(): PointerTensor { return this.op('copy', [], this.#shape); }
+  copyRemote(): PointerTensor {
+    const p = this.op('copy', [], this.#shape);
+    p.fixedPrecision = this.fixedPrecision;
+    return p;
+  }
   override assign_(src: AbstractTensor): void {
     if (!(src instanceof PointerTensor)) throw new ValueError(`cannot assign a local ${src.layerName} into a remote tensor: send() it first`);
     this.effect('assign_', [src]);
@@ -292,7 +301,9 @@ export class PointerTensor extends AbstractTensor implements Releasable {
     this.effect('sendTo', [dest.id, session]);
     dest.post({ kind: 'cmd', op: 'recvFrom', args: [this.location.id, session], ret: [newId] }, this.owner);
     this.handOver();
-    return new PointerTensor(dest, newId, this.#shape, this.owner);
+    const moved = new PointerTensor(dest, newId, this.#shape, this.owner);
+    moved.fixedPrecision = this.fixedPrecision;
+    return moved;
   }
 
   [SCOPE_WALK](): Iterable<unknown> {

@@ -41,6 +41,8 @@ for (const name of ['neg', 'exp', 'log', 'sqrt', 'abs', 'relu', 'sigmoid', 'tanh
 }
 op('pow', (t, a) => t.pow(argNumber(a[0], 'exponent')));
 op('matmul', (t, a, ctx) => t.matmul(argLayer(ctx, a[0])));
+// A public left factor brought along by value: o @ self.
+op('rmatmul', (t, a, ctx) => argLayer(ctx, a[0]).matmul(t));
 op('sum', (t, a) => t.sum(argDims(a[0]), argBool(a[1], 'keepDim')));
 op('mean', (t, a) => t.mean(argDims(a[0]), argBool(a[1], 'keepDim')));
 op('max', (t, a) => t.max(argOptInt(a[0], 'dim'), argBool(a[1], 'keepDim')));

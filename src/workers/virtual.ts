@@ -5,7 +5,7 @@
  * encoded to bytes and decoded again, exactly as it would cross a network.
  */
 import { RemoteError } from '../errors.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { AbstractTensor } from '../tensors/abstract.js';
 import type { Message, ObjectId, RequestMessage, WireValue } from './messages.js';
 import { cloneMessage, decodeMessage, encodeMessage } from './serde.js';
@@ -18,6 +18,15 @@ export interface VirtualWorkerOptions extends WorkerOptions {
 
 // In-process workers can reach each other by id, as PySyft's virtual workers could.
 const directory = new Map<string, VirtualWorker>();
+
+// How `objects` shows a stored tensor layer. tensor.ts installs the Tensor wrapper; importing it
+// here would make the workers depend on the whole tensor API.
+let wrapForView: (layer: AbstractTensor) => Tensor | object = (layer) => layer;
+
+/** Called once by tensor.ts. */
+export function setObjectView(wrap: (layer: AbstractTensor) => Tensor): void {
+  wrapForView = wrap;
+}
 
 function serializeByDefault(): boolean {
   return typeof process !== 'undefined' && process.env?.SYFT_SERIALIZE === '1';
@@ -84,7 +93,7 @@ export class VirtualWorker extends Worker implements RemoteWorker {
     const view = new Map<ObjectId, Tensor | object>();
     for (const id of this.objectIds()) {
       const v = this.peek(id)!;
-      view.set(id, v instanceof AbstractTensor ? new Tensor(v) : v);
+      view.set(id, v instanceof AbstractTensor ? wrapForView(v) : v);
     }
     return view;
   }

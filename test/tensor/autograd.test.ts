@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers its gradients only on request; the reference below needs them.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { describe, expect, test } from 'vitest';
 import * as sy from '../../src/index.js';
 import { SeededRandom } from '../../src/util/seeded.js';

@@ -1,0 +1,101 @@
+/**
+ * Private multiplication with Beaver triples (elementwise and matrix products).
+ *
+ * The dealer gives each party shares of random a, b and of c = a ⊗ b. The parties open
+ * eps = x - a and delta = y - b among themselves (a and b are uniform, so these reveal nothing),
+ * then each computes its share of
+ *     x ⊗ y = c + eps ⊗ b + a ⊗ delta + eps ⊗ delta
+ * with the public eps ⊗ delta term added by party 0 alone. Two matrix products per party:
+ * party 0 folds eps ⊗ delta into eps ⊗ (b + delta).
+ */
+import { ProtocolError, WireFormatError } from '../errors.js';
+import type { RingTensor } from '../ring/index.js';
+import { RingTensor as Ring } from '../ring/index.js';
+import type { PointerTensor } from '../tensors/pointer.js';
+import { type Shape, broadcastShapes, matmulShape } from '../tensors/shapes.js';
+import { argLayer, argString, registerCommand } from '../workers/commands.js';
+import type { WireValue } from '../workers/messages.js';
+import type { RemoteWorker } from '../workers/worker.js';
+import { registerCorrelation, receiveCorrelated } from './dealer.js';
+import { concatFlat, introduceAll, newSession, openAmong, partiesArg, postCommand, sessionArg, shapeArg, splitFlat } from './protocol.js';
+
+export type ProductKind = 'mul' | 'matmul';
+
+function product(kind: ProductKind, a: RingTensor, b: RingTensor): RingTensor {
+  return kind === 'mul' ? a.mul(b) : a.matmul(b);
+}
+
+function productShape(kind: ProductKind, x: Shape, y: Shape): Shape {
+  return kind === 'mul' ? broadcastShapes(x, y) : matmulShape(x, y);
+}
+
+for (const kind of ['mul', 'matmul'] as const) {
+  registerCorrelation(kind, {
+    check(params) {
+      const x = shapeArg(params[0], 'x shape');
+      const y = shapeArg(params[1], 'y shape');
+      productShape(kind, x, y);
+    },
+    components: (params) => [params[0] as number[], params[1] as number[]],
+    derive: ([a, b]) => [product(kind, a!, b!)],
+  });
+}
+
+/**
+ * Orchestrator side: launches a private product of two shared values (share pointers in party
+ * order) and returns the pointers to the result's shares at once.
+ */
+export function beaverProduct(
+  kind: ProductKind,
+  x: readonly PointerTensor[],
+  y: readonly PointerTensor[],
+  provider: RemoteWorker,
+): PointerTensor[] {
+  const owner = x[0]!.owner;
+  const parties = x.map((p) => p.location);
+  const ids = parties.map((p) => p.id);
+  const xs = x[0]!.shape;
+  const ys = y[0]!.shape;
+  const out = productShape(kind, xs, ys);
+  const session = newSession();
+  introduceAll([...parties, provider], owner);
+  postCommand(provider, 'mpc.deal', [kind, session, ids, [...xs], [...ys]], owner);
+  return x.map((share, i) => share.command('mpc.beaver', [y[i]!, kind, session, ids, provider.id], [out])[0]!);
+}
+
+// Party side: `mpc.beaver` on x_i with [y_i, kind, session, parties, dealer].
+registerCommand('mpc.beaver', {
+  results: 1,
+  needsSelf: true,
+  async run(ctx, self, args) {
+    const x = self as RingTensor;
+    const y = argLayer(ctx, args[0], 'second factor') as unknown as RingTensor;
+    if (!(x instanceof Ring) || !(y instanceof Ring)) throw new ProtocolError('Beaver multiplication runs on ring shares');
+    const kind = argString(args[1], 'kind', 8);
+    if (kind !== 'mul' && kind !== 'matmul') throw new WireFormatError(`unknown product '${kind}'`);
+    const session = sessionArg(args[2]);
+    const { parties, me } = partiesArg(ctx, args[3]);
+    const dealer = argString(args[4], 'dealer', 64);
+    const outShape = productShape(kind, x.shape, y.shape);
+    const params: WireValue[] = [[...x.shape], [...y.shape]];
+    const { components, derived } = await receiveCorrelated(ctx, dealer, session, kind, params, me, parties.length, [outShape]);
+    const [a, b] = components as [RingTensor, RingTensor];
+    const c = derived[0]!;
+    const [eps, delta] = await openPair(ctx, session, parties, x.sub(a), y.sub(b));
+    // Party 0 adds the public eps ⊗ delta term.
+    const right = me === 0 ? b.add(delta) : b;
+    return c.add(product(kind, eps, right)).add(product(kind, a, delta));
+  },
+});
+
+/** Opens eps and delta in one message per peer. */
+async function openPair(
+  ctx: Parameters<typeof openAmong>[0],
+  session: string,
+  parties: readonly string[],
+  e: RingTensor,
+  d: RingTensor,
+): Promise<[RingTensor, RingTensor]> {
+  const open = await openAmong(ctx, session, 'open', parties, concatFlat([e, d]));
+  return splitFlat(open, [e.shape, d.shape]) as [RingTensor, RingTensor];
+}

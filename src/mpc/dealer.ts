@@ -1,0 +1,145 @@
+/**
+ * The crypto provider deals correlated randomness: Beaver triples, truncation pairs, and
+ * whatever else a protocol registers here. It never sees a share of a secret.
+ *
+ * To send as little as possible, every party draws its shares from a PRG seeded by the dealer
+ * (as CrypTen's trusted third party does): for each kind, some tensors are uniformly random
+ * *components* (a and b of a triple) and others are *derived* from them (c = a·b). Party i
+ * draws its share of every component from its seed, then its share of every derived value —
+ * except the last party, which receives its derived shares explicitly, chosen so that all
+ * shares add up. A party learns its seed (16 bytes) and, if last, one correction per derived
+ * value: nothing about the other parties' shares.
+ */
+import { ProtocolError, ValueError, WireFormatError } from '../errors.js';
+import { Prg, type RingTensor } from '../ring/index.js';
+import type { Shape } from '../tensors/shapes.js';
+import { type CommandContext, argString, registerCommand } from '../workers/commands.js';
+import type { WireValue } from '../workers/messages.js';
+import { draw, ringFrom, ringPayload, seedFrom, sessionArg } from './protocol.js';
+
+/**
+ * How the parties' shares of a value combine: `arith` adds them in Z_2^64, `binary` XORs them
+ * (binary sharing, for boolean circuits).
+ */
+export type Sharing = 'arith' | 'binary';
+
+/** A kind of correlated randomness. */
+export interface CorrelationKind {
+  /** Shapes of the random components, from the kind's parameters. */
+  components(params: readonly WireValue[]): Shape[];
+  /** The derived values, computed by the dealer from the full components. */
+  derive(components: RingTensor[], params: readonly WireValue[]): RingTensor[];
+  /** Checks the parameters a command brings (they come from the network). */
+  check(params: readonly WireValue[]): void;
+  /** How each component is shared (default: all arithmetic). */
+  componentSharing?(params: readonly WireValue[]): Sharing[];
+  /** How each derived value is shared (default: all arithmetic). */
+  derivedSharing?(params: readonly WireValue[]): Sharing[];
+}
+
+const combine = (how: Sharing | undefined, a: RingTensor, b: RingTensor) => (how === 'binary' ? a.xor(b) : a.add(b));
+const remove = (how: Sharing | undefined, a: RingTensor, b: RingTensor) => (how === 'binary' ? a.xor(b) : a.sub(b));
+
+const kinds = new Map<string, CorrelationKind>();
+
+export function registerCorrelation(name: string, kind: CorrelationKind): void {
+  if (kinds.has(name)) throw new ValueError(`correlation '${name}' is registered twice`);
+  kinds.set(name, kind);
+}
+
+function kindOf(name: string): CorrelationKind {
+  const k = kinds.get(name);
+  if (!k) throw new WireFormatError(`unknown correlated randomness '${name}'`);
+  return k;
+}
+
+/** A party's share of one dealing. */
+export interface CorrelatedShares {
+  components: RingTensor[];
+  derived: RingTensor[];
+}
+
+/**
+ * Party side: waits for the dealer's message of `session` and derives this party's shares.
+ * `derivedShapes` are what the party expects (from its own inputs), checked against the
+ * explicit corrections.
+ */
+export async function receiveCorrelated(
+  ctx: CommandContext,
+  dealer: string,
+  session: string,
+  kindName: string,
+  params: readonly WireValue[],
+  me: number,
+  n: number,
+  derivedShapes: readonly Shape[],
+): Promise<CorrelatedShares> {
+  const kind = kindOf(kindName);
+  kind.check(params);
+  const msg = (await ctx.recv(dealer, session, 'deal')) as { seed?: WireValue; derived?: WireValue } | null;
+  if (msg === null || typeof msg !== 'object') throw new ProtocolError('the dealer sent a malformed message');
+  const prg = new Prg(seedFrom(msg.seed, 'dealer message'));
+  const components: RingTensor[] = [];
+  for (const s of kind.components(params)) components.push(await draw(prg, s));
+  let derived: RingTensor[];
+  if (me < n - 1) {
+    derived = [];
+    for (const s of derivedShapes) derived.push(await draw(prg, s));
+  } else {
+    const list = msg.derived;
+    if (!Array.isArray(list) || list.length !== derivedShapes.length) throw new ProtocolError('the dealer sent the wrong corrections');
+    derived = list.map((v, i) => ringFrom(v, derivedShapes[i]!, 'dealer correction'));
+  }
+  return { components, derived };
+}
+
+// Dealer side: `mpc.deal` [kind, session, parties, ...params]. Posted by the orchestrator to the
+// crypto provider; its only output is one message to each party.
+registerCommand('mpc.deal', {
+  results: 0,
+  needsSelf: false,
+  async run(ctx, _self, args) {
+    const kind = kindOf(argString(args[0], 'kind', 32));
+    const session = sessionArg(args[1]);
+    const parties = partiesOf(ctx, args[2]);
+    const params = args.slice(3);
+    kind.check(params);
+    const n = parties.length;
+    const seeds = parties.map(() => Prg.randomSeed());
+    const prgs = seeds.map((s) => new Prg(s));
+    const shapes = kind.components(params);
+    const compSharing = kind.componentSharing?.(params) ?? [];
+    const derivedSharing = kind.derivedSharing?.(params) ?? [];
+    const full: RingTensor[] = [];
+    for (let k = 0; k < shapes.length; k++) {
+      let sum: RingTensor | undefined;
+      for (const prg of prgs) {
+        const part = await draw(prg, shapes[k]!);
+        sum = sum ? combine(compSharing[k], sum, part) : part;
+      }
+      full.push(sum!);
+    }
+    const derived = kind.derive(full, params);
+    const corrections = derived.slice();
+    for (let i = 0; i < n - 1; i++) {
+      for (let k = 0; k < derived.length; k++) {
+        corrections[k] = remove(derivedSharing[k], corrections[k]!, await draw(prgs[i]!, derived[k]!.shape));
+      }
+    }
+    parties.forEach((p, i) => {
+      const payload: { [k: string]: WireValue } = { seed: seeds[i]! };
+      if (i === n - 1) payload.derived = corrections.map(ringPayload);
+      ctx.send(p, session, 'deal', payload);
+    });
+  },
+});
+
+// The dealer is not a party: it only checks the list is well formed.
+function partiesOf(_ctx: CommandContext, v: WireValue | undefined): string[] {
+  if (!Array.isArray(v) || v.length < 2 || v.length > 64 || !v.every((p) => typeof p === 'string' && p.length > 0 && p.length <= 64)) {
+    throw new WireFormatError('parties must be a list of 2 to 64 worker ids');
+  }
+  if (new Set(v).size !== v.length) throw new WireFormatError('parties must differ');
+  return v as string[];
+}
+

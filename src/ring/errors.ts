@@ -1,0 +1,35 @@
+/**
+ * Errors of the ring engine. Each extends the matching library-wide class in src/errors.ts, so
+ * `catch (e) { if (e instanceof ShapeError) ... }` also catches ring shape errors.
+ */
+import { ShapeError, StateError, ValueError } from '../errors.js';
+
+/**
+ * Shapes that do not fit together, or a shape that is not a list of non-negative integers.
+ *
+ * @example
+ * ```ts
+ * try { a.add(b); } catch (e) { if (e instanceof RingShapeError) console.error(e.message); }
+ * ```
+ */
+export class RingShapeError extends ShapeError {}
+
+/** A bad argument: a number where a bigint is needed, a shift out of 0..63, a zero divisor. */
+export class RingValueError extends ValueError {}
+
+/**
+ * A float that does not fit the ring at the requested fixed precision. `value` is the offending
+ * input and `maxPrecisionFractional` the largest precision that would fit it (-1 when none does).
+ */
+export class FixedPointOverflowError extends RingValueError {
+  constructor(
+    message: string,
+    readonly value: number,
+    readonly maxPrecisionFractional: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A ring engine that was asked for but cannot run here (no SIMD, failed self-check, no node:crypto). */
+export class RingEngineError extends StateError {}

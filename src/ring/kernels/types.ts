@@ -1,0 +1,32 @@
+// The kernels an engine provides. RingTensor does shapes and broadcasting; kernels see flat
+// BigInt64Arrays (row-major) and write into an output array the caller allocated.
+
+export type RingEngineName = 'simd' | 'scalar' | 'js';
+
+export interface RingKernels {
+  readonly engine: RingEngineName;
+  /**
+   * Batched C = A B mod 2^64. Product p reads A at aOffsets[p] (m x k) and B at bOffsets[p]
+   * (k x n) and writes out[p*m*n ...]. m, k, n >= 1.
+   */
+  matmul(
+    a: BigInt64Array,
+    b: BigInt64Array,
+    out: BigInt64Array,
+    m: number,
+    k: number,
+    n: number,
+    aOffsets: readonly number[],
+    bOffsets: readonly number[],
+  ): void;
+  /** out = a >> bits (arithmetic), 0 <= bits <= 63. out may be a. */
+  shiftRight(a: BigInt64Array, out: BigInt64Array, bits: number): void;
+  /** out = a >>> bits (logical), 0 <= bits <= 63. */
+  shiftRightLogical(a: BigInt64Array, out: BigInt64Array, bits: number): void;
+  /** out = a << bits mod 2^64, 0 <= bits <= 63. */
+  shiftLeft(a: BigInt64Array, out: BigInt64Array, bits: number): void;
+  /** out = floor(a / d) for signed a, 1 <= d < 2^63. */
+  divFloor(a: BigInt64Array, out: BigInt64Array, d: bigint): void;
+  /** Sum of all elements mod 2^64. */
+  sum(a: BigInt64Array): bigint;
+}

@@ -1,0 +1,327 @@
+/**
+ * FixedPrecisionTensor: real numbers as integers, v -> round(v * base^precisionFractional),
+ * so that they can live in the ring and be secret-shared. The child holds the integers: a
+ * RingTensor locally, an AdditiveSharingTensor when shared.
+ *
+ * Products carry the sum of the operands' precisions and are truncated back (a division by a
+ * public integer, which on shared values is a protocol). A 0/1 mask from a comparison has
+ * precision 0, so multiplying by it needs no truncation at all.
+ */
+import { UnsupportedOperationError, ValueError } from '../errors.js';
+import { RingTensor, decodeFixed, encodeFixed } from '../ring/index.js';
+import { argInt, registerCommand, selfLayer } from '../workers/commands.js';
+import { bad, expectFields, expectInt, registerCodec } from '../workers/codec.js';
+import { AbstractTensor, type Dims, type Operand } from './abstract.js';
+import { AutogradTensor } from './autograd.js';
+import { FloatTensor } from './float.js';
+import { reduceDims } from './shapes.js';
+
+/** PySyft's defaults: base 10, 3 fractional digits. */
+export const DEFAULT_BASE = 10;
+export const DEFAULT_PRECISION = 3;
+
+export interface PrecisionOptions {
+  /** Integer base (default 10). */
+  base?: number;
+  /** Digits after the point, in `base` (default 3). */
+  precisionFractional?: number;
+}
+
+/** A value of the other operand, with the precision it carries. */
+interface Encoded {
+  value: AbstractTensor | bigint;
+  precision: number;
+}
+
+function isLocalLeaf(t: AbstractTensor): boolean {
+  return t.child === undefined && t.layerName !== 'PointerTensor';
+}
+
+export class FixedPrecisionTensor extends AbstractTensor {
+  #child: AbstractTensor;
+  readonly base: number;
+  readonly precisionFractional: number;
+
+  constructor(child: AbstractTensor, base = DEFAULT_BASE, precisionFractional = DEFAULT_PRECISION) {
+    super();
+    if (child instanceof FixedPrecisionTensor || child instanceof AutogradTensor) {
+      throw new ValueError(`a FixedPrecisionTensor cannot hold a ${child.layerName}`);
+    }
+    this.#child = child;
+    this.base = base;
+    this.precisionFractional = precisionFractional;
+  }
+
+  /** Encodes a float tensor. Throws a clear error for values that do not fit the ring. */
+  static encode(t: FloatTensor, opts: PrecisionOptions = {}): FixedPrecisionTensor {
+    const base = opts.base ?? DEFAULT_BASE;
+    const precisionFractional = opts.precisionFractional ?? DEFAULT_PRECISION;
+    const ring = encodeFixed(t.values, t.shape, { base, precisionFractional });
+    return new FixedPrecisionTensor(ring, base, precisionFractional);
+  }
+
+  get layerName(): string {
+    return 'FixedPrecisionTensor';
+  }
+
+  override get child(): AbstractTensor {
+    return this.#child;
+  }
+
+  get shape() {
+    return this.#child.shape;
+  }
+
+  /** base^precisionFractional. */
+  get scale(): bigint {
+    return BigInt(this.base) ** BigInt(this.precisionFractional);
+  }
+
+  chainString(): string {
+    return `FixedPrecisionTensor>${this.#child.chainString()}`;
+  }
+
+  private wrap(child: AbstractTensor, precision = this.precisionFractional): FixedPrecisionTensor {
+    return new FixedPrecisionTensor(child, this.base, precision);
+  }
+
+  /** Decodes to floats (the numbers must be here: get() shared or remote values first). */
+  decode(): FloatTensor {
+    if (!(this.#child instanceof RingTensor)) {
+      throw new UnsupportedOperationError(
+        `floatPrecision() needs the integers here, but they are in a ${this.#child.layerName}: get() first`,
+      );
+    }
+    const v = decodeFixed(this.#child, { base: this.base, precisionFractional: this.precisionFractional });
+    return new FloatTensor(this.#child.shape, Float32Array.from(v));
+  }
+
+  private encodeScalar(v: number, precision = this.precisionFractional): bigint {
+    return encodeFixed([v], [], { base: this.base, precisionFractional: precision }).data[0]!;
+  }
+
+  private operand(o: Operand, op: string): Encoded {
+    if (o instanceof FixedPrecisionTensor) {
+      if (o.base !== this.base) {
+        throw new ValueError(`cannot ${op} fixed-precision tensors of bases ${this.base} and ${o.base}: use one base`);
+      }
+      return { value: o.child, precision: o.precisionFractional };
+    }
+    if (typeof o === 'number') {
+      // Integers are exact at precision 0; other numbers take this tensor's precision.
+      return Number.isSafeInteger(o) && (op === 'mul' || op === 'matmul')
+        ? { value: BigInt(o), precision: 0 }
+        : { value: this.encodeScalar(o), precision: this.precisionFractional };
+    }
+    if (typeof o === 'bigint') return { value: o, precision: 0 };
+    if (o instanceof FloatTensor) {
+      const ring = encodeFixed(o.values, o.shape, { base: this.base, precisionFractional: this.precisionFractional });
+      return { value: ring, precision: this.precisionFractional };
+    }
+    if (o instanceof RingTensor) return { value: o, precision: 0 };
+    throw new UnsupportedOperationError(
+      `cannot ${op} a FixedPrecisionTensor and a ${o.layerName}: call fixPrecision() on the other operand`,
+    );
+  }
+
+  // Brings two values to the same precision by multiplying the coarser one (exact).
+  private aligned(o: Operand, op: string): [AbstractTensor, AbstractTensor | bigint, number] {
+    const e = this.operand(o, op);
+    const p = Math.max(this.precisionFractional, e.precision);
+    const up = (v: AbstractTensor | bigint, from: number): AbstractTensor | bigint => {
+      if (from === p) return v;
+      const k = BigInt(this.base) ** BigInt(p - from);
+      return typeof v === 'bigint' ? v * k : v.mul(k);
+    };
+    return [up(this.#child, this.precisionFractional) as AbstractTensor, up(e.value, e.precision), p];
+  }
+
+  // A public tensor on the left of a shared one hands the op to the shared side.
+  private static combine(a: AbstractTensor, b: AbstractTensor | bigint, op: 'add' | 'sub' | 'mul' | 'matmul'): AbstractTensor {
+    if (typeof b !== 'bigint' && isLocalLeaf(a) && !isLocalLeaf(b)) {
+      if (op === 'add') return b.add(a);
+      if (op === 'mul') return b.mul(a);
+      if (op === 'sub') return b.neg().add(a);
+      return b.rmatmul(a);
+    }
+    if (op === 'matmul') {
+      if (typeof b === 'bigint') throw new ValueError('matmul needs a tensor operand');
+      return a.matmul(b);
+    }
+    return a[op](b);
+  }
+
+  override add(o: Operand) {
+    const [a, b, p] = this.aligned(o, 'add');
+    return this.wrap(FixedPrecisionTensor.combine(a, b, 'add'), p);
+  }
+
+  override sub(o: Operand) {
+    const [a, b, p] = this.aligned(o, 'sub');
+    return this.wrap(FixedPrecisionTensor.combine(a, b, 'sub'), p);
+  }
+
+  private product(o: Operand, op: 'mul' | 'matmul'): FixedPrecisionTensor {
+    const e = this.operand(o, op);
+    const raw = FixedPrecisionTensor.combine(this.#child, e.value, op);
+    const low = Math.min(this.precisionFractional, e.precision);
+    const high = Math.max(this.precisionFractional, e.precision);
+    // The product carries both precisions; dividing by base^low leaves the finer one.
+    const out = low === 0 ? raw : truncate(raw, BigInt(this.base) ** BigInt(low));
+    return this.wrap(out, high);
+  }
+
+  override mul(o: Operand) { return this.product(o, 'mul'); }
+  override matmul(o: AbstractTensor) { return this.product(o, 'matmul'); }
+
+  override div(o: Operand): FixedPrecisionTensor {
+    if (typeof o !== 'number' || !Number.isFinite(o) || o === 0) {
+      throw new UnsupportedOperationError(
+        'a fixed-precision tensor can only be divided by a public non-zero number (division by a tensor is not supported)',
+      );
+    }
+    const sign = o < 0 ? -1 : 1;
+    const v = Math.abs(o);
+    let out: AbstractTensor;
+    if (Number.isSafeInteger(v)) {
+      out = truncate(this.#child, BigInt(v));
+    } else {
+      // x / v = (x · S) / round(v · S): exact but for the rounding of v · S.
+      const s = this.scale;
+      const d = BigInt(Math.round(v * Number(s)));
+      if (d === 0n) throw new ValueError(`dividing by ${o} needs more precision than ${this.precisionFractional} digits`);
+      out = truncate(this.#child.mul(s), d);
+    }
+    return this.wrap(sign < 0 ? out.neg() : out);
+  }
+
+  override neg() { return this.wrap(this.#child.neg()); }
+
+  override pow(exponent: number): FixedPrecisionTensor {
+    if (!Number.isInteger(exponent) || exponent < 1) {
+      throw new UnsupportedOperationError(`fixed-precision pow needs a positive integer exponent, got ${exponent}`);
+    }
+    // Square and multiply.
+    let result: FixedPrecisionTensor | undefined;
+    let base: FixedPrecisionTensor = this;
+    for (let e = exponent; e > 0; e >>= 1) {
+      if (e & 1) result = result ? result.mul(base) : base;
+      if (e > 1) base = base.mul(base);
+    }
+    return result === this ? this.clone() : result!;
+  }
+
+  // ---- comparisons: 0/1 at precision 0 ------------------------------------------------------
+
+  private compare(o: Operand, op: 'eq' | 'gt' | 'lt' | 'ge' | 'le'): FixedPrecisionTensor {
+    const [a, b] = this.aligned(o, op);
+    return this.wrap(a[op](b), 0);
+  }
+
+  override eq(o: Operand) { return this.compare(o, 'eq'); }
+  override gt(o: Operand) { return this.compare(o, 'gt'); }
+  override lt(o: Operand) { return this.compare(o, 'lt'); }
+  override ge(o: Operand) { return this.compare(o, 'ge'); }
+  override le(o: Operand) { return this.compare(o, 'le'); }
+
+  override relu() { return this.mul(this.gt(0)); }
+
+  override max(dim?: number, keepDim = false) { return this.wrap(this.#child.max(dim, keepDim)); }
+  override argmax(dim?: number, keepDim = false) { return this.wrap(this.#child.argmax(dim, keepDim), 0); }
+
+  // ---- reductions and shape ---------------------------------------------------------------
+
+  override sum(dims?: Dims, keepDim = false) { return this.wrap(this.#child.sum(dims, keepDim)); }
+
+  override mean(dims?: Dims, keepDim = false) {
+    const d = reduceDims(this.shape.length, dims);
+    const count = d.reduce((n, i) => n * this.shape[i]!, 1);
+    return this.sum(dims, keepDim).div(count);
+  }
+
+  override reshape(shape: readonly number[]) { return this.wrap(this.#child.reshape(shape)); }
+  override transpose(perm?: readonly number[]) { return this.wrap(this.#child.transpose(perm)); }
+  override slice(start: number, end?: number, dim = 0) { return this.wrap(this.#child.slice(start, end, dim)); }
+  override broadcastTo(shape: readonly number[]) { return this.wrap(this.#child.broadcastTo(shape)); }
+  override pad(dim: number, before: number, after: number) { return this.wrap(this.#child.pad(dim, before, after)); }
+
+  override fullLike(value: number) {
+    const v = this.encodeScalar(value);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw new ValueError(`${value} is too large to fill a tensor at precision ${this.precisionFractional}`);
+    }
+    return this.wrap(this.#child.fullLike(Number(v)));
+  }
+
+  override clone() { return this.wrap(this.#child.clone()); }
+  override refresh() { return this.wrap(this.#child.refresh()); }
+
+  override assign_(src: AbstractTensor): void {
+    if (!(src instanceof FixedPrecisionTensor) || src.base !== this.base || src.precisionFractional !== this.precisionFractional) {
+      throw new ValueError('assign a fixed-precision tensor of the same base and precision');
+    }
+    // Local integers are immutable values: take the new one. Shared or remote ones update in place.
+    if (isLocalLeaf(this.#child)) this.#child = src.child;
+    else this.#child.assign_(src.child);
+  }
+
+  override async get(): Promise<AbstractTensor> {
+    return this.wrap(await this.#child.get());
+  }
+}
+
+/** Division by a public positive integer, on whatever holds the integers. */
+function truncate(t: AbstractTensor, d: bigint): AbstractTensor {
+  const div = (t as AbstractTensor & { divScalar?: (d: bigint) => AbstractTensor }).divScalar;
+  if (!div) throw new UnsupportedOperationError(`${t.layerName} cannot divide by a public integer`);
+  return div.call(t, d);
+}
+
+registerCodec<FixedPrecisionTensor>({
+  type: 'fpt',
+  cls: FixedPrecisionTensor,
+  encode: (t, child) => ({ type: 'fpt', base: t.base, precision: t.precisionFractional, child: child(t.child) }),
+  decode(node, child) {
+    expectFields(node, ['base', 'precision', 'child']);
+    const base = expectInt('fpt', node.base, 2, 2 ** 16);
+    const precision = expectInt('fpt', node.precision, 0, 62);
+    const value = child(node.child!);
+    if (!(value instanceof AbstractTensor) || value instanceof FixedPrecisionTensor || value instanceof AutogradTensor) {
+      bad('fpt', 'child must be integers or shares');
+    }
+    return new FixedPrecisionTensor(value, base, precision);
+  },
+});
+
+/** The value to encode, whatever autograd sits on it. */
+function plainValue(t: AbstractTensor): AbstractTensor {
+  return t instanceof AutogradTensor ? t.child : t;
+}
+
+/** fixPrecision on a layer: floats become a FixedPrecisionTensor over ring integers. */
+export function fixPrecisionLayer(t: AbstractTensor, opts: PrecisionOptions = {}): FixedPrecisionTensor {
+  const v = plainValue(t);
+  if (v instanceof FloatTensor) return FixedPrecisionTensor.encode(v, opts);
+  if (v instanceof FixedPrecisionTensor) throw new ValueError('this tensor is already fixed precision');
+  throw new UnsupportedOperationError(`fixPrecision() needs float numbers, not a ${v.layerName}`);
+}
+
+/** floatPrecision on a layer: decodes a FixedPrecisionTensor over ring integers. */
+export function floatPrecisionLayer(t: AbstractTensor): FloatTensor {
+  const v = plainValue(t);
+  if (v instanceof FixedPrecisionTensor) return v.decode();
+  throw new UnsupportedOperationError(`floatPrecision() needs a fixed-precision tensor, not a ${v.layerName}`);
+}
+
+registerCommand('fixPrecision', {
+  results: 1,
+  needsSelf: true,
+  run: (_ctx, self, args) =>
+    fixPrecisionLayer(selfLayer(self), { base: argInt(args[0], 'base'), precisionFractional: argInt(args[1], 'precisionFractional') }),
+});
+
+registerCommand('floatPrecision', {
+  results: 1,
+  needsSelf: true,
+  run: (_ctx, self) => floatPrecisionLayer(selfLayer(self)),
+});

@@ -1,0 +1,60 @@
+import { describe, expect, test } from 'vitest';
+import * as sy from '../../src/index.js';
+import { SeededRandom } from '../../src/util/seeded.js';
+import { data, flat, parties } from './helpers.js';
+
+describe.each([2, 3])('secure comparisons among %i parties', (n) => {
+  const rng = new SeededRandom(300 + n);
+  const { workers, cryptoProvider } = parties(n, `cmp${n}`);
+  const share = (t: sy.Tensor) => t.fixPrecision().share(...workers, { cryptoProvider });
+  // Values that exercise the edges: zero, ties, tiny and large magnitudes, both signs.
+  const edge = sy.tensor([0, -0.001, 0.001, 1000, -1000, 3.5, -3.5, 2, 2, 0.5, -123456.789, 123456.789]);
+  const other = sy.tensor([0, 0, 0, 999.999, -999.999, 3.5, -3.4, 2, 1.999, 0.501, -123456.788, 123456.79]);
+  const x = data(rng, [6, 7], -5, 5);
+  const y = data(rng, [6, 7], -5, 5);
+
+  const cases: [string, (a: sy.Tensor, b: sy.Tensor) => sy.Tensor][] = [
+    ['gt', (a, b) => a.gt(b)],
+    ['lt', (a, b) => a.lt(b)],
+    ['ge', (a, b) => a.ge(b)],
+    ['le', (a, b) => a.le(b)],
+    ['eq', (a, b) => a.eq(b)],
+  ];
+  for (const [name, f] of cases) {
+    test(`${name} on edge values and random values`, async () => {
+      for (const [a, b] of [[edge, other], [x, y], [x, x]] as const) {
+        const got = flat((await f(share(a), share(b)).get()).floatPrecision());
+        // the plaintext answer on the same fixed-point numbers
+        const want = flat(f(a.fixPrecision(), b.fixPrecision()).floatPrecision());
+        expect(got).toEqual(want);
+      }
+    });
+  }
+
+  test('comparison with a public number', async () => {
+    expect(flat((await share(edge).gt(0).get()).floatPrecision())).toEqual(flat(edge.gt(0)));
+    expect(flat((await share(edge).le(2).get()).floatPrecision())).toEqual(flat(edge.le(2)));
+  });
+
+  test('relu and its derivative', async () => {
+    const X = share(x);
+    const relu = flat((await X.relu().get()).floatPrecision());
+    flat(x.relu()).forEach((v, i) => expect(Math.abs(relu[i]! - v)).toBeLessThanOrEqual(1e-3));
+    const xs = x.child as sy.FloatTensor;
+    const grad = share(x).requiresGrad_(true);
+    grad.relu().sum().backward();
+    const d = flat((await grad.grad!.get()).floatPrecision());
+    expect(d).toEqual(Array.from(xs.values, (v) => (Math.round(v * 1000) > 0 ? 1 : 0)));
+  });
+
+  test('max and argmax along a dim, ties to the first index', async () => {
+    const t = sy.tensor([[1, 5, 3, 5, -2], [-1, -7, -0.5, -3, -0.25], [2, 2, 2, 2, 2]]);
+    const T = share(t);
+    expect(flat((await T.argmax(1).get()).floatPrecision())).toEqual([1, 4, 0]);
+    expect(flat((await T.max(1).get()).floatPrecision())).toEqual([5, -0.25, 2]);
+    expect(flat((await T.argmax(0).get()).floatPrecision())).toEqual([2, 0, 0, 0, 2]);
+    const r = share(x);
+    expect(flat((await r.argmax(1).get()).floatPrecision())).toEqual(flat(x.argmax(1)));
+    expect(flat((await r.max().get()).floatPrecision())[0]).toBeCloseTo(x.max().item(), 3);
+  });
+});
