@@ -32,12 +32,32 @@ function envBackend(): BackendName | undefined {
   return v;
 }
 
+type ProcessEvent = 'uncaughtException' | 'unhandledRejection';
+const EVENTS: ProcessEvent[] = ['uncaughtException', 'unhandledRejection'];
+
+// The tfjs wasm backend (Emscripten output) installs process handlers that rethrow every
+// uncaught error, which turns any failure into a dump of its minified source. Node's own
+// handling says more; keep it.
+async function withoutProcessHandlers<T>(f: () => Promise<T>): Promise<T> {
+  const proc = typeof process !== 'undefined' && typeof process.listeners === 'function' ? process : undefined;
+  const before = new Map(EVENTS.map((e) => [e, new Set(proc?.listeners(e) ?? [])]));
+  try {
+    return await f();
+  } finally {
+    for (const e of EVENTS) {
+      for (const l of proc?.listeners(e) ?? []) {
+        if (!before.get(e)!.has(l)) proc!.removeListener(e, l as (...args: unknown[]) => void);
+      }
+    }
+  }
+}
+
 async function init(opts: ReadyOptions): Promise<ReadyInfo> {
   const wanted = opts.backend ?? envBackend();
   let backend: BackendName = wanted ?? 'wasm';
   let ok = false;
   try {
-    ok = await tf.setBackend(backend);
+    ok = await withoutProcessHandlers(() => tf.setBackend(backend));
   } catch {
     ok = false;
   }

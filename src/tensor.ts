@@ -56,7 +56,7 @@ function layerOf(o: TensorArg | bigint): AbstractTensor | number | bigint {
 /** The first layer holding numbers locally (below autograd), or undefined. */
 function localLeaf(t: AbstractTensor): AbstractTensor | undefined {
   const l = t instanceof AutogradTensor ? t.child : t;
-  return l.child === undefined && !(l instanceof PointerTensor) ? l : undefined;
+  return l.children().length === 0 && !(l instanceof PointerTensor) ? l : undefined;
 }
 
 export class Tensor {
@@ -98,12 +98,21 @@ export class Tensor {
     return new Tensor(c);
   }
 
+  // When only the other operand records gradients (shared data times a shared weight), this side
+  // joins the graph as a constant, as in PyTorch. (Float leaves do the same for ops run on
+  // workers, which see layers, not Tensors.)
+  private binary(o: TensorArg, f: (a: AbstractTensor, b: AbstractTensor | number | bigint) => AbstractTensor): Tensor {
+    const b = layerOf(o);
+    const lift = b instanceof AutogradTensor && !(this.#child instanceof AutogradTensor);
+    return this.wrap(f(lift ? new AutogradTensor(this.#child) : this.#child, b));
+  }
+
   // ---- ops ---------------------------------------------------------------------------------
 
-  add(o: TensorArg): Tensor { return this.wrap(this.#child.add(layerOf(o))); }
-  sub(o: TensorArg): Tensor { return this.wrap(this.#child.sub(layerOf(o))); }
-  mul(o: TensorArg): Tensor { return this.wrap(this.#child.mul(layerOf(o))); }
-  div(o: TensorArg): Tensor { return this.wrap(this.#child.div(layerOf(o))); }
+  add(o: TensorArg): Tensor { return this.binary(o, (a, b) => a.add(b)); }
+  sub(o: TensorArg): Tensor { return this.binary(o, (a, b) => a.sub(b)); }
+  mul(o: TensorArg): Tensor { return this.binary(o, (a, b) => a.mul(b)); }
+  div(o: TensorArg): Tensor { return this.binary(o, (a, b) => a.div(b)); }
   /** Elementwise power with a public exponent. */
   pow(exponent: number): Tensor { return this.wrap(this.#child.pow(exponent)); }
   neg(): Tensor { return this.wrap(this.#child.neg()); }
@@ -122,7 +131,7 @@ export class Tensor {
 
   matmul(o: Tensor): Tensor {
     if (!(o instanceof Tensor)) throw new ValueError('matmul needs a Tensor operand');
-    return this.wrap(this.#child.matmul(o.child));
+    return this.binary(o, (a, b) => a.matmul(b as AbstractTensor));
   }
   /** Alias of {@link matmul} (PyTorch's `mm`). */
   mm(o: Tensor): Tensor { return this.matmul(o); }

@@ -6,10 +6,11 @@
  * mask-and-open followed by one boolean circuit, for any number of parties:
  *   1. the dealer shares a random r twice, arithmetically and as XOR shares;
  *   2. the parties open c = x + r (uniform, so it reveals nothing);
- *   3. x = c - r = c + ~r + 1 is computed bit-sliced on the XOR shares of r: with c public,
- *      generate g = c AND ~r and propagate p = c XOR ~r are local, and the carry into bit 63
- *      is a 6-level tree of (g, p) merges over 64-bit words — 11 word ANDs per element, one
- *      round per level, each AND a binary Beaver triple from the dealer;
+ *   3. x = c - r = c + ~r + 1 is computed on the XOR shares of r: with c public, generate
+ *      g = c AND ~r and propagate p = c XOR ~r are local; the carry into bit 63 is a 6-level
+ *      tree of (g, p) merges, run bit-sliced across elements (see binary-kernels.ts) so that
+ *      every AND works on useful bits only — 118 AND gates per element in all, one round per
+ *      level, each a binary Beaver triple from the dealer;
  *   4. msb = p_63 XOR carry_63, converted to an arithmetic 0/1 share with a random bit the
  *      dealer shares both ways (open msb XOR rho, then msb = e + rho - 2 e rho).
  * Eight rounds in all. CrypTen's A2B instead adds the parties' shares with an adder circuit:
@@ -25,18 +26,18 @@ import { argString, registerCommand, type CommandContext } from '../workers/comm
 import type { WireValue } from '../workers/messages.js';
 import type { RemoteWorker } from '../workers/worker.js';
 import { registerCorrelation, receiveCorrelated } from './dealer.js';
-import { concatFlat, introduceAll, newSession, openAmong, partiesArg, postCommand, sessionArg, shapeArg, splitFlat } from './protocol.js';
+import { circuitStart, laneBit, laneWords, levelFinish, levelMessage, toLanes, treeAnds, treePlan, u32, xorInto } from './binary-kernels.js';
+import { introduceAll, newSession, openAmong, partiesArg, postCommand, ringFrom, ringPayload, sessionArg, shapeArg } from './protocol.js';
 
-const LEVELS = 6; // 64 lanes -> 1
-const LOW63 = 0x7fffffffffffffffn;
-const BIT63 = -0x8000000000000000n; // the top bit, as a signed 64-bit value
+// Dealer material for msb over n elements, with m = laneWords(n) 32-bit words per lane vector:
+//   components: r (arith, n words), rho (binary, one lane vector), the tree's AND inputs a and b
+//               (binary, treeAnds() lane vectors each)
+//   derived:    r as XOR shares (n words), c = a AND b, and rho's bits as arith 0/1 (n words)
+const TREE_ANDS = treeAnds();
 
-// Dealer material for msb over n elements (flat):
-//   components: r (arith), rho (binary), then per level j: a_j, b_j (binary; 2n words for the
-//   five levels that need two ANDs, n for the last)
-//   derived:    r as XOR shares, c_j = a_j AND b_j for each level, rho's low bit as arith
-function andWidth(level: number, n: number): number {
-  return level < LEVELS - 1 ? 2 * n : n;
+function sizes(n: number): { vec: number; triples: number } {
+  const vec = laneWords(n) / 2; // 64-bit words per lane vector
+  return { vec, triples: TREE_ANDS * vec };
 }
 
 registerCorrelation('msb', {
@@ -46,19 +47,19 @@ registerCorrelation('msb', {
   },
   components(params) {
     const n = (params[0] as number[])[0]!;
-    const out: Shape[] = [[n], [n]];
-    for (let j = 0; j < LEVELS; j++) out.push([andWidth(j, n)], [andWidth(j, n)]);
-    return out;
+    const { vec, triples } = sizes(n);
+    return [[n], [vec], [triples], [triples]];
   },
-  componentSharing: () => ['arith', ...Array<'binary'>(1 + 2 * LEVELS).fill('binary')],
-  derive(components) {
-    const [r, rho] = components as [RingTensor, RingTensor];
-    const out = [r];
-    for (let j = 0; j < LEVELS; j++) out.push(components[2 + 2 * j]!.and(components[3 + 2 * j]!));
-    out.push(rho.and(1n));
-    return out;
+  componentSharing: () => ['arith', 'binary', 'binary', 'binary'],
+  derive(components, params) {
+    const n = (params[0] as number[])[0]!;
+    const [r, rho, a, b] = components as [RingTensor, RingTensor, RingTensor, RingTensor];
+    const bits = u32(rho.data);
+    const rhoArith = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) rhoArith[i] = BigInt(laneBit(bits, 0, i));
+    return [r, a.and(b), RingTensor.from([n], rhoArith)];
   },
-  derivedSharing: () => [...Array<'binary'>(1 + LEVELS).fill('binary'), 'arith'],
+  derivedSharing: () => ['binary', 'binary', 'arith'],
 });
 
 /** Orchestrator side: shares of msb(x) (1 where x < 0), as 0/1 integers. */
@@ -74,21 +75,17 @@ export function msbShared(x: readonly PointerTensor[], provider: RemoteWorker): 
   return x.map((s) => s.command('mpc.msb', [session, ids, provider.id], [shape])[0]!);
 }
 
-/** One binary Beaver AND of XOR-shared words. */
-async function and(
-  ctx: CommandContext,
-  session: string,
-  tag: string,
-  parties: readonly string[],
-  me: number,
-  x: RingTensor,
-  y: RingTensor,
-  [a, b, c]: [RingTensor, RingTensor, RingTensor],
-): Promise<RingTensor> {
-  const opened = await openAmong(ctx, session, tag, parties, concatFlat([x.xor(a), y.xor(b)]), 'binary');
-  const [e, f] = splitFlat(opened, [x.shape, y.shape]) as [RingTensor, RingTensor];
-  const z = c.xor(e.and(b)).xor(f.and(a));
-  return me === 0 ? z.xor(e.and(f)) : z;
+/** Opens XOR shares of 32-bit words among the parties (an even number of words). */
+async function openXor(ctx: CommandContext, session: string, tag: string, parties: readonly string[], mine: Uint32Array): Promise<Uint32Array> {
+  const words = new BigInt64Array(mine.buffer, mine.byteOffset, mine.length / 2);
+  const payload = ringPayload(RingTensor.from([words.length], words));
+  for (const p of parties) if (p !== ctx.worker.id) ctx.send(p, session, tag, payload);
+  const acc = mine.slice();
+  for (const p of parties) {
+    if (p === ctx.worker.id) continue;
+    xorInto(acc, u32(ringFrom(await ctx.recv(p, session, tag), [words.length], tag).data));
+  }
+  return acc;
 }
 
 registerCommand('mpc.msb', {
@@ -102,49 +99,50 @@ registerCommand('mpc.msb', {
     const dealer = argString(args[2], 'dealer', 64);
     const n = shares.size;
     const x = shares.reshape([n]);
+    const { triples } = sizes(n);
     const params: WireValue[] = [[n]];
-    const derivedShapes: Shape[] = [[n], ...Array.from({ length: LEVELS }, (_, j) => [andWidth(j, n)]), [n]];
-    const { components, derived } = await receiveCorrelated(ctx, dealer, session, 'msb', params, me, parties.length, derivedShapes);
-    const [r, rho] = components as [RingTensor, RingTensor];
-    const rBinary = derived[0]!;
-    const rhoArith = derived[LEVELS + 1]!;
-    const triple = (j: number): [RingTensor, RingTensor, RingTensor] => [components[2 + 2 * j]!, components[3 + 2 * j]!, derived[1 + j]!];
+    const { components, derived } = await receiveCorrelated(ctx, dealer, session, 'msb', params, me, parties.length, [[n], [triples], [n]]);
+    const [r, rho, a, b] = components as [RingTensor, RingTensor, RingTensor, RingTensor];
+    const [rBinary, c, rhoArith] = derived as [RingTensor, RingTensor, RingTensor];
+    const first = me === 0;
 
     // 1. c = x + r, opened to every party.
-    const c = await openAmong(ctx, session, 'c', parties, x.add(r));
+    const opened = await openAmong(ctx, session, 'c', parties, x.add(r));
 
-    // 2. c - r = c + ~r + 1, bit-sliced: g = c AND ~r, p = c XOR ~r (NOT and XOR with a public
-    //    value are applied by party 0 alone; AND with a public value by everyone).
-    const notR = me === 0 ? rBinary.not() : rBinary;
-    let g = notR.and(c);
-    let p = me === 0 ? notR.xor(c) : notR;
-    g = g.xor(p.and(1n)); // the +1 carried into bit 0: carry out of bit 0 is g0 OR p0 = g0 XOR p0
-    const p63 = p.shiftRightLogical(63);
-    // Lane 63 becomes the identity of the merge (g = 0, p = 1), so the tree's result at lane 0 is
-    // the carry into bit 63.
-    g = g.and(LOW63);
-    p = p.and(LOW63);
-    if (me === 0) p = p.xor(BIT63);
+    // 2. x = c - r = c + ~r + 1: generate and propagate words, then bit-sliced into lanes.
+    const { g, p } = circuitStart(opened.data, rBinary.data, first);
+    const m = laneWords(n);
+    const gl = toLanes(g);
+    const pl = toLanes(p);
+    const p63 = pl.subarray(63 * m, 64 * m);
+    let G = gl.subarray(0, 63 * m);
+    let P = pl.subarray(0, 63 * m);
 
-    // 3. The tree: merge each block with the block 2^j lanes above it.
-    for (let j = 0; j < LEVELS; j++) {
-      const d = 2 ** j;
-      const ph = p.shiftRightLogical(d);
-      const gh = g.shiftRightLogical(d);
-      if (j < LEVELS - 1) {
-        const both = await and(ctx, session, `and${j}`, parties, me, concatFlat([ph, ph]), concatFlat([g, p]), triple(j));
-        const [pg, pp] = splitFlat(both, [[n], [n]]) as [RingTensor, RingTensor];
-        g = gh.xor(pg);
-        p = pp;
-      } else {
-        g = gh.xor(await and(ctx, session, `and${j}`, parties, me, ph, g, triple(j)));
-      }
+    // 3. The carry tree over lanes 0..62, one round per level.
+    const A = u32(a.data), B = u32(b.data), C = u32(c.data);
+    let groups = 63;
+    let off = 0;
+    for (const [level, { pairs, ands }] of treePlan().entries()) {
+      const size = ands * m;
+      const [al, bl, cl] = [A.subarray(off, off + size), B.subarray(off, off + size), C.subarray(off, off + size)];
+      const e = await openXor(ctx, session, `and${level}`, parties, levelMessage(G, P, m, pairs, al, bl));
+      ({ G, P } = levelFinish(e, G, P, m, groups, al, bl, cl, first));
+      groups = Math.ceil(groups / 2);
+      off += size;
     }
-    const msb = p63.xor(g).and(1n);
 
-    // 4. XOR-shared bit -> arithmetic 0/1: e = msb XOR rho is public; msb = e + rho·(1 - 2e).
-    const e = await openAmong(ctx, session, 'b2a', parties, msb.xor(rho.and(1n)), 'binary');
-    const out = rhoArith.mul(e.mul(-2n).add(1n));
-    return (me === 0 ? out.add(e) : out).reshape(shares.shape);
+    // 4. msb = p63 XOR carry, XOR-shared; open it masked by rho and convert:
+    //    e = msb XOR rho is public and msb = e + rho·(1 - 2e).
+    const rhoBits = u32(rho.data);
+    const masked = new Uint32Array(m);
+    for (let w = 0; w < m; w++) masked[w] = p63[w]! ^ G[w]! ^ rhoBits[w]!;
+    const eBits = await openXor(ctx, session, 'b2a', parties, masked);
+    const out = new BigInt64Array(n);
+    const ra = rhoArith.data;
+    for (let i = 0; i < n; i++) {
+      const e = laneBit(eBits, 0, i);
+      out[i] = e ? (first ? 1n : 0n) - ra[i]! : ra[i]!;
+    }
+    return RingTensor.from(shares.shape, out);
   },
 });

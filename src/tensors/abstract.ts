@@ -7,6 +7,7 @@
  * {@link UnsupportedOperationError} that names the layer, so a wrong chain fails loudly.
  */
 import { UnsupportedOperationError } from '../errors.js';
+import { SCOPE_WALK } from './scope.js';
 import type { Shape } from './shapes.js';
 
 /** A public scalar (number) or a tensor layer. bigint scalars are ring elements. */
@@ -125,6 +126,11 @@ export abstract class AbstractTensor {
   /** Frees what this layer holds elsewhere (remote objects). Local numbers are left to the GC. */
   dispose(): void {
     for (const c of this.children()) c.dispose();
+  }
+
+  /** What a tidy scope must look into to find the remote objects this layer references. */
+  [SCOPE_WALK](): Iterable<unknown> {
+    return this.children();
   }
 
   /** Visits this layer and every layer below it, depth first. */

@@ -336,7 +336,7 @@ export class AutogradTensor extends AbstractTensor {
     this.#child.dispose();
   }
 
-  [SCOPE_WALK](): Iterable<unknown> {
+  override [SCOPE_WALK](): Iterable<unknown> {
     return [this.#child, this.#grad, this.gradFn];
   }
 }

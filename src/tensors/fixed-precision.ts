@@ -33,8 +33,9 @@ interface Encoded {
   precision: number;
 }
 
+/** A layer holding its numbers here: no layers below it (shares count), and not a pointer. */
 function isLocalLeaf(t: AbstractTensor): boolean {
-  return t.child === undefined && t.layerName !== 'PointerTensor';
+  return t.children().length === 0 && t.layerName !== 'PointerTensor';
 }
 
 export class FixedPrecisionTensor extends AbstractTensor {

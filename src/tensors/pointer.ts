@@ -306,7 +306,7 @@ export class PointerTensor extends AbstractTensor implements Releasable {
     return moved;
   }
 
-  [SCOPE_WALK](): Iterable<unknown> {
+  override [SCOPE_WALK](): Iterable<unknown> {
     return [];
   }
 }

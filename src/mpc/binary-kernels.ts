@@ -1,0 +1,181 @@
+/**
+ * Kernels for the boolean circuit of the comparison protocol, on XOR shares.
+ *
+ * Layout: bit-sliced across elements. The n elements' 64-bit words are transposed once into 64
+ * *lane vectors*: lane k holds bit k of every element, n bits packed into 32-bit words. The
+ * carry tree then merges lanes, and every AND gate works on dense words of useful bits: about 2
+ * words of AND material per element in all, where the word-per-element layout spent 22 (most
+ * lanes of a word carry nothing after the first levels). Plain int32 loops, no BigInt math.
+ */
+
+type Words = BigInt64Array;
+
+/** 32-bit words per lane vector for n elements (even, so vectors are whole 64-bit words). */
+export function laneWords(n: number): number {
+  return 2 * Math.ceil(n / 64);
+}
+
+export function u32(a: Words): Uint32Array {
+  return new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
+}
+
+/**
+ * In-place transpose of the 32x32 bit matrix A[off..off+31] (row i = A[off+i], column c = bit c):
+ * afterwards bit c of row i holds what bit i of row c held. Five rounds of block swaps.
+ */
+function transpose32(A: Uint32Array, off: number): void {
+  let m = 0x0000ffff;
+  for (let j = 16; j !== 0; j >>>= 1, m = (m ^ (m << j)) >>> 0) {
+    for (let k = 0; k < 32; k = ((k + j + 1) & ~j) >>> 0) {
+      const t = ((A[off + k]! >>> j) ^ A[off + k + j]!) & m;
+      A[off + k + j] = A[off + k + j]! ^ t;
+      A[off + k] = A[off + k]! ^ (t << j);
+    }
+  }
+}
+
+/**
+ * Transposes n 64-bit words into 64 lane vectors of `laneWords(n)` 32-bit words each (lane k
+ * at offset k * laneWords(n)); bits past n are zero.
+ */
+export function toLanes(words: Words): Uint32Array {
+  const n = words.length;
+  const m = laneWords(n);
+  const W = u32(words);
+  const out = new Uint32Array(64 * m);
+  const block = new Uint32Array(64);
+  for (let b = 0; b * 32 < n; b++) {
+    const count = Math.min(32, n - b * 32);
+    block.fill(0);
+    for (let i = 0; i < count; i++) {
+      block[i] = W[2 * (b * 32 + i)]!; // low halves -> lanes 0..31
+      block[32 + i] = W[2 * (b * 32 + i) + 1]!; // high halves -> lanes 32..63
+    }
+    transpose32(block, 0);
+    transpose32(block, 32);
+    for (let k = 0; k < 64; k++) out[k * m + b] = block[k]!;
+  }
+  return out;
+}
+
+/** Bit i of a lane vector (an element's bit), as 0 or 1. */
+export function laneBit(v: Uint32Array, off: number, i: number): number {
+  return (v[off + (i >>> 5)]! >>> (i & 31)) & 1;
+}
+
+/**
+ * The carry tree's plan: at each level the groups (lanes 0..62 at first) are merged in adjacent
+ * pairs (hi = 2i+1 over lo = 2i); an odd top group passes through. A pair needs P_hi AND G_lo
+ * for the new G, and P_hi AND P_lo for the new P — except the lowest pair, whose P is never
+ * used again (the lowest group is never a hi). Counts of AND vectors per level.
+ */
+export function treePlan(lanes = 63): { pairs: number; ands: number }[] {
+  const plan: { pairs: number; ands: number }[] = [];
+  for (let groups = lanes; groups > 1; groups = Math.ceil(groups / 2)) {
+    const pairs = Math.floor(groups / 2);
+    plan.push({ pairs, ands: 2 * pairs - 1 });
+  }
+  return plan;
+}
+
+/** Total AND vectors of the tree (the dealer deals this many triples of lane vectors). */
+export function treeAnds(lanes = 63): number {
+  return treePlan(lanes).reduce((s, l) => s + l.ands, 0);
+}
+
+/**
+ * The masked inputs of one level's ANDs, in the plan's order: for pair i, x = P_{2i+1} and
+ * y = G_{2i} then (for i > 0) x = P_{2i+1}, y = P_{2i}. Returns [x XOR a, y XOR b] flat.
+ * G and P hold `groups` lane vectors of m words each.
+ */
+export function levelMessage(G: Uint32Array, P: Uint32Array, m: number, pairs: number, a: Uint32Array, b: Uint32Array): Uint32Array {
+  const ands = 2 * pairs - 1;
+  const out = new Uint32Array(2 * ands * m);
+  const yOff = ands * m;
+  let t = 0;
+  for (let i = 0; i < pairs; i++) {
+    const hi = (2 * i + 1) * m;
+    const lo = 2 * i * m;
+    for (let w = 0; w < m; w++, t++) {
+      out[t] = P[hi + w]! ^ a[t]!;
+      out[yOff + t] = G[lo + w]! ^ b[t]!;
+    }
+    if (i === 0) continue;
+    for (let w = 0; w < m; w++, t++) {
+      out[t] = P[hi + w]! ^ a[t]!;
+      out[yOff + t] = P[lo + w]! ^ b[t]!;
+    }
+  }
+  return out;
+}
+
+/** XORs `other` into `acc` (opening XOR shares). */
+export function xorInto(acc: Uint32Array, other: Uint32Array): void {
+  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! ^ other[i]!;
+}
+
+/**
+ * Finishes a level from the opened e = x XOR a, f = y XOR b: each AND is
+ * z = c XOR (e AND b) XOR (f AND a) XOR [party 0](e AND f); then G' = G_hi XOR z and P' = z for
+ * each pair, and the odd top group carried over. Returns the next level's G and P.
+ */
+export function levelFinish(
+  opened: Uint32Array,
+  G: Uint32Array,
+  P: Uint32Array,
+  m: number,
+  groups: number,
+  a: Uint32Array,
+  b: Uint32Array,
+  c: Uint32Array,
+  first: boolean,
+): { G: Uint32Array; P: Uint32Array } {
+  const pairs = Math.floor(groups / 2);
+  const next = Math.ceil(groups / 2);
+  const ands = 2 * pairs - 1;
+  const fOff = ands * m;
+  const both = first ? -1 : 0; // e AND f is added by party 0 only
+  const G2 = new Uint32Array(next * m);
+  const P2 = new Uint32Array(next * m);
+  let t = 0;
+  for (let i = 0; i < pairs; i++) {
+    const hi = (2 * i + 1) * m;
+    for (let w = 0; w < m; w++, t++) {
+      const e = opened[t]!, f = opened[fOff + t]!;
+      G2[i * m + w] = G[hi + w]! ^ c[t]! ^ (e & b[t]!) ^ (f & a[t]!) ^ (e & f & both);
+    }
+    if (i === 0) continue;
+    for (let w = 0; w < m; w++, t++) {
+      const e = opened[t]!, f = opened[fOff + t]!;
+      P2[i * m + w] = c[t]! ^ (e & b[t]!) ^ (f & a[t]!) ^ (e & f & both);
+    }
+  }
+  if (groups % 2) {
+    G2.set(G.subarray((groups - 1) * m, groups * m), pairs * m);
+    P2.set(P.subarray((groups - 1) * m, groups * m), pairs * m);
+  }
+  return { G: G2, P: P2 };
+}
+
+/**
+ * The start of the circuit for x = c - r = c + ~r + 1 with c public and r XOR-shared, on words:
+ * generate g = c AND ~r with the +1 folded into bit 0 (carry out of bit 0 is g0 XOR p0), and
+ * propagate p = c XOR ~r. NOT and XOR with public values are applied by party 0 only; AND with
+ * a public value by every party.
+ */
+export function circuitStart(c: Words, r: Words, first: boolean): { g: Words; p: Words } {
+  const n = c.length;
+  const g = new BigInt64Array(n);
+  const p = new BigInt64Array(n);
+  const C = u32(c), R = u32(r), GO = u32(g), PO = u32(p);
+  for (let j = 0; j < 2 * n; j += 2) {
+    const nlo = first ? ~R[j]! : R[j]!;
+    const nhi = first ? ~R[j + 1]! : R[j + 1]!;
+    const plo = first ? C[j]! ^ nlo : nlo;
+    GO[j] = (C[j]! & nlo) ^ (plo & 1);
+    GO[j + 1] = C[j + 1]! & nhi;
+    PO[j] = plo;
+    PO[j + 1] = first ? C[j + 1]! ^ nhi : nhi;
+  }
+  return { g, p };
+}
