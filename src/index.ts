@@ -40,6 +40,7 @@ export { AdditiveSharingTensor } from './tensors/additive-sharing.js';
 export { Worker, type RemoteWorker, type WorkerOptions } from './workers/worker.js';
 export { VirtualWorker, type VirtualWorkerOptions } from './workers/virtual.js';
 export { local } from './workers/local.js';
+export { ThreadWorker, type ThreadWorkerOptions } from './workers/thread/thread-worker.js';
 export {
   WebsocketServerWorker,
   WebsocketClientWorker,

@@ -16,7 +16,12 @@ export type Constant = number | AbstractTensor;
 
 export abstract class GradFunc {
   /** The inputs that may need a gradient, in the order `backward` returns them. */
-  constructor(readonly inputs: readonly (AutogradTensor | undefined)[]) {}
+  constructor(inputs: readonly (AutogradTensor | undefined)[]) {
+    this.inputs = inputs;
+  }
+
+  /** Emptied by release(): a used graph keeps nothing alive. */
+  inputs: readonly (AutogradTensor | undefined)[];
 
   abstract get name(): string;
 
@@ -25,11 +30,15 @@ export abstract class GradFunc {
 
   protected released = false;
 
-  /** Drops saved values once backward ran, so the graph stops holding memory. */
+  /**
+   * Drops the saved values and the links to the inputs once backward ran: the graph stops
+   * holding memory, and a sy.tidy scope returning the loss frees every activation.
+   */
   release(): void {
     for (const k of Object.keys(this)) {
       if (k !== 'inputs' && k !== 'released') (this as Record<string, unknown>)[k] = undefined;
     }
+    this.inputs = [];
     this.released = true;
   }
 
@@ -38,9 +47,9 @@ export abstract class GradFunc {
   }
 
   // Until backward has run, the saved values belong to the graph and must outlive a tidy scope
-  // that returns the graph's output.
+  // that returns the graph's output; afterwards there is nothing left to keep.
   [SCOPE_WALK](): Iterable<unknown> {
-    return this.released ? this.inputs : Object.values(this);
+    return this.released ? [] : Object.values(this);
   }
 }
 

@@ -23,6 +23,11 @@ const directory = new Map<string, VirtualWorker>();
 // here would make the workers depend on the whole tensor API.
 let wrapForView: (layer: AbstractTensor) => Tensor | object = (layer) => layer;
 
+/** The in-process worker named `id`, if any. */
+export function findVirtualWorker(id: string): VirtualWorker | undefined {
+  return directory.get(id);
+}
+
 /** Called once by tensor.ts. */
 export function setObjectView(wrap: (layer: AbstractTensor) => Tensor): void {
   wrapForView = wrap;

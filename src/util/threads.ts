@@ -1,0 +1,35 @@
+/**
+ * Starting a `node:worker_threads` thread on one of this package's modules, from the built
+ * JavaScript or from the TypeScript sources (tests and tutorials run through tsx, whose module
+ * hooks Node 20 threads do not inherit: the thread registers them before importing the entry).
+ */
+import { StateError } from '../errors.js';
+
+type NodeWorker = import('node:worker_threads').Worker;
+
+/**
+ * Starts a thread running the module `entry` (a URL without extension, resolved next to the
+ * caller: `new URL('./host', import.meta.url)`), with `workerData`. Undefined where threads
+ * cannot run (browsers).
+ */
+export async function spawnModuleThread(entry: URL, workerData: unknown): Promise<NodeWorker | undefined> {
+  if (typeof process === 'undefined' || !process.versions?.node) return undefined;
+  const [wt, fs, url, mod, path] = await Promise.all([
+    import('node:worker_threads'),
+    import('node:fs'),
+    import('node:url'),
+    import('node:module'),
+    import('node:path'),
+  ]);
+  const js = new URL(`${entry.href}.js`);
+  if (fs.existsSync(url.fileURLToPath(js))) return new wt.Worker(js, { workerData });
+  const ts = new URL(`${entry.href}.ts`);
+  if (!fs.existsSync(url.fileURLToPath(ts))) throw new StateError(`no thread entry at ${entry.href}(.js|.ts)`);
+  const pkgFile = mod.createRequire(import.meta.url).resolve('tsx/package.json');
+  const pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8')) as { exports?: Record<string, { import?: { default?: string } }> };
+  const api = pkg.exports?.['./esm/api']?.import?.default;
+  if (typeof api !== 'string') throw new StateError('cannot start a thread from TypeScript sources: tsx has no esm api');
+  const apiUrl = url.pathToFileURL(path.join(path.dirname(pkgFile), api)).href;
+  const boot = `import(${JSON.stringify(apiUrl)}).then((m) => { m.register(); return import(${JSON.stringify(ts.href)}); })`;
+  return new wt.Worker(boot, { eval: true, workerData });
+}

@@ -1,0 +1,174 @@
+/**
+ * ThreadWorker: a worker in its own `node:worker_threads` thread, used like a VirtualWorker.
+ *
+ * Why: a VirtualWorker runs on the caller's thread, so the parties of a protocol take turns on
+ * one core. Thread workers compute at the same time — on a 2-core machine Alice, Bob and the
+ * crypto provider share both cores — while the protocol code stays exactly the same: messages
+ * are structured-cloned over ports, and protocol values go thread to thread over direct
+ * MessageChannels, never through the main thread.
+ *
+ * @example
+ * ```ts
+ * const [alice, bob, dealer] = await Promise.all(['alice', 'bob', 'dealer'].map((id) => sy.ThreadWorker.start({ id })));
+ * const x = sy.tensor([1, 2]).fixPrecision().share(alice, bob, { cryptoProvider: dealer });
+ * // ...
+ * await Promise.all([alice, bob, dealer].map((w) => w.close()));
+ * ```
+ */
+import { MessageChannel, type TransferListItem, type Worker as NodeWorker } from 'node:worker_threads';
+import { ProtocolError, RemoteError, StateError } from '../../errors.js';
+import { spawnModuleThread } from '../../util/threads.js';
+import { ready } from '../../backend.js';
+import type { Message, ObjectId, RequestMessage, WireError, WireValue } from '../messages.js';
+import { findVirtualWorker } from '../virtual.js';
+import type { RemoteWorker, Worker } from '../worker.js';
+import type { FromThread, ToThread } from './protocol.js';
+
+export interface ThreadWorkerOptions {
+  id: string;
+  /** How long protocol steps in the thread wait for peers (ms). Default 60 s. */
+  timeoutMs?: number;
+}
+
+// Pairs of thread workers already linked by a MessageChannel (links are two-way).
+const linked = new Set<string>();
+
+export class ThreadWorker implements RemoteWorker {
+  private nextRequest = 1;
+  private readonly pending = new Map<number, { resolve: (v: WireValue) => void; reject: (e: Error) => void }>();
+  private readonly relayTargets = new Map<string, RemoteWorker>();
+  private closed = false;
+  /** Refused posts, as the thread reported them. */
+  lastRejection: WireError | undefined;
+
+  private constructor(
+    readonly id: string,
+    private readonly thread: NodeWorker,
+  ) {
+    thread.on('message', (m: FromThread) => this.onMessage(m));
+    thread.on('error', (e) => this.fail(e));
+    thread.on('exit', () => this.fail(new ProtocolError(`thread worker '${id}' stopped`)));
+    thread.unref();
+  }
+
+  /** Starts a thread worker; resolves once it is ready (library loaded in the thread). */
+  static async start(opts: ThreadWorkerOptions): Promise<ThreadWorker> {
+    const info = await ready();
+    const thread = await spawnModuleThread(new URL('./host', import.meta.url), {
+      id: opts.id,
+      timeoutMs: opts.timeoutMs ?? 60_000,
+      backend: info.backend,
+    });
+    if (!thread) throw new StateError('thread workers need Node.js worker_threads; use a VirtualWorker here');
+    const w = new ThreadWorker(opts.id, thread);
+    await new Promise<void>((resolve, reject) => {
+      const onReady = (m: FromThread) => {
+        if (m.t !== 'ready') return;
+        thread.off('message', onReady);
+        resolve();
+      };
+      thread.on('message', onReady);
+      thread.once('error', reject);
+      thread.ref();
+    });
+    thread.unref();
+    return w;
+  }
+
+  private onMessage(m: FromThread): void {
+    switch (m.t) {
+      case 'reply': {
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        this.refreshRef();
+        if (m.reply.ok) p.resolve(m.reply.value);
+        else p.reject(new RemoteError(this.id, m.reply.error.op, m.reply.error.name, m.reply.error.message));
+        return;
+      }
+      case 'refused':
+        this.lastRejection = m.error;
+        return;
+      case 'relay': {
+        const target = this.relayTargets.get(m.to) ?? findVirtualWorker(m.to);
+        // The sender is this thread's worker: only its id is read by in-process workers.
+        target?.post(m.msg, { id: this.id } as unknown as Worker);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private fail(e: Error): void {
+    this.closed = true;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  // A thread with requests in flight keeps the process alive; an idle one does not.
+  private refreshRef(): void {
+    if (this.pending.size > 0) this.thread.ref();
+    else this.thread.unref();
+  }
+
+  private send(m: ToThread, transfer?: readonly TransferListItem[]): void {
+    if (this.closed) throw new ProtocolError(`thread worker '${this.id}' is closed`);
+    this.thread.postMessage(m, transfer);
+  }
+
+  post(msg: Message, from: Worker): void {
+    this.send({ t: 'msg', from: from.id, msg });
+  }
+
+  request(msg: RequestMessage, from: Worker): Promise<WireValue> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextRequest++;
+      this.pending.set(id, { resolve, reject });
+      this.refreshRef();
+      try {
+        this.send({ t: 'req', id, from: from.id, msg });
+      } catch (e) {
+        this.pending.delete(id);
+        this.refreshRef();
+        reject(e as Error);
+      }
+    });
+  }
+
+  // Synchronous on purpose: the link must reach both threads before any command that uses it.
+  introduce(peer: RemoteWorker, _from: Worker): void {
+    if (!(peer instanceof ThreadWorker)) {
+      this.relayTargets.set(peer.id, peer);
+      return;
+    }
+    const key = [this.id, peer.id].sort().join('\u0000');
+    if (linked.has(key)) return;
+    linked.add(key);
+    const { port1, port2 } = new MessageChannel();
+    this.send({ t: 'link', peer: peer.id, port: port1 }, [port1]);
+    peer.send({ t: 'link', peer: this.id, port: port2 }, [port2]);
+  }
+
+  /** Resolves once every message sent here so far has run. */
+  async sync(): Promise<void> {
+    await this.request({ kind: 'req', req: 0, op: 'sync', args: [] }, { id: 'me' } as Worker);
+  }
+
+  /** Ids of the objects the thread holds. */
+  async objectIds(): Promise<ObjectId[]> {
+    return (await this.request({ kind: 'req', req: 0, op: 'ids', args: [] }, { id: 'me' } as Worker)) as ObjectId[];
+  }
+
+  /** Stops the thread; pending requests reject. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const key of [...linked]) if (key.split('\u0000').includes(this.id)) linked.delete(key);
+    await this.thread.terminate();
+  }
+
+  toString(): string {
+    return `<ThreadWorker id:${this.id}>`;
+  }
+}

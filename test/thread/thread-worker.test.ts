@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import * as sy from '../../src/index.js';
+
+describe('thread workers', () => {
+  let alice: sy.ThreadWorker;
+  let bob: sy.ThreadWorker;
+  let dealer: sy.ThreadWorker;
+  beforeAll(async () => {
+    [alice, bob, dealer] = await Promise.all(['t-alice', 't-bob', 't-dealer'].map((id) => sy.ThreadWorker.start({ id })));
+  });
+  afterAll(async () => {
+    await Promise.all([alice, bob, dealer].map((w) => w.close()));
+  });
+
+  test('send, ops, get and failures surface as with virtual workers', async () => {
+    const p = sy.tensor([[1, 2], [3, 4]]).send(alice);
+    expect((await p.matmul(p).sum(1).get()).arraySync()).toEqual([17, 37]);
+    expect(await alice.objectIds()).toContain(p.idAtLocation);
+    await expect(p.oneHot(2).get()).rejects.toThrow(/worker 't-alice' failed to run 'oneHot'/);
+  });
+
+  test('move goes thread to thread; a main-thread worker can take part', async () => {
+    const v = new sy.VirtualWorker({ id: 't-main' });
+    const p = sy.tensor([5, 6]).send(alice).move(bob);
+    expect((await p.get()).arraySync()).toEqual([5, 6]);
+    const q = sy.tensor([7]).send(v).move(alice).move(v);
+    expect((await q.get()).arraySync()).toEqual([7]);
+  });
+
+  test('secure computation among thread workers: products, comparisons, truncation', async () => {
+    const x = sy.tensor([[1.5, -2], [0.25, 3]]);
+    const X = x.fixPrecision().share(alice, bob, { cryptoProvider: dealer });
+    const got = (await X.matmul(X).relu().get()).floatPrecision().arraySync() as number[][];
+    const want = x.matmul(x).relu().arraySync() as number[][];
+    got.flat().forEach((v, i) => expect(v).toBeCloseTo(want.flat()[i]!, 2));
+    expect((await X.argmax(1).get()).floatPrecision().arraySync()).toEqual([0, 1]);
+  });
+
+  test('a closed thread worker refuses work with a clear error', async () => {
+    const w = await sy.ThreadWorker.start({ id: 't-closing' });
+    await w.close();
+    expect(() => sy.tensor([1]).send(w)).toThrow(/closed/);
+  });
+});
