@@ -141,6 +141,7 @@ export async function main(partial: Partial<Options> = {}): Promise<Result> {
   let trainBatches = 0;
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     let sum = 0;
+    let seen = 0;
     for (const [i, { data, target, size }] of privateTrain.entries()) {
       const t0 = performance.now();
       const loss = sy.tidy(() => {
@@ -157,12 +158,12 @@ export async function main(partial: Partial<Options> = {}): Promise<Result> {
       trainBatches++;
       sum += value;
       if (i % o.logInterval === 0) {
-        const seen = i * o.batch;
         log(
-          `Train Epoch: ${epoch} [${seen}/${privateTrain.length * o.batch} (${Math.round((100 * i) / privateTrain.length)}%)]` +
+          `Train Epoch: ${epoch} [${seen}/${train.count} (${Math.round((100 * seen) / train.count)}%)]` +
             `\tLoss: ${value.toFixed(6)}\tTime: ${(ms / 1000).toFixed(3)}s`,
         );
       }
+      seen += size;
     }
     encryptedLoss.push(sum / privateTrain.length);
   }

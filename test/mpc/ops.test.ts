@@ -71,6 +71,7 @@ describe('shared integers', () => {
     expect(workers[0]!.objectCount).toBe(2);
     expect((await y.get()).toString()).toBe('tensor([ 2,  4,  6,  8, 10])');
     expect(workers[0]!.objectCount).toBe(1);
+    expect(x.child).toBeInstanceOf(sy.AdditiveSharingTensor); // x held to here (no GC frees)
   });
 
   test('private multiplication without a crypto provider fails loudly', () => {

@@ -34,4 +34,6 @@ test('10,000 training steps on a virtual worker keep tfjs tensors and the worker
   // weight, bias, two momentum buffers, x and y: nothing else survives a step
   expect(Math.max(...objectsAt)).toBe(6);
   expect(bob.objectCount).toBe(6);
+  // referenced until the end, so the GC cannot free their remote objects during the checks
+  expect([model, x, y, opt].every(Boolean)).toBe(true);
 });

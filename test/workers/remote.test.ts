@@ -75,6 +75,8 @@ describe.each([false, true])('remote tensors (serialize: %s)', (serialize) => {
     expect((err as sy.RemoteError).workerId).toBe('bob');
     expect((err as sy.RemoteError).op).toBe('oneHot');
     expect(bob.objects.size).toBe(1); // failures are not objects
+    // p stays referenced until here, so the GC cannot free its remote object mid-test
+    expect(p.isPointer).toBe(true);
   });
 
   test('clearObjects empties the store; later use of a freed object fails at get()', async () => {
@@ -111,13 +113,15 @@ describe.each([false, true])('remote tensors (serialize: %s)', (serialize) => {
   test('dispose and tidy free remote objects; results and kept tensors stay', async () => {
     const { bob } = workers();
     const p = sy.tensor([1, 2, 3]).send(bob);
+    let held: sy.Tensor | undefined;
     const kept = sy.tidy(() => {
-      sy.keep(p.mul(10));
+      held = sy.keep(p.mul(10));
       const r = p.add(1).mul(2).sub(1);
       return { r };
     });
     await bob.sync();
     expect(bob.objectCount).toBe(3); // p, the kept product and the result
+    expect(held!.isPointer).toBe(true); // held to here: only tidy may free, not the GC
     expect((await kept.r.get()).arraySync()).toEqual([3, 5, 7]);
     p.dispose();
     await bob.sync();
