@@ -1,13 +1,27 @@
 import { defineConfig } from 'vitest/config';
 
-// SYFT_SERIALIZE=1 makes every VirtualWorker encode and decode each message, so the
-// whole suite doubles as a test of the wire format.
+// Two passes: every test as written, then every test that moves data between virtual workers
+// again with SYFT_SERIALIZE=1, which makes each VirtualWorker encode and decode every message —
+// the whole suite doubles as a test of the wire format.
+const common = {
+  setupFiles: ['test/setup.ts'],
+  testTimeout: 180_000,
+  hookTimeout: 180_000,
+  pool: 'forks' as const,
+};
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    setupFiles: ['test/setup.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-    pool: 'forks',
+    projects: [
+      { test: { ...common, name: 'default', include: ['test/**/*.test.ts'] } },
+      {
+        test: {
+          ...common,
+          name: 'serialize',
+          env: { SYFT_SERIALIZE: '1' },
+          include: ['test/{tensor,workers,nn,mpc,tutorials,thread}/**/*.test.ts', 'test/readme.test.ts'],
+        },
+      },
+    ],
   },
 });
