@@ -8,10 +8,24 @@ import type { Harness } from './harness.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 
+type Kind = 'virtual' | 'threads';
+
 export async function run(h: Harness): Promise<void> {
   await sy.ready();
   await primitives(h);
-  await mnist(h);
+  const plain = await plaintext(h);
+  for (const kind of ['virtual', 'threads'] as const) await mnist(h, kind, plain);
+}
+
+/** Alice, Bob and the crypto provider: in this thread, or each in a thread of its own. */
+async function workers(kind: Kind, tag: string): Promise<{ all: sy.RemoteWorker[]; parties: sy.RemoteWorker[]; cryptoProvider: sy.RemoteWorker; close: () => Promise<void> }> {
+  const ids = [`${tag}-alice`, `${tag}-bob`, `${tag}-dealer`];
+  if (kind === 'virtual') {
+    const all = ids.map((id) => new sy.VirtualWorker({ id }));
+    return { all, parties: all.slice(0, 2), cryptoProvider: all[2]!, close: async () => {} };
+  }
+  const all = await Promise.all(ids.map((id) => sy.ThreadWorker.start({ id })));
+  return { all, parties: all.slice(0, 2), cryptoProvider: all[2]!, close: async () => void (await Promise.all(all.map((w) => w.close()))) };
 }
 
 function setup(tag: string) {
@@ -52,10 +66,8 @@ async function primitives(h: Harness): Promise<void> {
   await h.time('truncation 64x128 (x * public 0.5)', run(() => a.mul(0.5)), { reps: quick ? 5 : 40 });
 }
 
-async function mnist(h: Harness): Promise<void> {
-  const { parties, cryptoProvider, sync } = setup('mnist');
+async function loadBatches(parties: sy.RemoteWorker[], cryptoProvider: sy.RemoteWorker, nBatches: number) {
   const batchSize = 64;
-  const nBatches = quick ? 3 : 10;
   const { train } = await sy.datasets.loadMnist({ train: batchSize * nBatches, test: 0 });
   const targets = sy.datasets.oneHot(train.labels);
   const half = (train.count / 2) | 0;
@@ -66,10 +78,33 @@ async function mnist(h: Harness): Promise<void> {
       target: sy.tensor(targets.subarray(s * 10, e * 10), { shape: [e - s, 10] }).send(p),
     };
   });
-  const batches = privateBatches(owners, { parties, cryptoProvider, batchSize });
+  return { train, targets, batches: privateBatches(owners, { parties, cryptoProvider, batchSize }) };
+}
+
+async function plaintext(h: Harness): Promise<{ train: number; infer: number }> {
   sy.manualSeed(1);
   const model = net();
-  const plainModel = model.copy();
+  const opt = new sy.optim.SGD(model.parameters(), { lr: 0.02 });
+  const { train } = await sy.datasets.loadMnist({ train: 64, test: 0 });
+  const x = sy.tensor(train.images, { shape: [64, 784] });
+  const y = sy.tensor(sy.datasets.oneHot(train.labels), { shape: [64, 10] });
+  const t = await h.time('plaintext training, batch of 64 (same model)', () => {
+    opt.zeroGrad();
+    const l = model.forward(x).sub(y).pow(2).sum().div(64);
+    l.backward();
+    opt.step();
+    return l.item();
+  }, { reps: quick ? 5 : 50 });
+  const i = await h.time('plaintext inference, batch of 64', () => sy.noGrad(() => model.forward(x).argmax(1)), { reps: quick ? 5 : 50 });
+  return { train: t.median, infer: i.median };
+}
+
+async function mnist(h: Harness, kind: Kind, plain: { train: number; infer: number }): Promise<void> {
+  const { parties, cryptoProvider, all, close } = await workers(kind, `mnist-${kind}`);
+  const sync = () => Promise.all(all.map((w) => (w as sy.VirtualWorker | sy.ThreadWorker).sync()));
+  const { batches } = await loadBatches(parties, cryptoProvider, quick ? 3 : 10);
+  sy.manualSeed(1);
+  const model = net();
   model.fixPrecision().share(...parties, { cryptoProvider, requiresGrad: true });
   const optimizer = new sy.optim.SGD(model.parameters(), { lr: 0.02 }).fixPrecision();
   await sync();
@@ -86,7 +121,8 @@ async function mnist(h: Harness): Promise<void> {
     });
     await loss.get();
   };
-  const enc = await h.time('encrypted training, batch of 64 (MNIST MLP, 2 parties + dealer)', train1, {
+  const what = kind === 'virtual' ? 'virtual workers, one thread' : 'thread workers';
+  const enc = await h.time(`encrypted training, batch of 64 (MNIST MLP, 2 parties + dealer, ${what})`, train1, {
     reps: quick ? 3 : 30,
     warmup: 2,
     target: 100,
@@ -96,25 +132,8 @@ async function mnist(h: Harness): Promise<void> {
     const pred = sy.tidy(() => sy.noGrad(() => model.forward(data).argmax(1)));
     await pred.get();
   };
-  const inf = await h.time('encrypted inference, batch of 64 (shared model, shared data)', infer, {
-    reps: quick ? 3 : 30,
-    warmup: 2,
-    target: 20,
-  });
-
-  const plainOpt = new sy.optim.SGD(plainModel.parameters(), { lr: 0.02 });
-  const x = sy.tensor(train.images.subarray(0, batchSize * 784), { shape: [batchSize, 784] });
-  const y = sy.tensor(targets.subarray(0, batchSize * 10), { shape: [batchSize, 10] });
-  const plain = await h.time('plaintext training, batch of 64 (same model)', () => {
-    plainOpt.zeroGrad();
-    const l = plainModel.forward(x).sub(y).pow(2).sum().div(batchSize);
-    l.backward();
-    plainOpt.step();
-    return l.item();
-  }, { reps: quick ? 5 : 50 });
-  h.record('encrypted / plaintext training', enc.median / plain.median, 'x');
-  const plainInf = await h.time('plaintext inference, batch of 64', () => sy.noGrad(() => plainModel.forward(x).argmax(1)), {
-    reps: quick ? 5 : 50,
-  });
-  h.record('encrypted / plaintext inference', inf.median / plainInf.median, 'x');
+  const inf = await h.time(`encrypted inference, batch of 64 (${what})`, infer, { reps: quick ? 3 : 30, warmup: 2, target: 20 });
+  h.record(`encrypted / plaintext training (${kind})`, enc.median / plain.train, 'x');
+  h.record(`encrypted / plaintext inference (${kind})`, inf.median / plain.infer, 'x');
+  await close();
 }

@@ -38,16 +38,17 @@ const EVENTS: ProcessEvent[] = ['uncaughtException', 'unhandledRejection'];
 // The tfjs wasm backend (Emscripten output) installs process handlers that rethrow every
 // uncaught error, which turns any failure into a dump of its minified source. Node's own
 // handling says more; keep it.
+type Listener = (...args: unknown[]) => void;
+
 async function withoutProcessHandlers<T>(f: () => Promise<T>): Promise<T> {
   const proc = typeof process !== 'undefined' && typeof process.listeners === 'function' ? process : undefined;
-  const before = new Map(EVENTS.map((e) => [e, new Set(proc?.listeners(e) ?? [])]));
+  const listeners = (e: ProcessEvent): Listener[] => (proc ? (proc.listeners(e as 'uncaughtException') as Listener[]) : []);
+  const before = new Map(EVENTS.map((e) => [e, new Set(listeners(e))]));
   try {
     return await f();
   } finally {
     for (const e of EVENTS) {
-      for (const l of proc?.listeners(e) ?? []) {
-        if (!before.get(e)!.has(l)) proc!.removeListener(e, l as (...args: unknown[]) => void);
-      }
+      for (const l of listeners(e)) if (!before.get(e)!.has(l)) proc!.removeListener(e as 'uncaughtException', l);
     }
   }
 }

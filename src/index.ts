@@ -21,6 +21,7 @@ import './mpc/beaver.js';
 import './mpc/truncation.js';
 import './mpc/sharing.js';
 import './mpc/comparison.js';
+import './tensors/paillier.js';
 
 export { ready, type ReadyInfo, type ReadyOptions, type BackendName } from './backend.js';
 export { Tensor, type TensorArg, type ShareOptions } from './tensor.js';
@@ -36,6 +37,7 @@ export { PointerTensor } from './tensors/pointer.js';
 export { GradFunc } from './tensors/gradients.js';
 export { FixedPrecisionTensor, type PrecisionOptions } from './tensors/fixed-precision.js';
 export { AdditiveSharingTensor } from './tensors/additive-sharing.js';
+export { PaillierTensor, type PaillierEncryptOptions } from './tensors/paillier.js';
 
 export { Worker, type RemoteWorker, type WorkerOptions } from './workers/worker.js';
 export { VirtualWorker, type VirtualWorkerOptions } from './workers/virtual.js';
@@ -59,3 +61,5 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as ring from './ring/index.js';
 export * as datasets from './datasets/index.js';
+export * as paillier from './he/index.js';
+export * as federated from './federated/index.js';

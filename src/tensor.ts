@@ -17,7 +17,9 @@ import {
   fixPrecisionLayer,
   floatPrecisionLayer,
 } from './tensors/fixed-precision.js';
+import { PaillierTensor, type PaillierEncryptOptions, decryptLayer, encryptLayer } from './tensors/paillier.js';
 import { PointerTensor, handOverPointers, sendLayer } from './tensors/pointer.js';
+import type { PaillierPrivateKey, RemoteKey } from './he/index.js';
 import { RingTensor } from './ring/index.js';
 import { shareLocal, shareRemote } from './mpc/sharing.js';
 import { SCOPE_WALK } from './tensors/scope.js';
@@ -56,7 +58,7 @@ function layerOf(o: TensorArg | bigint): AbstractTensor | number | bigint {
 /** The first layer holding numbers locally (below autograd), or undefined. */
 function localLeaf(t: AbstractTensor): AbstractTensor | undefined {
   const l = t instanceof AutogradTensor ? t.child : t;
-  return l.children().length === 0 && !(l instanceof PointerTensor) ? l : undefined;
+  return l.children().length === 0 && !(l instanceof PointerTensor) && !(l instanceof PaillierTensor) ? l : undefined;
 }
 
 export class Tensor {
@@ -245,10 +247,13 @@ export class Tensor {
   private leafOrThrow(what: string): AbstractTensor {
     const leaf = localLeaf(this.#child);
     if (leaf) return leaf;
+    const c = this.#child;
     const hint =
-      this.#child instanceof PointerTensor
-        ? `it is on '${this.#child.location.id}': await x.get() first`
-        : 'its numbers are not plain here: get() and floatPrecision() first';
+      c instanceof PointerTensor
+        ? `it is on '${c.location.id}': await x.get() first`
+        : c instanceof PaillierTensor
+          ? 'it is encrypted: decrypt(privateKey) first'
+          : 'its numbers are not plain here: get() and floatPrecision() first';
     throw new StateError(`cannot ${what} of this tensor: ${hint}`);
   }
 
@@ -416,6 +421,29 @@ export class Tensor {
     const t = this.wrap(opts.requiresGrad ? new AutogradTensor(shared, { requiresGrad: true }) : shared);
     t.isParameter = this.isParameter;
     return t;
+  }
+
+  // ---- homomorphic encryption ------------------------------------------------------------------
+
+  /**
+   * Encrypts the values with Paillier (`Tensor > PaillierTensor`): the result can be added to
+   * other ciphertexts and to plain values, and multiplied by public numbers and matrices, by
+   * anyone holding only the public key. On a pointer, the worker holding the data encrypts.
+   *
+   * @example
+   * ```ts
+   * const { publicKey, privateKey } = await sy.paillier.keygen({ bits: 2048 });
+   * const e = sy.tensor([0.5, -1.25]).encrypt({ protocol: 'paillier', publicKey });
+   * e.add(e).mul(3).decrypt(privateKey);   // tensor([3., -7.5])
+   * ```
+   */
+  encrypt(opts: PaillierEncryptOptions): Tensor {
+    return this.wrap(encryptLayer(this.#child, opts));
+  }
+
+  /** Decrypts a Paillier tensor with the private key (or a key held by the same worker). */
+  decrypt(privateKey: PaillierPrivateKey | RemoteKey): Tensor {
+    return this.wrap(decryptLayer(this.#child, privateKey));
   }
 
   /** Re-randomises the shares of a shared tensor (the value does not change). */

@@ -13,6 +13,12 @@
  * // server: const total = EncryptedVector.addMany(updates);
  * const average = (await total.decryptAsync(privateKey)).map((v) => v / 10);
  * ```
+ *
+ * Keys on workers (federated learning: nobody but the clients may hold the private key):
+ * ```ts
+ * const { publicKey, privateKey } = await sy.paillier.keygenOn(alice, { bits: 2048 });
+ * const bobs = privateKey.copyTo(bob); // worker to worker
+ * ```
  */
 export { BitBudget } from './budget.js';
 export type { BitBudgetJSON, BudgetLimit } from './budget.js';
@@ -26,6 +32,8 @@ export type { EncryptOptions, KeygenOptions, PaillierKeyPair, PaillierPrivateKey
 export { modInv } from './paillier/modular.js';
 export { modPow } from './paillier/modpow.js';
 export { RnPool } from './paillier/rn-pool.js';
+export { keygenOn, poolOn, RemoteKey, sendKey } from './remote-key.js';
+export type { RemoteKeyKind } from './remote-key.js';
 export type { RnPoolOptions } from './paillier/rn-pool.js';
 export { availableThreads, shutdownThreads } from './paillier/threads.js';
 export type { ThreadOptions } from './paillier/threads.js';

@@ -310,37 +310,87 @@ export class EncryptedVector {
     }
     const flat: Array<number | bigint> = [];
     for (const row of matrix) for (let j = 0; j < columns; j++) flat.push(row[j]!);
-    const { values: ks, scaled } = this.encoding.encodeScalars(flat);
+    return this.linear(1, this.length, flat, columns, 'dot');
+  }
+
+  /**
+   * Matrix product with a public right factor (unpacked vectors only): this vector, read row-major
+   * as a `rows × k` matrix, times `matrix`, a row-major `k × columns` matrix of public numbers.
+   * The result is the row-major `rows × columns` product. Integer matrices keep the scale; any
+   * fractional entry encodes the whole matrix at the protocol's scale and adds one scale.
+   *
+   * @example
+   * ```ts
+   * // [[1, 2], [3, 4]] @ [[1], [-1]] = [[-1], [-1]]
+   * EncryptedVector.encrypt([1, 2, 3, 4], pk).matmul(2, [1, -1], 1).decrypt(sk); // Float64Array [-1, -1]
+   * ```
+   */
+  matmul(rows: number, matrix: ArrayLike<number | bigint>, columns: number): EncryptedVector {
+    this.requireUnpacked('matmul (a matrix product)');
+    if (!Number.isSafeInteger(rows) || rows < 0 || !Number.isSafeInteger(columns) || columns < 0) {
+      throw new ShapeError(`matmul: rows and columns must be non-negative integers, got ${rows} and ${columns}`);
+    }
+    const k = rows === 0 ? 0 : this.length / rows;
+    if (!Number.isInteger(k) || rows * k !== this.length) {
+      throw new ShapeError(`matmul: ${this.length} values do not make ${rows} rows`);
+    }
+    if (matrix.length !== k * columns) {
+      throw new ShapeError(`matmul: a ${k} × ${columns} matrix needs ${k * columns} entries, got ${matrix.length}`);
+    }
+    return this.linear(rows, k, matrix, columns, 'matmul');
+  }
+
+  /**
+   * Picks values by index (unpacked vectors only): value i of the result is value `indices[i]`
+   * of this one, and indices may repeat. The same ciphertexts are reused, so nothing is
+   * re-encrypted: this is how transposes, slices and broadcasts rearrange encrypted values.
+   */
+  gather(indices: ArrayLike<number>): EncryptedVector {
+    this.requireUnpacked('rearranging values (transpose, slice, broadcast)');
+    const ciphertexts = new Array<bigint>(indices.length);
+    for (let i = 0; i < indices.length; i++) {
+      const j = indices[i]!;
+      if (!Number.isInteger(j) || j < 0 || j >= this.length) {
+        throw new ShapeError(`gather: index ${j} is out of range for a vector of ${this.length} values`);
+      }
+      ciphertexts[i] = this.cts[j]!;
+    }
+    return this.derive({ length: indices.length, ciphertexts });
+  }
+
+  /**
+   * Sums of groups of values (unpacked vectors only): value i of the result is the sum of the
+   * values at `groups[i]` (an empty group sums to 0). Reductions over some dimensions of a
+   * tensor are such sums. The budget grows with the largest group.
+   */
+  sumGroups(groups: ReadonlyArray<ArrayLike<number>>): EncryptedVector {
+    this.requireUnpacked('sum (of the values inside one vector)');
+    for (const g of groups) {
+      for (let i = 0; i < g.length; i++) {
+        const j = g[i]!;
+        if (!Number.isInteger(j) || j < 0 || j >= this.length) {
+          throw new ShapeError(`sumGroups: index ${j} is out of range for a vector of ${this.length} values`);
+        }
+      }
+    }
+    // Groups of different sizes would carry different offsets: drop the offset first.
     const base = this.withoutOffset();
     let lo = 0n;
     let hi = 0n;
-    for (let j = 0; j < columns; j++) {
-      let cLo = 0n;
-      let cHi = 0n;
-      for (let i = 0; i < this.length; i++) {
-        const k = ks[i * columns + j]!;
-        const a = base.budget.lo * k;
-        const b = base.budget.hi * k;
-        cLo += a < b ? a : b;
-        cHi += a < b ? b : a;
-      }
-      if (cLo < lo) lo = cLo;
-      if (cHi > hi) hi = cHi;
+    for (const size of new Set(groups.map((g) => g.length))) {
+      const s = BigInt(size);
+      if (base.budget.lo * s < lo) lo = base.budget.lo * s;
+      if (base.budget.hi * s > hi) hi = base.budget.hi * s;
     }
-    const budget = new BitBudget(lo, hi, base.budget.limit).check('dot');
-    const pk = this.publicKey;
-    const inverses = ks.some((k) => k < 0n) ? batchModInv(base.cts, pk.n2) : [];
-    const ciphertexts: bigint[] = [];
-    for (let j = 0; j < columns; j++) {
+    const budget = new BitBudget(lo, hi, base.budget.limit).check('sum');
+    const n2 = this.publicKey.n2;
+    const ciphertexts = groups.map((g) => {
+      // Enc(0) with r = 1 for an empty group: the value is public anyway.
       let acc = 1n;
-      for (let i = 0; i < this.length; i++) {
-        const k = ks[i * columns + j]!;
-        if (k === 0n) continue;
-        acc = (acc * (k < 0n ? modPow(inverses[i]!, -k, pk.n2) : modPow(base.cts[i]!, k, pk.n2))) % pk.n2;
-      }
-      ciphertexts.push(acc);
-    }
-    return base.derive({ length: columns, scaleExponent: base.scaleExponent + (scaled ? 1 : 0), offset: 0n, budget, ciphertexts });
+      for (let i = 0; i < g.length; i++) acc = (acc * base.cts[g[i]!]!) % n2;
+      return acc;
+    });
+    return base.derive({ length: groups.length, offset: 0n, budget, ciphertexts });
   }
 
   /** Decrypts and decodes to floats on this thread. Throws a PaillierRangeError if a value breaks its budget. */
@@ -428,6 +478,48 @@ export class EncryptedVector {
   }
 
   // ---- internals ----
+
+  /**
+   * Row r, column j of the result is Σ_i value[r·k + i] · matrix[i·columns + j]. The budget of
+   * every column is computed (once, for all rows) before any ciphertext is touched.
+   */
+  private linear(rows: number, k: number, matrix: ArrayLike<number | bigint>, columns: number, op: string): EncryptedVector {
+    const { values: ks, scaled } = this.encoding.encodeScalars(matrix);
+    const base = this.withoutOffset();
+    let lo = 0n;
+    let hi = 0n;
+    for (let j = 0; j < columns; j++) {
+      let cLo = 0n;
+      let cHi = 0n;
+      for (let i = 0; i < k; i++) {
+        const w = ks[i * columns + j]!;
+        const a = base.budget.lo * w;
+        const b = base.budget.hi * w;
+        cLo += a < b ? a : b;
+        cHi += a < b ? b : a;
+      }
+      if (cLo < lo) lo = cLo;
+      if (cHi > hi) hi = cHi;
+    }
+    const budget = new BitBudget(lo, hi, base.budget.limit).check(op);
+    const pk = this.publicKey;
+    const inverses = ks.some((w) => w < 0n) ? batchModInv(base.cts, pk.n2) : [];
+    const ciphertexts: bigint[] = [];
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < columns; j++) {
+        let acc = 1n;
+        for (let i = 0; i < k; i++) {
+          const w = ks[i * columns + j]!;
+          if (w === 0n) continue;
+          const at = r * k + i;
+          const term = w === 1n ? base.cts[at]! : w < 0n ? modPow(inverses[at]!, -w, pk.n2) : modPow(base.cts[at]!, w, pk.n2);
+          acc = (acc * term) % pk.n2;
+        }
+        ciphertexts.push(acc);
+      }
+    }
+    return base.derive({ length: rows * columns, scaleExponent: base.scaleExponent + (scaled ? 1 : 0), offset: 0n, budget, ciphertexts });
+  }
 
   private derive(changes: Partial<State> & { readonly ciphertexts: bigint[] }): EncryptedVector {
     return new EncryptedVector({

@@ -127,9 +127,24 @@ export class FloatTensor extends AbstractTensor {
     return o instanceof AutogradTensor ? new AutogradTensor(this) : undefined;
   }
 
-  override add(o: Operand): AbstractTensor { return this.lifted(o)?.add(o) ?? this.elementwise(tf.add, o, 'add'); }
-  override sub(o: Operand): AbstractTensor { return this.lifted(o)?.sub(o) ?? this.elementwise(tf.sub, o, 'sub'); }
-  override mul(o: Operand): AbstractTensor { return this.lifted(o)?.mul(o) ?? this.elementwise(tf.mul, o, 'mul'); }
+  // A public value meeting an encrypted one (plain + enc): the encrypted side knows how to
+  // combine with a public operand, so the op is handed over (commuted where it must be).
+  private static reflects(o: Operand): o is AbstractTensor {
+    return o instanceof AbstractTensor && o.layerName === 'PaillierTensor';
+  }
+
+  override add(o: Operand): AbstractTensor {
+    if (FloatTensor.reflects(o)) return o.add(this);
+    return this.lifted(o)?.add(o) ?? this.elementwise(tf.add, o, 'add');
+  }
+  override sub(o: Operand): AbstractTensor {
+    if (FloatTensor.reflects(o)) return o.neg().add(this);
+    return this.lifted(o)?.sub(o) ?? this.elementwise(tf.sub, o, 'sub');
+  }
+  override mul(o: Operand): AbstractTensor {
+    if (FloatTensor.reflects(o)) return o.mul(this);
+    return this.lifted(o)?.mul(o) ?? this.elementwise(tf.mul, o, 'mul');
+  }
   override div(o: Operand): AbstractTensor { return this.lifted(o)?.div(o) ?? this.elementwise(tf.div, o, 'div'); }
   override pow(exponent: number) { return this.run((x, e) => tf.pow(x, e!), exponent); }
   override neg() { return this.run(tf.neg); }
@@ -148,6 +163,7 @@ export class FloatTensor extends AbstractTensor {
   override le(o: Operand) { return this.elementwise(tf.lessEqual, o, 'le'); }
 
   override matmul(o: AbstractTensor): AbstractTensor {
+    if (FloatTensor.reflects(o)) return o.rmatmul(this);
     const lifted = this.lifted(o);
     if (lifted) return lifted.matmul(o);
     const other = this.operand(o, 'matmul');

@@ -9,8 +9,17 @@
  * pointer is garbage collected — and handed over by `get()` and `move()`.
  */
 import { StateError, ValueError } from '../errors.js';
-import { type DecodeContext, bad, expectFields, expectInt, expectShape, expectString, registerCodec } from '../workers/codec.js';
-import { encodeObject, decodeObject } from '../workers/codec.js';
+import {
+  type DecodeContext,
+  bad,
+  decodeObject,
+  encodeObject,
+  expectFields,
+  expectInt,
+  expectShape,
+  expectString,
+  registerCodec,
+} from '../workers/codec.js';
 import { local } from '../workers/local.js';
 import type { ObjectId, WireNode, WireValue } from '../workers/messages.js';
 import type { RemoteWorker, Worker } from '../workers/worker.js';
@@ -266,7 +275,7 @@ export class PointerTensor extends AbstractTensor implements Releasable {
   override assign_(src: AbstractTensor): void {
     if (!(src instanceof PointerTensor)) throw new ValueError(`cannot assign a local ${src.layerName} into a remote tensor: send() it first`);
     this.effect('assign_', [src]);
-    if (!this.#shape.every((d, i) => d === src.shape[i]) || this.#shape.length !== src.shape.length) this.#shape = src.shape;
+    this.#shape = src.shape;
   }
 
   // ---- autograd, forwarded to the worker -------------------------------------------------
