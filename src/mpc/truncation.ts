@@ -3,7 +3,7 @@
  * fixed-precision product (d = base^precision), and division by a batch size.
  *
  * Two parties divide locally (SecureML): party 0 takes floor(x0 / d), party 1 takes
- * -floor(-x1 / d). The result is off by at most one unit, and wrong only when the shares wrap,
+ * -floor(-x1 / d) = ceil(x1 / d). The result is off by at most one unit, and wrong only when the shares wrap,
  * with probability about |x| / 2^64.
  *
  * With three or more parties that local trick fails almost always (PySyft 0.2's bug, issues
@@ -64,7 +64,8 @@ registerCommand('mpc.truncLocal', {
     const x = self as RingTensor;
     if (!(x instanceof RingTensor)) throw new ProtocolError('truncation runs on ring shares');
     const d = divisorArg(args[0]);
-    return args[1] === 0 ? x.divScalar(d) : x.neg().divScalar(d).neg();
+    // Party 1's -floor(-x / d) is ceil(x / d) = floor((x + d - 1) / d): one pass fewer.
+    return args[1] === 0 ? x.divScalar(d) : x.add(d - 1n).divScalar(d);
   },
 });
 

@@ -167,14 +167,19 @@ export class AdditiveSharingTensor extends AbstractTensor {
     return this.derive(msbShared(this.#shares, this.provider('comparison')));
   }
 
-  // o - this, for the comparisons that look at the other side.
+  // o - this, for the comparisons that look at the other side (comparing with zero — relu —
+  // needs no public addition).
   private from(o: Operand): AdditiveSharingTensor {
-    return this.neg().add(o);
+    return isZero(o) ? this.neg() : this.neg().add(o);
   }
 
-  override lt(o: Operand) { return this.sub(o).msb(); }
+  private minus(o: Operand): AdditiveSharingTensor {
+    return isZero(o) ? this : this.sub(o);
+  }
+
+  override lt(o: Operand) { return this.minus(o).msb(); }
   override gt(o: Operand) { return this.from(o).msb(); }
-  override ge(o: Operand) { return this.sub(o).msb().neg().add(1n); }
+  override ge(o: Operand) { return this.minus(o).msb().neg().add(1n); }
   override le(o: Operand) { return this.from(o).msb().neg().add(1n); }
   override eq(o: Operand) { return this.lt(o).add(this.gt(o)).neg().add(1n); }
 
@@ -248,6 +253,10 @@ export class AdditiveSharingTensor extends AbstractTensor {
     const parts = await Promise.all(this.#shares.map((s) => s.get()));
     return combineShares(parts as RingTensor[]);
   }
+}
+
+function isZero(o: Operand): boolean {
+  return o === 0 || o === 0n;
 }
 
 registerCodec<AdditiveSharingTensor>({
