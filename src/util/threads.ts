@@ -8,11 +8,11 @@ import { StateError } from '../errors.js';
 type NodeWorker = import('node:worker_threads').Worker;
 
 /**
- * Starts a thread running the module `entry` (a URL without extension, resolved next to the
- * caller: `new URL('./host', import.meta.url)`), with `workerData`. Undefined where threads
- * cannot run (browsers).
+ * How to start threads running the module `entry` (a URL without extension, resolved next to
+ * the caller: `new URL('./host', import.meta.url)`): from its .js when built, else from its .ts
+ * through tsx. Resolved once; undefined where threads cannot run (browsers).
  */
-export async function spawnModuleThread(entry: URL, workerData: unknown): Promise<NodeWorker | undefined> {
+export async function moduleThreadFactory(entry: URL): Promise<((workerData?: unknown) => NodeWorker) | undefined> {
   if (typeof process === 'undefined' || !process.versions?.node) return undefined;
   const [wt, fs, url, mod, path] = await Promise.all([
     import('node:worker_threads'),
@@ -22,7 +22,7 @@ export async function spawnModuleThread(entry: URL, workerData: unknown): Promis
     import('node:path'),
   ]);
   const js = new URL(`${entry.href}.js`);
-  if (fs.existsSync(url.fileURLToPath(js))) return new wt.Worker(js, { workerData });
+  if (fs.existsSync(url.fileURLToPath(js))) return (workerData) => new wt.Worker(js, { workerData });
   const ts = new URL(`${entry.href}.ts`);
   if (!fs.existsSync(url.fileURLToPath(ts))) throw new StateError(`no thread entry at ${entry.href}(.js|.ts)`);
   const pkgFile = mod.createRequire(import.meta.url).resolve('tsx/package.json');
@@ -31,5 +31,10 @@ export async function spawnModuleThread(entry: URL, workerData: unknown): Promis
   if (typeof api !== 'string') throw new StateError('cannot start a thread from TypeScript sources: tsx has no esm api');
   const apiUrl = url.pathToFileURL(path.join(path.dirname(pkgFile), api)).href;
   const boot = `import(${JSON.stringify(apiUrl)}).then((m) => { m.register(); return import(${JSON.stringify(ts.href)}); })`;
-  return new wt.Worker(boot, { eval: true, workerData });
+  return (workerData) => new wt.Worker(boot, { eval: true, workerData });
+}
+
+/** Starts one thread on `entry` (see {@link moduleThreadFactory}). */
+export async function spawnModuleThread(entry: URL, workerData: unknown): Promise<NodeWorker | undefined> {
+  return (await moduleThreadFactory(entry))?.(workerData);
 }

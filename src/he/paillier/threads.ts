@@ -7,6 +7,7 @@
  * idle so they never keep a program alive. `shutdownThreads()` stops them explicitly.
  */
 import { StateError, ValueError } from '../../errors.js';
+import { moduleThreadFactory } from '../../util/threads.js';
 import { executeJob } from './jobs.js';
 import type { Job } from './jobs.js';
 
@@ -53,33 +54,10 @@ let support: Promise<NodeSupport | undefined> | undefined;
 function nodeSupport(): Promise<NodeSupport | undefined> {
   support ??= (async () => {
     try {
-      const [wt, os, fs, url, mod, path] = await Promise.all([
-        import('node:worker_threads'),
-        import('node:os'),
-        import('node:fs'),
-        import('node:url'),
-        import('node:module'),
-        import('node:path'),
-      ]);
+      const os = await import('node:os');
       const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-      // Built package: the compiled worker sits next to this file.
-      const js = new URL('./rn-worker.js', import.meta.url);
-      if (fs.existsSync(url.fileURLToPath(js))) {
-        return { cores, spawn: () => new wt.Worker(js) as unknown as WorkerLike };
-      }
-      // Running from the TypeScript sources (tests, tsx): Node 20 workers do not inherit module
-      // hooks, so the worker first registers tsx's, then imports the .ts entry.
-      const ts = new URL('./rn-worker.ts', import.meta.url);
-      if (fs.existsSync(url.fileURLToPath(ts))) {
-        const pkgFile = mod.createRequire(import.meta.url).resolve('tsx/package.json');
-        const pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8')) as { exports?: Record<string, { import?: { default?: string } }> };
-        const entry = pkg.exports?.['./esm/api']?.import?.default;
-        if (typeof entry !== 'string') return undefined;
-        const api = url.pathToFileURL(path.join(path.dirname(pkgFile), entry)).href;
-        const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(ts.href)}); })`;
-        return { cores, spawn: () => new wt.Worker(boot, { eval: true }) as unknown as WorkerLike };
-      }
-      return undefined;
+      const factory = await moduleThreadFactory(new URL('./rn-worker', import.meta.url));
+      return factory ? { cores, spawn: () => factory() as unknown as WorkerLike } : undefined;
     } catch {
       return undefined;
     }
