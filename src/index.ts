@@ -51,7 +51,11 @@ export {
   type WebsocketClientOptions,
   type WorkerProcess,
   type WorkerProcessOptions,
+  type Traffic,
+  type WorkerTraffic,
+  type WorkerStats,
 } from './workers/websocket/index.js';
+export { PermissionError } from './workers/websocket/errors.js';
 export { encodeMessage, decodeMessage } from './workers/serde.js';
 export type { Message, WireValue, WireNode, ObjectId } from './workers/messages.js';
 

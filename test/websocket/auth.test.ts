@@ -1,19 +1,16 @@
 // Who may talk to a worker: tokens (proved, never sent; compared in constant time), the worker
 // proving itself to the client, TLS, browser origins, and peer tickets that authenticate a
 // party's id.
-import * as crypto from 'node:crypto';
+import crypto from 'node:crypto';
+import { syncBuiltinESMExports } from 'node:module';
 import { WebSocketServer } from 'ws';
-import { afterEach, describe, expect, test, vi } from 'vitest';
+import { afterEach, describe, expect, onTestFinished, test, vi } from 'vitest';
 import { ticketKey, proofsMatch, randomHex, readTokenFile } from '../../src/workers/websocket/auth.js';
 import { WebsocketClientWorker } from '../../src/workers/websocket/index.js';
 import { encodeMessage } from '../../src/workers/serde.js';
 import { TestNet, sy, testCert, until } from './helpers/net.js';
 import { rawConnect } from './helpers/raw.js';
 
-vi.mock('node:crypto', async (importOriginal) => {
-  const real = await importOriginal<typeof import('node:crypto')>();
-  return { ...real, timingSafeEqual: vi.fn(real.timingSafeEqual) };
-});
 
 const TOKEN = 'a-long-random-secret-0c4f1e9b';
 const net = new TestNet({ name: 'token', tls: false, token: TOKEN });
@@ -60,8 +57,14 @@ describe('tokens', () => {
   });
 
   test('proofs are compared with timingSafeEqual on equal-length digests', async () => {
-    const spy = vi.mocked(crypto.timingSafeEqual);
-    spy.mockClear();
+    // Spied on the builtin itself (the library is loaded before this file, so a module mock would
+    // come too late); syncBuiltinESMExports makes `import { timingSafeEqual }` see the spy.
+    const spy = vi.spyOn(crypto, 'timingSafeEqual');
+    syncBuiltinESMExports();
+    onTestFinished(() => {
+      spy.mockRestore();
+      syncBuiltinESMExports();
+    });
     expect(proofsMatch('ab', 'ab')).toBe(true);
     expect(proofsMatch('a', 'a much longer string')).toBe(false); // lengths differ: no throw, no early exit
     expect(proofsMatch('0'.repeat(64), `${'0'.repeat(63)}1`)).toBe(false);

@@ -1,9 +1,11 @@
 // End to end: real `syft-ts worker` processes on 127.0.0.1 (started through the CLI), a model
-// trained on them as the seed's trusted-aggregator lesson does, then a clean shutdown.
+// trained on them as the seed's trusted-aggregator lesson does, encrypted training with the
+// workers as the parties and the crypto provider, then a clean shutdown.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { privateBatches } from '../../src/federated/private-loader.js';
 import { WebsocketClientWorker, type WorkerProcess, startWorkerProcess } from '../../src/workers/websocket/index.js';
 import { sy } from './helpers/net.js';
 
@@ -77,6 +79,52 @@ describe('worker processes', () => {
     // Only the data is left on bob and alice.
     expect((await bob.objectIds()).length).toBe(2);
     expect((await alice.objectIds()).length).toBe(2);
+  });
+
+  test('encrypted training across three processes: private batches, a shared MLP, the plaintext twin\'s losses', async () => {
+    const [bob, alice, cryptoProvider] = clients as [WebsocketClientWorker, WebsocketClientWorker, WebsocketClientWorker];
+    const parties = [bob, alice];
+    const { train } = await sy.datasets.loadMnist({ train: 32, test: 0, seed: 8 });
+    const targets = sy.datasets.oneHot(train.labels);
+    const rows = (i: number) => ({
+      x: sy.tensor(train.images.subarray(i * 16 * 784, (i + 1) * 16 * 784), { shape: [16, 784] }),
+      y: sy.tensor(targets.subarray(i * 160, (i + 1) * 160), { shape: [16, 10] }),
+    });
+    const owners = parties.map((p, i) => ({ data: rows(i).x.send(p), target: rows(i).y.send(p) }));
+    const batches = privateBatches(owners, { parties, cryptoProvider, batchSize: 16 });
+    sy.manualSeed(6);
+    const model = new sy.nn.Sequential(new sy.nn.Linear(784, 32), new sy.nn.ReLU(), new sy.nn.Linear(32, 10));
+    const twin = model.copy();
+    model.fixPrecision().share(...parties, { cryptoProvider, requiresGrad: true });
+    const optimizer = new sy.optim.SGD(model.parameters(), { lr: 0.1 }).fixPrecision();
+    const plainOpt = new sy.optim.SGD(twin.parameters(), { lr: 0.1 });
+    const before = await Promise.all(clients.map((c) => c.workerStats()));
+    for (let epoch = 0; epoch < 2; epoch++) {
+      for (const [i, { data, target, size }] of batches.entries()) {
+        const loss = sy.tidy(() => {
+          optimizer.zeroGrad();
+          const l = model.forward(data).sub(target).pow(2).sum().refresh().div(size);
+          l.backward();
+          optimizer.step();
+          return l;
+        });
+        plainOpt.zeroGrad();
+        const want = twin.forward(rows(i).x).sub(rows(i).y).pow(2).sum().div(16);
+        want.backward();
+        plainOpt.step();
+        // Fixed precision (3 digits) and truncation errors of a unit: close, not equal.
+        expect(Math.abs((await loss.get()).floatPrecision().item() - want.item())).toBeLessThan(0.03);
+      }
+    }
+    // The parties exchanged their masked values directly; the dealer sent material to both.
+    const after = await Promise.all(clients.map((c) => c.workerStats()));
+    const sent = (k: number) => after[k]!.traffic.links.bytesSent - before[k]!.traffic.links.bytesSent;
+    expect(sent(0)).toBeGreaterThan(100_000);
+    expect(sent(1)).toBeGreaterThan(100_000);
+    expect(sent(2)).toBeGreaterThan(10_000);
+    expect(bob.rejected + alice.rejected + cryptoProvider.rejected).toBe(0);
+    for (const c of clients) await c.sync();
+    expect(await cryptoProvider.objectIds()).toEqual([]);
   });
 
   test('SIGTERM shuts a worker down cleanly, and its clients learn it', async () => {

@@ -9,7 +9,41 @@
  */
 import { WebSocket } from 'ws';
 import { WireFormatError } from '../../errors.js';
-import { controlText } from './protocol.js';
+import type { Message } from '../messages.js';
+import { decodeMessage, encodeMessage } from '../serde.js';
+import { type Control, controlText } from './protocol.js';
+
+/**
+ * What crossed one connection (or a sum of connections), counted since it was made: syft
+ * messages (binary frames) and every payload byte, acknowledgements included, and the time spent
+ * turning messages into frames and back. WebSocket framing (2-14 bytes per frame) and TCP/TLS
+ * overhead are not counted.
+ */
+export interface Traffic {
+  messagesSent: number;
+  bytesSent: number;
+  messagesReceived: number;
+  bytesReceived: number;
+  /** Milliseconds spent encoding the messages sent. */
+  encodeMs: number;
+  /** Milliseconds spent decoding (and validating) the messages received. */
+  decodeMs: number;
+}
+
+export function noTraffic(): Traffic {
+  return { messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0, encodeMs: 0, decodeMs: 0 };
+}
+
+/** Adds `b` into `a` (and returns `a`). */
+export function addTraffic(a: Traffic, b: Readonly<Traffic>): Traffic {
+  a.messagesSent += b.messagesSent;
+  a.bytesSent += b.bytesSent;
+  a.messagesReceived += b.messagesReceived;
+  a.bytesReceived += b.bytesReceived;
+  a.encodeMs += b.encodeMs;
+  a.decodeMs += b.decodeMs;
+  return a;
+}
 
 export class FrameChannel {
   // Frames sent but not yet acknowledged; unacked[0] is frame number `acked + 1`.
@@ -22,11 +56,33 @@ export class FrameChannel {
   sent = 0;
   /** Binary frames received in this session. */
   received = 0;
+  /** Everything counted on this channel, across sessions and reconnections. */
+  readonly traffic: Traffic = noTraffic();
 
   constructor(
     private readonly ackDelayMs = 20,
     private readonly ackEvery = 256,
   ) {}
+
+  /** Encodes a message into a frame, timing it. */
+  encode(msg: Message): Uint8Array {
+    const t0 = performance.now();
+    try {
+      return encodeMessage(msg);
+    } finally {
+      this.traffic.encodeMs += performance.now() - t0;
+    }
+  }
+
+  /** Decodes and validates a received frame, timing it. Throws a WireFormatError. */
+  decode(frame: Uint8Array): Message {
+    const t0 = performance.now();
+    try {
+      return decodeMessage(frame);
+    } finally {
+      this.traffic.decodeMs += performance.now() - t0;
+    }
+  }
 
   /** Frames kept for a possible resend. */
   get pending(): number {
@@ -40,13 +96,17 @@ export class FrameChannel {
   /** Sends a frame now, or keeps it for when a connection is attached. */
   send(frame: Uint8Array): void {
     this.sent++;
+    this.traffic.messagesSent++;
+    this.traffic.bytesSent += frame.byteLength;
     this.unacked.push(frame);
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(frame, { binary: true });
   }
 
   /** Counts an incoming binary frame; acknowledgements go out in batches. */
-  noteReceived(): void {
+  noteReceived(bytes: number): void {
     this.received++;
+    this.traffic.messagesReceived++;
+    this.traffic.bytesReceived += bytes;
     if (this.received - this.ackedUpTo >= this.ackEvery) this.sendAck();
     else if (this.ackTimer === undefined) {
       this.ackTimer = setTimeout(() => this.sendAck(), this.ackDelayMs);
@@ -59,7 +119,20 @@ export class FrameChannel {
     this.ackTimer = undefined;
     if (this.socket?.readyState !== WebSocket.OPEN || this.ackedUpTo === this.received) return;
     this.ackedUpTo = this.received;
-    this.socket.send(controlText({ t: 'ack', n: this.received }));
+    this.sendControl({ t: 'ack', n: this.received });
+  }
+
+  /** Sends a control frame on the attached connection, if any (counted, never resent). */
+  sendControl(c: Control): void {
+    if (this.socket?.readyState !== WebSocket.OPEN) return;
+    const text = controlText(c);
+    this.traffic.bytesSent += Buffer.byteLength(text);
+    this.socket.send(text);
+  }
+
+  /** Counts an incoming control frame. */
+  noteControl(bytes: number): void {
+    this.traffic.bytesReceived += bytes;
   }
 
   /** The other side holds every frame up to number `n`. */

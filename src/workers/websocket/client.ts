@@ -11,16 +11,21 @@
  * requests reject with a {@link ProtocolError} and later posts throw one; `await
  * worker.reconnect()` tries again. A worker keeps a dropped session's objects for its grace period
  * (default 30 s); after that it frees them and a reconnection starts a new, empty session.
+ *
+ * `search(tag)` finds the data a worker's owner published; `traffic` and `workerStats()` count
+ * what the connections carried (to check that protocol values went party to party, and to see
+ * where a protocol's time goes).
  */
 import { WebSocket } from 'ws';
 import { AuthenticationError, ProtocolError, RemoteError, TimeoutError, ValueError } from '../../errors.js';
-import { flushDeletes } from '../../tensors/pointer.js';
+import { Tensor } from '../../tensor.js';
+import { PointerTensor, flushDeletes } from '../../tensors/pointer.js';
 import { local } from '../local.js';
 import type { Message, ObjectId, ReplyMessage, RequestMessage, WireError, WireValue } from '../messages.js';
-import { decodeMessage, encodeMessage } from '../serde.js';
 import type { RemoteWorker, Worker } from '../worker.js';
 import { type Transcript, helloProof, proofsMatch, randomHex, refusedError, ticketKey, welcomeProof } from './auth.js';
-import { FrameChannel } from './channel.js';
+import { FrameChannel, type Traffic } from './channel.js';
+import type { WorkerStats } from './server.js';
 import {
   CLOSE,
   type Challenge,
@@ -227,6 +232,22 @@ export class WebsocketClientWorker implements RemoteWorker {
   /** The worker's id (as the worker announced it). */
   get id(): string {
     return this.#id ?? '?';
+  }
+
+  /**
+   * What this client's connection carried since it was made (reconnections included): the
+   * messages and bytes this process sent to the worker and received from it.
+   */
+  get traffic(): Readonly<Traffic> {
+    return { ...this.#channel.traffic };
+  }
+
+  /**
+   * The worker's own counters: its traffic by kind of connection and how busy its process was
+   * (see `WebsocketServerWorker.stats`).
+   */
+  async workerStats(): Promise<WorkerStats> {
+    return (await this.call('stats', [])) as unknown as WorkerStats;
   }
 
   /** True while a connection is up. */
@@ -520,6 +541,7 @@ export class WebsocketClientWorker implements RemoteWorker {
   private onFrame(ws: WebSocket, data: Buffer, isBinary: boolean): void {
     if (ws !== this.#socket) return;
     if (!isBinary) {
+      this.#channel.noteControl(data.length);
       try {
         const c = parseControl(data.toString('utf8'));
         if (c.t === 'ack') this.#channel.acknowledge(c.n);
@@ -532,10 +554,10 @@ export class WebsocketClientWorker implements RemoteWorker {
       }
       return;
     }
-    this.#channel.noteReceived();
+    this.#channel.noteReceived(data.length);
     let msg: Message;
     try {
-      msg = decodeMessage(data);
+      msg = this.#channel.decode(data);
     } catch (e) {
       this.reject({ name: 'WireFormatError', message: `undecodable frame from worker '${this.id}': ${(e as Error).message}`, op: 'reply' });
       return;
@@ -579,7 +601,7 @@ export class WebsocketClientWorker implements RemoteWorker {
 
   private sendMessage(msg: Message): void {
     this.usable();
-    const frame = encodeMessage(msg);
+    const frame = this.#channel.encode(msg);
     if (frame.length > this.#maxOutgoing) {
       throw new ValueError(
         `a '${msg.kind}' message of ${frame.length} bytes is larger than worker '${this.id}' accepts ` +
@@ -656,6 +678,33 @@ export class WebsocketClientWorker implements RemoteWorker {
   async sync(): Promise<void> {
     flushDeletes();
     await this.call('sync', []);
+  }
+
+  /**
+   * Pointers to the tensors the worker's owner published under `tag` (`WebsocketServerWorker.publish`),
+   * in the order published: the way to compute on a data owner's data without it ever leaving
+   * the data owner. Empty when there are none.
+   *
+   * @example
+   * ```ts
+   * const [houses] = await alice.search('#housing');
+   * const shared = houses.fixPrecision().share(alice, bob, { cryptoProvider });  // split by alice
+   * ```
+   */
+  async search(tag: string): Promise<Tensor[]> {
+    const found = await this.call('search', [tag]);
+    if (!Array.isArray(found)) throw new ProtocolError(`worker '${this.id}' answered a search with something that is not a list`);
+    return found.map((f) => {
+      const o = f as { id?: unknown; shape?: unknown } | null;
+      const shape = o?.shape;
+      if (
+        typeof o?.id !== 'number' || !Number.isSafeInteger(o.id) || !Array.isArray(shape) ||
+        !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)
+      ) {
+        throw new ProtocolError(`worker '${this.id}' answered a search with a malformed entry`);
+      }
+      return new Tensor(new PointerTensor(this, o.id, shape as number[], this.owner));
+    });
   }
 
   /** Round trip to the worker. */

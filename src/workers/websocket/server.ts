@@ -12,20 +12,29 @@
  * its connection stayed down longer than `sessionGraceMs` — the worker frees those still held.
  * Objects that left (fetched with `get()`, moved to another worker, deleted) are no longer the
  * session's. A client that reconnects in time resumes its session and loses nothing.
+ *
+ * Data a worker's owner publishes (`publish(tag, tensor)`) belongs to no session: clients find it
+ * with `search(tag)` and compute on it by pointer, but cannot fetch, move, overwrite, change or
+ * delete it. `stats()` (remotely: `client.workerStats()`) counts what every connection carried
+ * and how busy the process was, to see where the time of a protocol goes.
  */
 import { type Server as HttpServer, createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { performance as nodePerformance } from 'node:perf_hooks';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ProtocolError, RemoteError, StateError, ValueError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
 import { AbstractTensor } from '../../tensors/abstract.js';
+import { randomId } from '../../util/random.js';
+import { decodeObject, encodeObject } from '../codec.js';
 import { type Message, type ObjectId, type ReplyMessage, type RequestMessage, type WireValue, isObjectId } from '../messages.js';
-import { cloneMessage, decodeMessage, encodeMessage } from '../serde.js';
+import { cloneMessage } from '../serde.js';
 import { type RemoteWorker, Worker, type WorkerOptions, toWireError } from '../worker.js';
 import { type Transcript, checkToken, helloProof, proofsMatch, randomHex, ticketKey, welcomeProof } from './auth.js';
-import { FrameChannel } from './channel.js';
+import { FrameChannel, type Traffic, addTraffic, noTraffic } from './channel.js';
 import { WebsocketClientWorker } from './client.js';
+import { PermissionError } from './errors.js';
 import { parseConnectPeer } from './peers.js';
 import { CLOSE, DEFAULT_MAX_MESSAGE_BYTES, type Hello, PROTOCOL_VERSION, type Role, controlText, parseControl } from './protocol.js';
 
@@ -52,6 +61,29 @@ export interface WebsocketServerWorkerOptions extends WorkerOptions {
   log?: (line: string) => void;
 }
 
+/** A worker's traffic by kind of connection (see {@link WebsocketServerWorker.traffic}). */
+export interface WorkerTraffic {
+  /** Connections of orchestrators (clients): commands and requests in, replies out. */
+  clients: Traffic;
+  /** Peer links other workers opened to this one: protocol values in. */
+  peers: Traffic;
+  /** Peer links this worker opened to others: protocol values out. */
+  links: Traffic;
+}
+
+/** What {@link WebsocketServerWorker.stats} reports. */
+export interface WorkerStats {
+  traffic: WorkerTraffic;
+  process: {
+    /** CPU time used by the process (user + system), in ms. */
+    cpuMs: number;
+    /** Time the event loop spent running code, in ms. */
+    activeMs: number;
+    /** Time the event loop spent waiting for something to do, in ms. */
+    idleMs: number;
+  };
+}
+
 interface Session {
   id: string;
   role: Role;
@@ -66,6 +98,13 @@ interface Session {
 }
 
 const MAX_SESSIONS = 4096;
+
+/** A tag names published data: 1-128 printable characters (PySyft's tags look like '#boston'). */
+function checkTag(tag: unknown): asserts tag is string {
+  if (typeof tag !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(tag)) {
+    throw new ValueError(`a tag is 1-128 printable characters without spaces (like '#housing'), got ${JSON.stringify(tag)?.slice(0, 140)}`);
+  }
+}
 
 function positive(v: number | undefined, dflt: number, what: string): number {
   if (v === undefined) return dflt;
@@ -103,6 +142,10 @@ export class WebsocketServerWorker extends Worker implements RemoteWorker {
   readonly #sessions = new Map<string, Session>();
   readonly #owners = new Map<ObjectId, Session>();
   readonly #links = new Map<string, WebsocketClientWorker>();
+  // Tensors this worker's owner published (publish()): id -> tag and shape.
+  readonly #published = new Map<ObjectId, { tag: string; shape: number[] }>();
+  // Traffic of sessions that ended and links that closed, so the totals never go down.
+  readonly #retired = { clients: noTraffic(), peers: noTraffic(), links: noTraffic() };
   /** Handshakes refused (wrong token or ticket, bad hello). */
   authFailures = 0;
 
@@ -179,9 +222,104 @@ export class WebsocketServerWorker extends Worker implements RemoteWorker {
     return this.#sessions.size;
   }
 
+  /** Who holds a session here: clients by the name they gave, peers by their authenticated id. */
+  sessions(): { role: Role; from: string; connected: boolean; objects: number }[] {
+    return [...this.#sessions.values()].map((s) => ({ role: s.role, from: s.from, connected: s.socket !== undefined, objects: s.owned.size }));
+  }
+
   /** Ids of the peers this worker has a link to. */
   get linkedPeers(): string[] {
     return [...this.#links.keys()];
+  }
+
+  /**
+   * What this worker's connections carried since it started: `clients` (orchestrators' commands
+   * in, replies out), `peers` (protocol values other parties sent here) and `links` (protocol
+   * values this worker sent to other parties). A client reads it, with {@link stats}, as
+   * `await client.workerStats()`.
+   *
+   * @example
+   * ```ts
+   * const { links } = alice.traffic();
+   * console.log(`alice sent ${links.bytesSent} bytes to her peers`);
+   * ```
+   */
+  traffic(): WorkerTraffic {
+    const out: WorkerTraffic = {
+      clients: { ...this.#retired.clients },
+      peers: { ...this.#retired.peers },
+      links: { ...this.#retired.links },
+    };
+    for (const s of this.#sessions.values()) addTraffic(s.role === 'peer' ? out.peers : out.clients, s.channel.traffic);
+    for (const l of this.#links.values()) addTraffic(out.links, l.traffic);
+    return out;
+  }
+
+  /**
+   * Traffic (see {@link traffic}) and how busy this worker's process was since it started: CPU
+   * time, and the time its event loop spent running code versus waiting (idle: for messages from
+   * clients and peers). The process figures cover everything running in the process, so they
+   * describe one worker only when it runs alone in its process (`syft-ts worker`).
+   */
+  stats(): WorkerStats {
+    const cpu = process.cpuUsage();
+    const elu = nodePerformance.eventLoopUtilization();
+    return {
+      traffic: this.traffic(),
+      process: { cpuMs: (cpu.user + cpu.system) / 1000, activeMs: elu.active, idleMs: elu.idle },
+    };
+  }
+
+  // ---- data the worker's owner publishes ----
+
+  /**
+   * Publishes a tensor held in this process under `tag`, for clients to find with
+   * `await client.search(tag)` (PySyft's tags and search): how a data owner offers its data for
+   * computation without sending it anywhere. The worker keeps a copy. Clients compute on it by
+   * pointer; they cannot fetch it with `get()`, move it away, delete it or change it in place,
+   * and it outlives every session. (Results computed from it are ordinary objects: a worker that
+   * must not reveal anything derived from its data needs a policy on the commands it runs.)
+   * Returns the id it is stored under.
+   *
+   * @example
+   * ```ts
+   * const alice = await sy.WebsocketServerWorker.start({ id: 'alice', port: 8778, token });
+   * alice.publish('#housing', sy.tensor(myRows));
+   * // elsewhere: const [data] = await aliceClient.search('#housing');
+   * ```
+   */
+  publish(tag: string, tensor: Tensor): ObjectId {
+    checkTag(tag);
+    if (!(tensor instanceof Tensor) || tensor.isPointer) throw new ValueError('publish() takes a tensor held in this process');
+    const id = randomId();
+    // A copy through the codec: the caller's tensor stays the caller's.
+    this.put(id, decodeObject(encodeObject(tensor.child), { worker: this }));
+    this.#published.set(id, { tag, shape: [...tensor.shape] });
+    return id;
+  }
+
+  /** Withdraws a tensor published with {@link publish}; pointers to it stop working. */
+  unpublish(id: ObjectId): void {
+    if (!this.#published.delete(id)) throw new ValueError(`worker '${this.id}' has published no object ${id}`);
+    super.forget(id);
+  }
+
+  /** Ids and shapes of the tensors published under `tag`. */
+  published(tag: string): { id: ObjectId; shape: number[] }[] {
+    const out: { id: ObjectId; shape: number[] }[] = [];
+    for (const [id, h] of this.#published) if (h.tag === tag) out.push({ id, shape: [...h.shape] });
+    return out;
+  }
+
+  // A command may read a published tensor, never take it away or change it.
+  private touchesPublished(msg: Message): string | undefined {
+    if (this.#published.size === 0) return undefined;
+    if (msg.kind === 'cmd' && msg.self !== undefined && this.#published.has(msg.self)) {
+      if (msg.op === 'sendTo') return 'moved to another worker';
+      if (msg.op.endsWith('_') || msg.op === 'setGrad' || msg.op === 'backward') return `changed in place ('${msg.op}')`;
+    }
+    if (msg.kind === 'store' && this.#published.has(msg.id)) return 'overwritten';
+    return undefined;
   }
 
   // ---- connections and the handshake --------------------------------------------------------
@@ -315,6 +453,7 @@ export class WebsocketServerWorker extends Worker implements RemoteWorker {
     if (!this.#sessions.delete(s.id)) return;
     if (s.grace !== undefined) clearTimeout(s.grace);
     s.socket = undefined; // frames still arriving on its connection are ignored
+    addTraffic(s.role === 'peer' ? this.#retired.peers : this.#retired.clients, s.channel.traffic);
     s.channel.reset();
     const ids = [...s.owned];
     for (const id of ids) this.#owners.delete(id);
@@ -322,16 +461,33 @@ export class WebsocketServerWorker extends Worker implements RemoteWorker {
     // Through the queue, so commands of the session still waiting to run go first.
     for (let i = 0; i < ids.length; i += 50_000) this.receive({ kind: 'del', ids: ids.slice(i, i + 50_000) }, this.id);
     this.#log(`ended ${s.role} session of '${s.from}' (${why}); freed ${ids.length} object(s)`);
+    if (s.role === 'client') this.dropOrphanedValues();
+  }
+
+  /**
+   * Protocol values nobody will read: a step that failed early (its input had failed) leaves the
+   * values its peers and the dealer sent it in the mailbox. Once no orchestrator holds a session
+   * here and every command they queued has run, no step can still claim one, so they all go.
+   * (A `sync` request rides the queue: its answer comes after everything queued before it.)
+   */
+  private dropOrphanedValues(): void {
+    const noClients = () => ![...this.#sessions.values()].some((x) => x.role === 'client');
+    if (!noClients()) return;
+    this.receive({ kind: 'req', req: 0, op: 'sync', args: [] }, this.id, () => {
+      if (this.mailbox.size === 0 || !noClients()) return;
+      this.#log(`dropped ${this.mailbox.size} protocol value(s) no step will read: no orchestrator is connected`);
+      this.mailbox.abortAll(new ProtocolError('no orchestrator is connected any more'));
+    });
   }
 
   // ---- messages -----------------------------------------------------------------------------
 
   private onFrame(s: Session, ws: WebSocket, data: Buffer, isBinary: boolean): void {
     if (!isBinary) return this.onControl(s, ws, data);
-    s.channel.noteReceived();
+    s.channel.noteReceived(data.length);
     let msg: Message;
     try {
-      msg = decodeMessage(data);
+      msg = s.channel.decode(data);
     } catch (e) {
       return this.refuseMessage(s, e, undefined);
     }
@@ -342,6 +498,14 @@ export class WebsocketServerWorker extends Worker implements RemoteWorker {
       return this.refuseMessage(
         s,
         new ProtocolError('protocol values are accepted only from peers that connected with a ticket (introduce the workers to each other)'),
+        msg,
+      );
+    }
+    const publishedUse = this.touchesPublished(msg);
+    if (publishedUse !== undefined) {
+      return this.refuseMessage(
+        s,
+        new PermissionError(`a tensor that worker '${this.id}' published (its owner's data) cannot be ${publishedUse}: compute on it by pointer`),
         msg,
       );
     }
@@ -357,6 +521,7 @@ export class WebsocketServerWorker extends Worker implements RemoteWorker {
   }
 
   private onControl(s: Session, ws: WebSocket, data: Buffer): void {
+    s.channel.noteControl(data.length);
     try {
       const c = parseControl(data.toString('utf8'));
       if (c.t === 'ack') s.channel.acknowledge(c.n);
@@ -367,7 +532,7 @@ export class WebsocketServerWorker extends Worker implements RemoteWorker {
     } catch (e) {
       this.rejected++;
       this.lastRejection = toWireError(e, 'control');
-      if (ws.readyState === WebSocket.OPEN) ws.send(controlText({ t: 'error', reason: (e as Error).message.slice(0, 1000) }));
+      s.channel.sendControl({ t: 'error', reason: (e as Error).message.slice(0, 1000) });
     }
   }
 
@@ -383,9 +548,9 @@ export class WebsocketServerWorker extends Worker implements RemoteWorker {
     if (!this.#sessions.has(s.id)) return;
     let frame: Uint8Array;
     try {
-      frame = encodeMessage(r);
+      frame = s.channel.encode(r);
     } catch (e) {
-      frame = encodeMessage({ kind: 'reply', req: r.req, ok: false, error: toWireError(e, 'reply') });
+      frame = s.channel.encode({ kind: 'reply', req: r.req, ok: false, error: toWireError(e, 'reply') });
     }
     s.channel.send(frame);
   }
@@ -400,18 +565,34 @@ export class WebsocketServerWorker extends Worker implements RemoteWorker {
   }
 
   protected override forget(id: ObjectId): void {
+    // Pointers found with search() free nothing when dropped: the data stays its owner's.
+    if (this.#published.has(id)) return;
     super.forget(id);
     this.disown(id);
   }
 
   protected override clearStore(): void {
+    const kept = [...this.#published.keys()].map((id) => [id, this.peek(id)!] as const);
     super.clearStore();
+    for (const [id, v] of kept) this.put(id, v);
     this.#owners.clear();
     for (const s of this.#sessions.values()) s.owned.clear();
   }
 
   protected override handleRequest(m: RequestMessage, from: string): WireValue | Promise<WireValue> {
     if (m.op === 'connectPeer') return this.connectPeer(m.args);
+    if (m.op === 'search') {
+      if (m.args.length !== 1 || typeof m.args[0] !== 'string') throw new ValueError('search takes one tag (a string)');
+      checkTag(m.args[0]);
+      return this.published(m.args[0]);
+    }
+    if (m.op === 'get' && isObjectId(m.args[0]) && this.#published.has(m.args[0])) {
+      throw new PermissionError(`object ${m.args[0]} is data that worker '${this.id}' published: it does not leave the worker (compute on it by pointer)`);
+    }
+    if (m.op === 'stats') {
+      if (m.args.length !== 0) throw new ValueError('stats takes no arguments');
+      return this.stats() as unknown as WireValue;
+    }
     if (m.op === 'get' && isObjectId(m.args[0]) && m.args[1] !== true) {
       const id = m.args[0];
       try {
@@ -429,7 +610,10 @@ export class WebsocketServerWorker extends Worker implements RemoteWorker {
     const p = parseConnectPeer(args, this.id);
     const existing = this.#links.get(p.id);
     if (existing && existing.state !== 'closed' && existing.url === p.url) return null;
-    if (existing) await existing.close().catch(() => {});
+    if (existing) {
+      this.retireLink(p.id, existing);
+      await existing.close().catch(() => {});
+    }
     const link = await WebsocketClientWorker.connectPeer(
       p.url,
       {
@@ -445,7 +629,7 @@ export class WebsocketServerWorker extends Worker implements RemoteWorker {
     link.on('close', (e) => {
       // Gone for good (reconnecting failed): the next introduction makes a new link.
       if (this.#links.get(p.id) !== link) return;
-      this.#links.delete(p.id);
+      this.retireLink(p.id, link);
       this.peers.delete(p.id);
       this.#log(`lost the link to peer '${p.id}': ${e.message}`);
     });
@@ -453,6 +637,12 @@ export class WebsocketServerWorker extends Worker implements RemoteWorker {
     this.addWorker(link);
     this.#log(`linked to peer '${p.id}' at ${p.url}`);
     return null;
+  }
+
+  private retireLink(id: string, link: WebsocketClientWorker): void {
+    if (this.#links.get(id) !== link) return;
+    this.#links.delete(id);
+    addTraffic(this.#retired.links, link.traffic);
   }
 
   // ---- in-process use -----------------------------------------------------------------------
