@@ -2,7 +2,7 @@
 // of issue 4 and the encrypted MNIST training and inference batches of issue 5, each beside the
 // same work in plaintext, measured in the same run.
 import * as sy from '../src/index.js';
-import { privateBatches } from '../src/federated/private-loader.js';
+import { mnistWorkload } from './mnist-workload.js';
 import { net } from '../tutorials/06-encrypted-training-mnist.js';
 import type { Harness } from './harness.js';
 
@@ -66,21 +66,6 @@ async function primitives(h: Harness): Promise<void> {
   await h.time('truncation 64x128 (x * public 0.5)', run(() => a.mul(0.5)), { reps: quick ? 5 : 40 });
 }
 
-async function loadBatches(parties: sy.RemoteWorker[], cryptoProvider: sy.RemoteWorker, nBatches: number) {
-  const batchSize = 64;
-  const { train } = await sy.datasets.loadMnist({ train: batchSize * nBatches, test: 0 });
-  const targets = sy.datasets.oneHot(train.labels);
-  const half = (train.count / 2) | 0;
-  const owners = parties.map((p, i) => {
-    const [s, e] = i === 0 ? [0, half] : [half, train.count];
-    return {
-      data: sy.tensor(train.images.subarray(s * 784, e * 784), { shape: [e - s, 784] }).send(p),
-      target: sy.tensor(targets.subarray(s * 10, e * 10), { shape: [e - s, 10] }).send(p),
-    };
-  });
-  return { train, targets, batches: privateBatches(owners, { parties, cryptoProvider, batchSize }) };
-}
-
 async function plaintext(h: Harness): Promise<{ train: number; infer: number }> {
   sy.manualSeed(1);
   const model = net();
@@ -102,37 +87,16 @@ async function plaintext(h: Harness): Promise<{ train: number; infer: number }> 
 async function mnist(h: Harness, kind: Kind, plain: { train: number; infer: number }): Promise<void> {
   const { parties, cryptoProvider, all, close } = await workers(kind, `mnist-${kind}`);
   const sync = () => Promise.all(all.map((w) => (w as sy.VirtualWorker | sy.ThreadWorker).sync()));
-  const { batches } = await loadBatches(parties, cryptoProvider, quick ? 3 : 10);
-  sy.manualSeed(1);
-  const model = net();
-  model.fixPrecision().share(...parties, { cryptoProvider, requiresGrad: true });
-  const optimizer = new sy.optim.SGD(model.parameters(), { lr: 0.02 }).fixPrecision();
+  const workload = await mnistWorkload(parties, cryptoProvider, quick ? 3 : 10);
   await sync();
 
-  let i = 0;
-  const train1 = async () => {
-    const { data, target, size } = batches[i++ % batches.length]!;
-    const loss = sy.tidy(() => {
-      optimizer.zeroGrad();
-      const l = model.forward(data).sub(target).pow(2).sum().refresh().div(size);
-      l.backward();
-      optimizer.step();
-      return l;
-    });
-    await loss.get();
-  };
   const what = kind === 'virtual' ? 'virtual workers, one thread' : 'thread workers';
-  const enc = await h.time(`encrypted training, batch of 64 (MNIST MLP, 2 parties + dealer, ${what})`, train1, {
+  const enc = await h.time(`encrypted training, batch of 64 (MNIST MLP, 2 parties + dealer, ${what})`, workload.train, {
     reps: quick ? 3 : 30,
     warmup: 2,
     target: 100,
   });
-  const infer = async () => {
-    const { data } = batches[i++ % batches.length]!;
-    const pred = sy.tidy(() => sy.noGrad(() => model.forward(data).argmax(1)));
-    await pred.get();
-  };
-  const inf = await h.time(`encrypted inference, batch of 64 (${what})`, infer, { reps: quick ? 3 : 30, warmup: 2, target: 20 });
+  const inf = await h.time(`encrypted inference, batch of 64 (${what})`, workload.infer, { reps: quick ? 3 : 30, warmup: 2, target: 20 });
   h.record(`encrypted / plaintext training (${kind})`, enc.median / plain.train, 'x');
   h.record(`encrypted / plaintext inference (${kind})`, inf.median / plain.infer, 'x');
   await close();

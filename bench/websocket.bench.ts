@@ -10,12 +10,11 @@ import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as sy from '../src/index.js';
-import { privateBatches } from '../src/federated/private-loader.js';
 import { encodeObject } from '../src/workers/codec.js';
 import { encodeMessage } from '../src/workers/serde.js';
 import type { RemoteWorker } from '../src/workers/worker.js';
 import { WebsocketClientWorker, type WorkerProcess, type WorkerStats, startWorkerProcess } from '../src/workers/websocket/index.js';
-import { net } from '../tutorials/06-encrypted-training-mnist.js';
+import { mnistWorkload } from './mnist-workload.js';
 import { type Harness, summarize } from './harness.js';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -98,37 +97,12 @@ async function suite(h: Harness, where: string, bob: RemoteWorker & { ping?: () 
 
 // ---- the encrypted MNIST training batch, parties in processes ---------------------------------
 
-const BATCH_SIZE = 64;
-
-/** MNIST rows of two data owners, the MLP of tutorial 06 and its optimizer, on the given workers. */
+/** Tutorial 06's workload on the given workers, counting the steps it ran. */
 async function mnistSetup(parties: sy.RemoteWorker[], cryptoProvider: sy.RemoteWorker, nBatches: number) {
-  const { train } = await sy.datasets.loadMnist({ train: BATCH_SIZE * nBatches, test: 0 });
-  const targets = sy.datasets.oneHot(train.labels);
-  const half = (train.count / 2) | 0;
-  const owners = parties.map((p, i) => {
-    const [s, e] = i === 0 ? [0, half] : [half, train.count];
-    return {
-      data: sy.tensor(train.images.subarray(s * 784, e * 784), { shape: [e - s, 784] }).send(p),
-      target: sy.tensor(targets.subarray(s * 10, e * 10), { shape: [e - s, 10] }).send(p),
-    };
-  });
-  const batches = privateBatches(owners, { parties, cryptoProvider, batchSize: BATCH_SIZE });
-  sy.manualSeed(1);
-  const model = net();
-  model.fixPrecision().share(...parties, { cryptoProvider, requiresGrad: true });
-  const optimizer = new sy.optim.SGD(model.parameters(), { lr: 0.02 }).fixPrecision();
-  let i = 0;
+  const w = await mnistWorkload(parties, cryptoProvider, nBatches);
   let steps = 0;
   const step = async () => {
-    const { data, target, size } = batches[i++ % batches.length]!;
-    const loss = sy.tidy(() => {
-      optimizer.zeroGrad();
-      const l = model.forward(data).sub(target).pow(2).sum().refresh().div(size);
-      l.backward();
-      optimizer.step();
-      return l;
-    });
-    await loss.get();
+    await w.train();
     steps++;
   };
   return { step, steps: () => steps };
