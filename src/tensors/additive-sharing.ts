@@ -184,7 +184,47 @@ export class AdditiveSharingTensor extends AbstractTensor {
   override eq(o: Operand) { return this.lt(o).add(this.gt(o)).neg().add(1n); }
 
   override max(dim?: number, keepDim = false) { return this.tournament(dim, keepDim).values; }
-  override argmax(dim?: number, keepDim = false) { return this.tournament(dim, keepDim).indices; }
+
+  override argmax(dim?: number, keepDim = false) {
+    const width = dim === undefined ? this.shape.reduce((a, b) => a * b, 1) : this.shape[normDim(dim, this.shape.length)]!;
+    return width <= PAIRWISE_MAX_WIDTH ? this.pairwiseArgmax(dim, keepDim) : this.tournament(dim, keepDim).indices;
+  }
+
+  /**
+   * Argmax of a narrow dim (10 classes, say) in two secure comparisons, where a tournament needs
+   * one comparison and one multiplication per round: (1) the signs of x_i - x_j for every pair
+   * i < j, the differences taken by one local product with a public +-1 matrix; (2) each entry's
+   * wins (a public linear map of those signs) — the maximum is the entry that beats all k-1
+   * others, ties going to the lower index as in PyTorch — compared with k - 1. The index is a
+   * public dot product of that one-hot row.
+   */
+  private pairwiseArgmax(dim: number | undefined, keepDim: boolean): AdditiveSharingTensor {
+    let x: AdditiveSharingTensor = dim === undefined ? this.reshape([1, -1]) : this;
+    const d = dim === undefined ? 1 : normDim(dim, this.shape.length);
+    const last = x.shape.length - 1;
+    if (d !== last) x = x.transpose([...Array(last + 1).keys()].filter((i) => i !== d).concat(d));
+    const k = x.shape[last]!;
+    const pairs: [number, number][] = [];
+    for (let i = 0; i < k; i++) for (let j = i + 1; j < k; j++) pairs.push([i, j]);
+    const toPairs = new BigInt64Array(k * pairs.length); // [k, P]: column p is e_i - e_j
+    const toWins = new BigInt64Array(pairs.length * k); // [P, k]: who a 1 (x_i < x_j) favours
+    const firsts = new BigInt64Array(k); // wins of i when it wins every pair it leads
+    pairs.forEach(([i, j], p) => {
+      toPairs[i * pairs.length + p] = 1n;
+      toPairs[j * pairs.length + p] = -1n;
+      toWins[p * k + i] = -1n;
+      toWins[p * k + j] = 1n;
+      firsts[i]!++;
+    });
+    // jBeatsI = msb(x_i - x_j) = [x_i < x_j]; i wins its pair otherwise (ties included).
+    const jBeatsI = x.matmul(RingTensor.from([k, pairs.length], toPairs)).msb();
+    const wins = jBeatsI.matmul(RingTensor.from([pairs.length, k], toWins)).add(RingTensor.from([k], firsts));
+    const oneHot = wins.ge(BigInt(k - 1));
+    const index = oneHot.matmul(RingTensor.from([k], Array.from({ length: k }, (_, i) => BigInt(i))));
+    const outShape = this.shape.filter((_, i) => i !== d);
+    if (dim === undefined) return index.reshape(keepDim ? this.shape.map(() => 1) : []);
+    return index.reshape(keepDim ? this.shape.map((n, i) => (i === d ? 1 : n)) : outShape);
+  }
 
   /**
    * Maximum and its index along `dim` by a knockout tournament: each round compares pairs with
@@ -254,6 +294,9 @@ export class AdditiveSharingTensor extends AbstractTensor {
     return combineShares(parts as RingTensor[]);
   }
 }
+
+/** Up to this many entries, argmax compares all pairs at once rather than in a tournament. */
+const PAIRWISE_MAX_WIDTH = 16;
 
 function isZero(o: Operand): boolean {
   return o === 0 || o === 0n;

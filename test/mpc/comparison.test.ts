@@ -55,6 +55,10 @@ describe.each([2, 3])('secure comparisons among %i parties', (n) => {
     expect(flat((await T.argmax(0).get()).floatPrecision())).toEqual([2, 0, 0, 0, 2]);
     const r = share(x);
     expect(flat((await r.argmax(1).get()).floatPrecision())).toEqual(flat(x.argmax(1)));
+    // wider rows take the tournament instead of the pairwise comparison
+    const wide = data(rng, [3, 20], -5, 5);
+    expect(flat((await share(wide).argmax(1).get()).floatPrecision())).toEqual(flat(wide.argmax(1)));
+    expect(flat((await share(wide).argmax(1, true).get()).floatPrecision())).toEqual(flat(wide.argmax(1)));
     expect(flat((await r.max().get()).floatPrecision())[0]).toBeCloseTo(x.max().item(), 3);
   });
 });
