@@ -58,7 +58,7 @@ export function beaverProduct(
   const ys = y[0]!.shape;
   const out = productShape(kind, xs, ys);
   const session = newSession();
-  introduceAll([...parties, provider], owner);
+  introduceAll(parties, owner, provider);
   postCommand(provider, 'mpc.deal', [kind, session, ids, [...xs], [...ys]], owner);
   return x.map((share, i) => share.command('mpc.beaver', [y[i]!, kind, session, ids, provider.id], [out])[0]!);
 }

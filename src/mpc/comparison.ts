@@ -70,7 +70,7 @@ export function msbShared(x: readonly PointerTensor[], provider: RemoteWorker): 
   const shape = x[0]!.shape;
   const n = shape.reduce((a, b) => a * b, 1);
   const session = newSession();
-  introduceAll([...parties, provider], owner);
+  introduceAll(parties, owner, provider);
   postCommand(provider, 'mpc.deal', ['msb', session, ids, [n]], owner);
   return x.map((s) => s.command('mpc.msb', [session, ids, provider.id], [shape])[0]!);
 }

@@ -18,17 +18,26 @@ export { randomSessionId as newSession };
 
 const introduced = new WeakMap<RemoteWorker, Set<string>>();
 
-/** Makes sure every worker in `group` can send protocol values to every other. */
-export function introduceAll(group: readonly RemoteWorker[], owner: Worker): void {
-  for (const a of group) {
-    let known = introduced.get(a);
-    if (!known) introduced.set(a, (known = new Set()));
-    for (const b of group) {
-      if (a === b || known.has(b.id)) continue;
-      a.introduce(b, owner);
-      known.add(b.id);
-    }
-  }
+function introduceOnce(a: RemoteWorker, b: RemoteWorker, owner: Worker): void {
+  let known = introduced.get(a);
+  if (!known) introduced.set(a, (known = new Set()));
+  if (a === b || known.has(b.id)) return;
+  a.introduce(b, owner);
+  known.add(b.id);
+}
+
+/**
+ * Makes sure every party can send protocol values to every other, and the dealer (which only
+ * ever sends) to every party.
+ */
+export function introduceAll(parties: readonly RemoteWorker[], owner: Worker, dealer?: RemoteWorker): void {
+  for (const a of parties) introduceSender(a, parties, owner);
+  if (dealer) introduceSender(dealer, parties, owner);
+}
+
+/** Makes sure `sender` can send protocol values to each of `receivers` (one way). */
+export function introduceSender(sender: RemoteWorker, receivers: readonly RemoteWorker[], owner: Worker): void {
+  for (const r of receivers) introduceOnce(sender, r, owner);
 }
 
 /** Posts a command that has no target object (a dealer's step). */

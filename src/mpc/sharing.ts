@@ -17,7 +17,7 @@ import type { Shape } from '../tensors/shapes.js';
 import { argString, registerCommand, type CommandContext } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import type { RemoteWorker, Worker } from '../workers/worker.js';
-import { callRemote, draw, introduceAll, newSession, partiesArg, ringFrom, ringPayload, seedFrom, sessionArg } from './protocol.js';
+import { callRemote, draw, introduceAll, introduceSender, newSession, partiesArg, ringFrom, ringPayload, seedFrom, sessionArg } from './protocol.js';
 
 /** Splits `value` into `n` shares: n-1 uniform, the last one making the sum. */
 export function splitShares(value: RingTensor, n: number): RingTensor[] {
@@ -63,7 +63,7 @@ export function shareRemote(src: PointerTensor, parties: readonly RemoteWorker[]
   const holder = src.location;
   const ids = parties.map((p) => p.id);
   const session = newSession();
-  introduceAll(parties.some((p) => p.id === holder.id) ? parties : [holder, ...parties], owner);
+  introduceSender(holder, parties, owner);
   const shape = src.shape;
   const args: WireValue[] = [session, ids, expect];
   const own = parties.findIndex((p) => p.id === holder.id);

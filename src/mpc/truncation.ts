@@ -52,7 +52,7 @@ export function divideShared(x: readonly PointerTensor[], d: bigint, provider: R
   const parties = x.map((s) => s.location);
   const ids = parties.map((p) => p.id);
   const session = newSession();
-  introduceAll([...parties, provider], owner);
+  introduceAll(parties, owner, provider);
   postCommand(provider, 'mpc.deal', ['trunc', session, ids, [...shape], d], owner);
   return x.map((s) => s.command('mpc.trunc', [d, session, ids, provider.id], [shape])[0]!);
 }
