@@ -93,6 +93,8 @@ export abstract class Worker {
   rejected = 0;
   /** The last refusal, for diagnostics. */
   lastRejection: WireError | undefined;
+  /** Called whenever the queue has run dry (transports use it to know the worker is idle). */
+  onIdle: (() => void) | undefined;
 
   constructor(opts: WorkerOptions) {
     if (typeof opts.id !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(opts.id)) {
@@ -247,6 +249,7 @@ export abstract class Worker {
     this.queue = [];
     this.head = 0;
     this.draining = false;
+    this.onIdle?.();
   }
 
   // Runs one message; returns a promise only when it must be waited for.

@@ -42,3 +42,20 @@ describe('thread workers', () => {
     expect(() => sy.tensor([1]).send(w)).toThrow(/closed/);
   });
 });
+
+test('a dealer thread serving main-thread parties keeps the process alive until they are served', async () => {
+  // The parties wait on the dealer thread, not on requests of ours: the thread must stay
+  // referenced while it has work, or the process would exit with the protocol unfinished.
+  const a = new sy.VirtualWorker({ id: 'tm-a' });
+  const b = new sy.VirtualWorker({ id: 'tm-b' });
+  const dealer = await sy.ThreadWorker.start({ id: 'tm-dealer' });
+  try {
+    const x = sy.tensor([[1, 2], [3, 4]]).fixPrecision().share(a, b, { cryptoProvider: dealer });
+    let y = x;
+    for (let i = 0; i < 5; i++) y = y.mul(0.5).relu().add(x);
+    const got = (await y.argmax(1).get()).floatPrecision().arraySync();
+    expect(got).toEqual([1, 1]);
+  } finally {
+    await dealer.close();
+  }
+});

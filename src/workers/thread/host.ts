@@ -70,8 +70,11 @@ class HostedWorker extends Worker {
 
 await sy.ready({ backend });
 const worker = new HostedWorker({ id, timeoutMs });
+let seen = 0; // messages taken from the parent port
+worker.onIdle = () => send({ t: 'idle', seen });
 
 port.on('message', (m: ToThread) => {
+  seen++;
   switch (m.t) {
     case 'msg':
       worker.receive(m.msg, m.from, (r) => {

@@ -10,6 +10,11 @@ export type ToThread =
 
 export type FromThread =
   | { t: 'ready' }
+  /**
+   * The thread's queue ran dry after `seen` messages from the parent: if that is all the parent
+   * sent, the thread may be let go of (unref'd) until it gets more work.
+   */
+  | { t: 'idle'; seen: number }
   | { t: 'reply'; id: number; reply: ReplyMessage }
   | { t: 'refused'; error: WireError }
   /** A message for a worker of the main thread. */

@@ -38,6 +38,10 @@ export class ThreadWorker implements RemoteWorker {
   private readonly pending = new Map<number, { resolve: (v: WireValue) => void; reject: (e: Error) => void }>();
   private readonly relayTargets = new Map<string, RemoteWorker>();
   private closed = false;
+  // Messages posted to the thread, and whether it may still be working on them (which keeps
+  // the process alive: others may be waiting on its results, not only our own requests).
+  private sent = 0;
+  private busy = false;
   /** Refused posts, as the thread reported them. */
   lastRejection: WireError | undefined;
 
@@ -89,6 +93,13 @@ export class ThreadWorker implements RemoteWorker {
       case 'refused':
         this.lastRejection = m.error;
         return;
+      case 'idle':
+        // Only an idle report that has seen everything we sent means the thread is done.
+        if (m.seen === this.sent) {
+          this.busy = false;
+          this.refreshRef();
+        }
+        return;
       case 'relay': {
         const target = this.relayTargets.get(m.to) ?? findVirtualWorker(m.to);
         // The sender is this thread's worker: only its id is read by in-process workers.
@@ -106,15 +117,22 @@ export class ThreadWorker implements RemoteWorker {
     this.pending.clear();
   }
 
-  // A thread with requests in flight keeps the process alive; an idle one does not.
+  // A thread with work in flight keeps the process alive (others may be waiting on it, not
+  // only our own requests); an idle one does not.
   private refreshRef(): void {
-    if (this.pending.size > 0) this.thread.ref();
+    if (this.closed) return;
+    if (this.busy || this.pending.size > 0) this.thread.ref();
     else this.thread.unref();
   }
 
   private send(m: ToThread, transfer?: readonly TransferListItem[]): void {
     if (this.closed) throw new ProtocolError(`thread worker '${this.id}' is closed`);
     this.thread.postMessage(m, transfer);
+    this.sent++;
+    if (!this.busy) {
+      this.busy = true;
+      this.refreshRef();
+    }
   }
 
   post(msg: Message, from: Worker): void {
