@@ -28,13 +28,20 @@ async function matmul(h: Harness): Promise<void> {
   const b = randomRing([784, 128]);
   const medians: Partial<Record<RingEngineName, number>> = {};
   for (const engine of ENGINES) {
-    await initRing({ engine });
-    const r = await h.time(`matmul 64x784 by 784x128 [${engine}]`, () => a.matmul(b), {
+    const { threads } = await initRing({ engine });
+    const r = await h.time(`matmul 64x784 by 784x128 [${engine}${threads > 1 ? `, ${threads} threads` : ''}]`, () => a.matmul(b), {
       reps: engine === 'js' ? 15 : 200,
       warmup: engine === 'js' ? 3 : 20,
       target: engine === 'simd' ? 3 : undefined,
     });
     medians[engine] = r.median;
+    if (threads > 1) {
+      // The same product on one thread, for the pool's gain in this run.
+      await initRing({ engine, threads: 1 });
+      const one = await h.time(`matmul 64x784 by 784x128 [${engine}, 1 thread]`, () => a.matmul(b), { reps: 200, warmup: 20 });
+      h.record(`matmul speed-up of ${threads} threads over 1 [${engine}]`, one.median / r.median, 'x');
+      await initRing({ engine, threads });
+    }
   }
 
   await tf.setBackend('wasm');

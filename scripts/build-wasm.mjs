@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Builds the ring kernels (src/ring/assembly, AssemblyScript) twice, with and without SIMD, and
-// writes src/ring/generated/ring-{simd,scalar}.ts, which embed the wasm bytes as base64 so Node
-// and browsers load them without file paths or fetch. Uses the assemblyscript package's JS API:
+// Builds the ring kernels (src/ring/assembly, AssemblyScript) three times: with SIMD, without
+// SIMD, and with SIMD on an imported shared memory (for the matmul thread pool), and writes
+// src/ring/generated/ring-{simd,scalar,simd-threads}.ts, which embed the wasm bytes as base64 so
+// Node and browsers load them without file paths or fetch. Uses the assemblyscript package's JS API:
 // no native toolchain. Runs from `prepare` (npm install / npm ci) and `pretest`.
 //
 //   node scripts/build-wasm.mjs            build when a source is newer than the outputs
@@ -17,9 +18,23 @@ const outDir = join(root, 'src/ring/generated');
 // --runtime stub: the kernels never allocate; --use abort=: no imports at all, so instantiation
 // needs no import object; --noAssert: the host validates every argument before calling.
 const common = ['-O3', '--runtime', 'stub', '--noAssert', '--use', 'abort='];
+// The shared build's memory is created by the host (src/ring/kernels/matmul-pool.ts) with these
+// page counts; shared memories need a maximum. 2048 pages = 128 MiB: larger products run on the
+// single-threaded build instead.
+const sharedPages = { initial: 32, maximum: 2048 };
 const builds = [
-  { name: 'simd', entry: 'simd.ts', flags: ['--enable', 'simd'] },
-  { name: 'scalar', entry: 'scalar.ts', flags: [] },
+  { name: 'simd', entry: 'simd.ts', flags: ['--enable', 'simd'], imports: [] },
+  { name: 'scalar', entry: 'scalar.ts', flags: [], imports: [] },
+  {
+    name: 'simd-threads',
+    entry: 'simd.ts',
+    flags: [
+      '--enable', 'simd', '--enable', 'threads', '--importMemory', '--sharedMemory',
+      '--initialMemory', String(sharedPages.initial), '--maximumMemory', String(sharedPages.maximum),
+    ],
+    imports: ['env.memory'],
+    extra: `export const memoryPages = ${JSON.stringify(sharedPages)} as const;\n`,
+  },
 ];
 
 const force = process.argv.includes('--force');
@@ -73,9 +88,11 @@ async function compile(build) {
   }
   if (!(binary instanceof Uint8Array)) throw new Error(`asc produced no binary for the ${build.name} build`);
   const module = await WebAssembly.compile(binary);
-  const imports = WebAssembly.Module.imports(module);
-  if (imports.length > 0) {
-    throw new Error(`the ${build.name} build imports ${JSON.stringify(imports)}; the kernels must be import-free`);
+  const imports = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`);
+  if (JSON.stringify(imports) !== JSON.stringify(build.imports)) {
+    throw new Error(
+      `the ${build.name} build imports ${JSON.stringify(imports)}; expected ${JSON.stringify(build.imports)}`,
+    );
   }
   return binary;
 }
@@ -86,7 +103,7 @@ function generatedSource(build, binary) {
 // ${binary.length} bytes of WebAssembly (${build.name} build), base64-encoded.
 export const wasmBase64 =
   '${b64}';
-`;
+${build.extra ?? ''}`;
 }
 
 async function main() {

@@ -80,11 +80,12 @@ registerCommand('mpc.beaver', {
     const params: WireValue[] = [[...x.shape], [...y.shape]];
     const { components, derived } = await receiveCorrelated(ctx, dealer, session, kind, params, me, parties.length, [outShape]);
     const [a, b] = components as [RingTensor, RingTensor];
-    const c = derived[0]!;
     const [eps, delta] = await openPair(ctx, session, parties, x.sub(a), y.sub(b));
     // Party 0 adds the public eps ⊗ delta term.
     const right = me === 0 ? b.add(delta) : b;
-    return c.add(product(kind, eps, right)).add(product(kind, a, delta));
+    const partial = product(kind, eps, right).add(product(kind, a, delta));
+    const [c] = await derived();
+    return partial.add(c!);
   },
 });
 

@@ -103,11 +103,11 @@ registerCommand('mpc.msb', {
     const params: WireValue[] = [[n]];
     const { components, derived } = await receiveCorrelated(ctx, dealer, session, 'msb', params, me, parties.length, [[n], [triples], [n]]);
     const [r, rho, a, b] = components as [RingTensor, RingTensor, RingTensor, RingTensor];
-    const [rBinary, c, rhoArith] = derived as [RingTensor, RingTensor, RingTensor];
     const first = me === 0;
 
     // 1. c = x + r, opened to every party.
     const opened = await openAmong(ctx, session, 'c', parties, x.add(r));
+    const [rBinary, c, rhoArith] = (await derived()) as [RingTensor, RingTensor, RingTensor];
 
     // 2. x = c - r = c + ~r + 1: generate and propagate words, then bit-sliced into lanes.
     const { g, p } = circuitStart(opened.data, rBinary.data, first);

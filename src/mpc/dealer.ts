@@ -56,11 +56,16 @@ function kindOf(name: string): CorrelationKind {
 /** A party's share of one dealing. */
 export interface CorrelatedShares {
   components: RingTensor[];
-  derived: RingTensor[];
+  /**
+   * The derived shares. The last party's come in a second message, which the dealer sends only
+   * after computing them, so a protocol should ask for them as late as it can and work on the
+   * components meanwhile: that takes the dealer's work off the parties' critical path.
+   */
+  derived(): Promise<RingTensor[]>;
 }
 
 /**
- * Party side: waits for the dealer's message of `session` and derives this party's shares.
+ * Party side: waits for the dealer's seed for `session` and derives this party's shares.
  * `derivedShapes` are what the party expects (from its own inputs), checked against the
  * explicit corrections.
  */
@@ -76,25 +81,30 @@ export async function receiveCorrelated(
 ): Promise<CorrelatedShares> {
   const kind = kindOf(kindName);
   kind.check(params);
-  const msg = (await ctx.recv(dealer, session, 'deal')) as { seed?: WireValue; derived?: WireValue } | null;
+  const msg = (await ctx.recv(dealer, session, 'seed')) as { seed?: WireValue } | null;
   if (msg === null || typeof msg !== 'object') throw new ProtocolError('the dealer sent a malformed message');
   const prg = new Prg(seedFrom(msg.seed, 'dealer message'));
   const components: RingTensor[] = [];
   for (const s of kind.components(params)) components.push(await draw(prg, s));
-  let derived: RingTensor[];
   if (me < n - 1) {
-    derived = [];
+    // Drawn now, in the order the dealer drew them: components first, then derived values.
+    const derived: RingTensor[] = [];
     for (const s of derivedShapes) derived.push(await draw(prg, s));
-  } else {
-    const list = msg.derived;
-    if (!Array.isArray(list) || list.length !== derivedShapes.length) throw new ProtocolError('the dealer sent the wrong corrections');
-    derived = list.map((v, i) => ringFrom(v, derivedShapes[i]!, 'dealer correction'));
+    return { components, derived: async () => derived };
   }
+  let corrections: Promise<RingTensor[]> | undefined;
+  const derived = () =>
+    (corrections ??= (async () => {
+      const msg = (await ctx.recv(dealer, session, 'deal')) as { derived?: WireValue } | null;
+      const list = msg !== null && typeof msg === 'object' ? msg.derived : undefined;
+      if (!Array.isArray(list) || list.length !== derivedShapes.length) throw new ProtocolError('the dealer sent the wrong corrections');
+      return list.map((v, i) => ringFrom(v, derivedShapes[i]!, 'dealer correction'));
+    })());
   return { components, derived };
 }
 
 // Dealer side: `mpc.deal` [kind, session, parties, ...params]. Posted by the orchestrator to the
-// crypto provider; its only output is one message to each party.
+// crypto provider; its only output is a seed to each party, then the corrections to the last.
 registerCommand('mpc.deal', {
   results: 0,
   needsSelf: false,
@@ -107,6 +117,9 @@ registerCommand('mpc.deal', {
     const n = parties.length;
     const seeds = parties.map(() => Prg.randomSeed());
     const prgs = seeds.map((s) => new Prg(s));
+    // Seeds first: the parties draw their components and start the protocol while the dealer
+    // computes; only the last party later needs the corrections.
+    parties.forEach((p, i) => ctx.send(p, session, 'seed', { seed: seeds[i]! }));
     const shapes = kind.components(params);
     const compSharing = kind.componentSharing?.(params) ?? [];
     const derivedSharing = kind.derivedSharing?.(params) ?? [];
@@ -126,11 +139,7 @@ registerCommand('mpc.deal', {
         corrections[k] = remove(derivedSharing[k], corrections[k]!, await draw(prgs[i]!, derived[k]!.shape));
       }
     }
-    parties.forEach((p, i) => {
-      const payload: { [k: string]: WireValue } = { seed: seeds[i]! };
-      if (i === n - 1) payload.derived = corrections.map(ringPayload);
-      ctx.send(p, session, 'deal', payload);
-    });
+    ctx.send(parties[n - 1]!, session, 'deal', { derived: corrections.map(ringPayload) });
   },
 });
 

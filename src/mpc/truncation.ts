@@ -82,13 +82,12 @@ registerCommand('mpc.trunc', {
     const params: WireValue[] = [[...x.shape], d];
     const { components, derived } = await receiveCorrelated(ctx, dealer, session, 'trunc', params, me, parties.length, [x.shape]);
     const masked = x.sub(components[0]!);
-    const rq = derived[0]!;
     if (me !== 0) {
       ctx.send(parties[0]!, session, 'masked', ringPayload(masked));
-      return rq;
+      return (await derived())[0]!;
     }
     let c = masked;
     for (const p of parties.slice(1)) c = c.add(ringFrom(await ctx.recv(p, session, 'masked'), x.shape, 'masked value'));
-    return c.divScalar(d).add(rq);
+    return c.divScalar(d).add((await derived())[0]!);
   },
 });

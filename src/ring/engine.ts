@@ -4,6 +4,7 @@
 import { RingEngineError, RingValueError } from './errors.js';
 import { jsKernels } from './kernels/js-kernels.js';
 import type { RingEngineName, RingKernels } from './kernels/types.js';
+import { MatmulPool, POOL_MIN_WORK } from './kernels/matmul-pool.js';
 import { WasmKernels, decodeBase64 } from './kernels/wasm-kernels.js';
 import { loadNodeCrypto } from './node-crypto.js';
 
@@ -17,7 +18,28 @@ export interface RingEngineInfo {
   readonly simdSupported: boolean | undefined;
   /** Why this engine runs: forced, picked automatically, or which faster engine failed and how. */
   readonly reason: string;
+  /**
+   * Threads that share large matrix products (1: this thread alone). Only the SIMD engine in Node
+   * splits products; see {@link RingInitOptions.threads}.
+   */
+  readonly threads: number;
 }
+
+/** Options of {@link initRing}. */
+export interface RingInitOptions {
+  /** Force an engine instead of picking the fastest that works here. */
+  engine?: RingEngineName;
+  /**
+   * Threads for large matrix products, this one included. Default: in Node's main thread, the
+   * number of cores (at most 4) or the `SYFT_RING_THREADS` environment variable; in worker
+   * threads (ThreadWorker parties, which already run side by side) and browsers, 1. Products
+   * under about 2^18 multiply-adds always run on one thread.
+   */
+  threads?: number;
+}
+
+// More than this brings nothing on the products secure training uses (64 rows and up).
+const MAX_DEFAULT_THREADS = 4;
 
 const ENGINES: readonly RingEngineName[] = ['simd', 'scalar', 'js'];
 
@@ -26,6 +48,7 @@ let info: RingEngineInfo = {
   engine: 'js',
   simdSupported: undefined,
   reason: 'initRing() has not run yet, so the plain JavaScript kernels serve every call',
+  threads: 1,
 };
 let initialized = false;
 let queue: Promise<unknown> = Promise.resolve();
@@ -54,25 +77,102 @@ export function ringEngine(): RingEngineInfo {
  * module and a self-check against the JavaScript kernels passes, else scalar wasm, else plain
  * JavaScript. Idempotent: later calls without options keep the engine already chosen. Passing
  * `engine` forces that engine (throws {@link RingEngineError} if it cannot run here), which is
- * what tests and benchmarks use to compare engines.
+ * what tests and benchmarks use to compare engines. `threads` sets how many threads share large
+ * matrix products (SIMD engine in Node only).
  *
  * @example
  * ```ts
- * const { engine, reason } = await initRing();
+ * const { engine, reason, threads } = await initRing();
  * await initRing({ engine: 'js' }); // force the BigInt fallback
+ * await initRing({ engine: 'simd', threads: 1 }); // SIMD on this thread only
  * ```
  */
-export function initRing(opts: { engine?: RingEngineName } = {}): Promise<RingEngineInfo> {
+export function initRing(opts: RingInitOptions = {}): Promise<RingEngineInfo> {
   const forced = opts.engine;
   if (forced !== undefined && !ENGINES.includes(forced)) {
     return Promise.reject(
       new RingValueError(`initRing: unknown engine '${String(forced)}'; use one of ${ENGINES.join(', ')}`),
     );
   }
+  const threads = opts.threads;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
+    return Promise.reject(new RingValueError(`initRing: threads must be an integer from 1 to 64, got ${String(threads)}`));
+  }
   // Calls run one after another, so concurrent initRing() calls never race on `active`.
-  const next = queue.then(() => select(forced));
+  const next = queue.then(async () => {
+    const chosen = await select(forced);
+    return threads === undefined && poolDecided ? chosen : setThreads(threads);
+  });
   queue = next.catch(() => undefined);
   return next;
+}
+
+let pool: MatmulPool | undefined;
+let poolDecided = false;
+
+/** Starts, replaces or stops the matmul pool of the SIMD engine, then reports the engine. */
+async function setThreads(requested: number | undefined): Promise<RingEngineInfo> {
+  poolDecided = true;
+  const want = info.engine === 'simd' ? (requested ?? (await defaultThreads())) : 1;
+  if ((pool?.threads ?? 1) !== want || (pool !== undefined && !pool.alive)) {
+    const old = pool;
+    pool = undefined;
+    if (active instanceof WasmKernels) active.pool = undefined;
+    await old?.close();
+    if (want > 1) pool = await startPool(want);
+  }
+  if (active instanceof WasmKernels) active.pool = pool;
+  info = Object.freeze({ ...info, threads: pool?.threads ?? 1 });
+  return info;
+}
+
+async function startPool(threads: number): Promise<MatmulPool | undefined> {
+  const mod = await import('./generated/ring-simd-threads.js').catch(() => undefined);
+  if (mod === undefined) return undefined;
+  const bytes = decodeBase64(mod.wasmBase64);
+  if (!WebAssembly.validate(bytes)) return undefined;
+  const p = await MatmulPool.start(bytes, mod.memoryPages, { threads, minWork: 0 });
+  if (p === undefined) return undefined;
+  // Checked like the engines themselves, with every product that has enough rows split across
+  // the threads (minWork 0); the others go to the JavaScript kernels and match trivially.
+  let split = 0;
+  const check: RingKernels = {
+    ...jsKernels,
+    engine: 'simd',
+    matmul(...args) {
+      if (p.matmul(...args)) split++;
+      else jsKernels.matmul(...args);
+    },
+  };
+  const mismatch = selfCheck(check, true);
+  if (mismatch !== undefined || split === 0 || !p.alive) {
+    await p.close();
+    const why = mismatch ?? (split === 0 ? 'no product was split' : 'a helper failed');
+    (globalThis as { process?: { emitWarning?(m: string): void } }).process?.emitWarning?.(
+      `ring matmul pool not used: self-check failed (${why}); products run on one thread`,
+    );
+    return undefined;
+  }
+  p.minWork = POOL_MIN_WORK;
+  return p;
+}
+
+async function defaultThreads(): Promise<number> {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.SYFT_RING_THREADS;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!(Number.isInteger(n) && n >= 1 && n <= 64)) {
+      throw new RingValueError(`SYFT_RING_THREADS must be an integer from 1 to 64, got '${env}'`);
+    }
+    return n;
+  }
+  try {
+    const [{ isMainThread }, os] = await Promise.all([import('node:worker_threads'), import('node:os')]);
+    if (!isMainThread) return 1;
+    return Math.max(1, Math.min(MAX_DEFAULT_THREADS, os.availableParallelism?.() ?? os.cpus().length));
+  } catch {
+    return 1;
+  }
 }
 
 async function select(forced: RingEngineName | undefined): Promise<RingEngineInfo> {
@@ -80,12 +180,12 @@ async function select(forced: RingEngineName | undefined): Promise<RingEngineInf
   await loadNodeCrypto();
   if (initialized && (forced === undefined || forced === info.engine)) return info;
   if (forced === 'js') {
-    return use(jsKernels, { engine: 'js', simdSupported: info.simdSupported, reason: 'forced by initRing({ engine: "js" })' });
+    return use(jsKernels, { engine: 'js', simdSupported: info.simdSupported, reason: 'forced by initRing({ engine: "js" })', threads: 1 });
   }
   if (forced !== undefined) {
     try {
       const k = await loadWasm(forced);
-      return use(k, { engine: forced, simdSupported: await simdSupported(), reason: `forced by initRing({ engine: "${forced}" })` });
+      return use(k, { engine: forced, simdSupported: await simdSupported(), reason: `forced by initRing({ engine: "${forced}" })`, threads: 1 });
     } catch (e) {
       throw new RingEngineError(
         `initRing: the ${forced} engine cannot run here: ${(e as Error).message}. ` +
@@ -98,15 +198,18 @@ async function select(forced: RingEngineName | undefined): Promise<RingEngineInf
     try {
       const k = await loadWasm(engine);
       const why = failures.length === 0 ? 'fastest engine available' : `fallback: ${failures.join('; ')}`;
-      return use(k, { engine, simdSupported: await simdSupported(), reason: why });
+      return use(k, { engine, simdSupported: await simdSupported(), reason: why, threads: 1 });
     } catch (e) {
       failures.push(`${engine}: ${(e as Error).message}`);
     }
   }
-  return use(jsKernels, { engine: 'js', simdSupported: await simdSupported(), reason: `fallback: ${failures.join('; ')}` });
+  return use(jsKernels, { engine: 'js', simdSupported: await simdSupported(), reason: `fallback: ${failures.join('; ')}`, threads: 1 });
 }
 
 function use(k: RingKernels, next: RingEngineInfo): RingEngineInfo {
+  // A new engine starts without the pool; initRing then decides the threads again.
+  if (active instanceof WasmKernels) active.pool = undefined;
+  poolDecided = false;
   active = k;
   info = Object.freeze(next);
   initialized = true;
@@ -159,7 +262,7 @@ function loadWasm(engine: 'simd' | 'scalar'): Promise<WasmKernels> {
  * Compares a wasm engine with the JavaScript kernels on edge values and odd shapes that hit every
  * loop tail. Returns a description of the first mismatch, or undefined.
  */
-function selfCheck(k: RingKernels): string | undefined {
+function selfCheck(k: RingKernels, matmulOnly = false): string | undefined {
   const edge = [0n, 1n, -1n, 2n ** 63n - 1n, -(2n ** 63n), 2n ** 32n - 1n, 2n ** 32n, -(2n ** 32n)];
   // splitmix64: fixed, reproducible check data (not secret, so no CSPRNG needed).
   let state = 0x243f6a8885a308d3n;
@@ -177,7 +280,7 @@ function selfCheck(k: RingKernels): string | undefined {
   };
   const same = (x: BigInt64Array, y: BigInt64Array): boolean => x.length === y.length && x.every((v, i) => v === y[i]);
 
-  for (const [m, kk, n] of [[1, 1, 1], [3, 5, 7], [7, 13, 9], [2, 3, 6], [5, 4, 13], [4, 17, 12]]) {
+  for (const [m, kk, n] of [[1, 1, 1], [3, 5, 7], [7, 13, 9], [2, 3, 6], [5, 4, 13], [4, 17, 12], [13, 37, 14]]) {
     const a = data(m * kk);
     const b = data(kk * n);
     const want = new BigInt64Array(m * n);
@@ -186,6 +289,7 @@ function selfCheck(k: RingKernels): string | undefined {
     k.matmul(a, b, got, m, kk, n, [0], [0]);
     if (!same(want, got)) return `matmul ${m}x${kk} by ${kk}x${n}`;
   }
+  if (matmulOnly) return undefined;
   const a = data(37);
   for (const bits of [0, 1, 31, 32, 33, 63]) {
     for (const op of ['shiftRight', 'shiftRightLogical', 'shiftLeft'] as const) {

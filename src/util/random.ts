@@ -2,21 +2,37 @@
  * Identifiers from the OS CSPRNG. Object ids are 53-bit integers (safe in JSON and JS numbers);
  * session ids are 128-bit hex strings, unguessable by a peer that is not part of the session.
  */
-const buf = new Uint32Array(2);
+// Ids are drawn from a 4 KiB buffer of CSPRNG output, refilled when used up: a training step
+// makes hundreds of ids, and one getRandomValues call per id cost 2% of it. Every byte is used
+// once and dropped.
+const pool = new Uint32Array(1024);
+let next = pool.length;
+
+function word(): number {
+  if (next === pool.length) {
+    crypto.getRandomValues(pool);
+    next = 0;
+  }
+  const w = pool[next]!;
+  pool[next++] = 0;
+  return w;
+}
 
 /** A random safe integer in [1, 2^53). */
 export function randomId(): number {
-  crypto.getRandomValues(buf);
-  const id = (buf[0]! & 0x1fffff) * 0x100000000 + buf[1]!;
+  const id = (word() & 0x1fffff) * 0x100000000 + word();
   return id === 0 ? randomId() : id;
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 /** A random 128-bit id as 32 hex characters. */
 export function randomSessionId(): string {
-  const b = new Uint8Array(16);
-  crypto.getRandomValues(b);
   let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
+  for (let i = 0; i < 4; i++) {
+    const w = word();
+    s += HEX[w >>> 24]! + HEX[(w >>> 16) & 0xff]! + HEX[(w >>> 8) & 0xff]! + HEX[w & 0xff]!;
+  }
   return s;
 }
 

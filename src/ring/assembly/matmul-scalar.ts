@@ -33,7 +33,7 @@ export function matmul(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, scr
     for (; i + 2 <= m; i += 2) rows2(a + <usize>i * rowBytes, rowBytes, pb, col + <usize>i * outRow, outRow);
     if (i < m) row1(a + <usize>i * rowBytes, rowBytes, pb, col + <usize>i * outRow);
   }
-  if (out != c) compactRows(out, c, m, nPad, n);
+  if (out != c) compactRows(out, c, m, nPad, n, n);
 }
 
 function packB(b: usize, p: usize, k: i32, n: i32, panels: i32): void {

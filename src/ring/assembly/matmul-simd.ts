@@ -30,13 +30,24 @@ export function matmulScratchBytes(m: i32, k: i32, n: i32): usize {
 
 /** C = A B mod 2^64. `scratch` must hold matmulScratchBytes(m, k, n) bytes; m, k, n >= 1. */
 export function matmul(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, scratch: usize): void {
+  matmulBlock(a, b, c, m, k, n, n, n, scratch);
+}
+
+/**
+ * One block of a larger product, for threads that share it: C (m x n, rows ldc words apart) =
+ * A (m x k, dense) times the k x n block of B whose rows are ldb words apart. Threads split a
+ * product by columns this way so that each packs only its own part of B.
+ * `scratch` must hold matmulScratchBytes(m, k, n) bytes.
+ */
+export function matmulBlock(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, ldb: i32, ldc: i32, scratch: usize): void {
   const panels = (n + PANEL - 1) / PANEL;
   const nPad = panels * PANEL;
   const panelBytes = <usize>k * PANEL_BYTES;
-  packB(b, scratch, k, n, panels);
-  const out = nPad == n ? c : scratch + <usize>panels * panelBytes;
+  packB(b, scratch, k, n, panels, ldb);
+  const direct = nPad == n;
+  const out = direct ? c : scratch + <usize>panels * panelBytes;
   const rowBytes = <usize>k << 3;
-  const outRow = <usize>nPad << 3;
+  const outRow = <usize>(direct ? ldc : nPad) << 3;
   for (let q = 0; q < panels; q++) {
     const pb = scratch + <usize>q * panelBytes;
     const col = out + (<usize>(q * PANEL) << 3);
@@ -44,11 +55,11 @@ export function matmul(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, scr
     for (; i + 2 <= m; i += 2) rows2(a + <usize>i * rowBytes, rowBytes, pb, col + <usize>i * outRow, outRow);
     if (i < m) row1(a + <usize>i * rowBytes, rowBytes, pb, col + <usize>i * outRow);
   }
-  if (out != c) compactRows(out, c, m, nPad, n);
+  if (!direct) compactRows(out, c, m, nPad, n, ldc);
 }
 
-function packB(b: usize, p: usize, k: i32, n: i32, panels: i32): void {
-  const bRow = <usize>n << 3;
+function packB(b: usize, p: usize, k: i32, n: i32, panels: i32, ldb: i32): void {
+  const bRow = <usize>ldb << 3;
   let dst = p;
   for (let q = 0; q < panels; q++) {
     const j0 = q * PANEL;

@@ -4,4 +4,4 @@ export { add, sub, mul } from './elementwise';
 export { shiftRight, shiftRightLogical, shiftLeft } from './shift';
 export { divFloor } from './divide';
 export { sum } from './reduce';
-export { matmul, matmulScratchBytes } from './matmul-simd';
+export { matmul, matmulBlock, matmulScratchBytes } from './matmul-simd';

@@ -5,6 +5,7 @@
 // BigInt64Array the caller owns. Elementwise kernels work in chunks that fit in the
 // L2 cache, so the copy in, the work and the copy out all hit cache.
 import { jsKernels } from './js-kernels.js';
+import type { MatmulPool } from './matmul-pool.js';
 import type { RingEngineName, RingKernels } from './types.js';
 
 /** What the generated modules export (see src/ring/assembly/simd.ts and scalar.ts). */
@@ -49,6 +50,8 @@ export class WasmKernels implements RingKernels {
   private x!: KernelExports;
   private base = 0;
   private view!: BigInt64Array;
+  /** Threads that take large products over (set by initRing; SIMD engine in Node only). */
+  pool: MatmulPool | undefined;
 
   private constructor(
     readonly engine: RingEngineName,
@@ -129,6 +132,7 @@ export class WasmKernels implements RingKernels {
     aOffsets: readonly number[],
     bOffsets: readonly number[],
   ): void {
+    if (this.pool?.matmul(a, b, out, m, k, n, aOffsets, bOffsets)) return;
     // Layout: [A (all batches)] [B (all batches)] [C (one product)] [kernel scratch]
     const pa = this.base;
     const pb = pa + a.length * 8;

@@ -1,0 +1,131 @@
+// The matmul thread pool: split products equal the single-threaded ones and the oracle, for row
+// and column splits and loop tails; a dead helper falls back to one thread; options are checked;
+// a process with a pool exits on its own.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RingTensor, RingValueError, initRing, ringEngine } from '../../src/ring/index.js';
+import { kernels } from '../../src/ring/engine.js';
+import { POOL_MIN_WORK, type MatmulPool } from '../../src/ring/kernels/matmul-pool.js';
+import { WasmKernels } from '../../src/ring/kernels/wasm-kernels.js';
+import { Rng, expectSame, refMatmul, toRef } from './oracle.js';
+
+function pool(): MatmulPool {
+  const k = kernels();
+  if (!(k instanceof WasmKernels) || k.pool === undefined) throw new Error('no pool is running');
+  return k.pool;
+}
+
+/** The same product on this thread alone (the pool detached for one call). */
+function single(a: RingTensor, b: RingTensor): RingTensor {
+  const k = kernels() as WasmKernels;
+  const p = k.pool;
+  k.pool = undefined;
+  try {
+    return a.matmul(b);
+  } finally {
+    k.pool = p;
+  }
+}
+
+describe('matmul pool', () => {
+  afterAll(async () => {
+    await initRing({ engine: 'simd', threads: 1 });
+  });
+
+  it('starts on request and reports its threads', async () => {
+    const info = await initRing({ engine: 'simd', threads: 2 });
+    expect(info.threads).toBe(2);
+    expect(ringEngine().threads).toBe(2);
+    expect(pool().alive).toBe(true);
+    expect((await initRing({ threads: 1 })).threads).toBe(1);
+    expect((kernels() as WasmKernels).pool).toBeUndefined();
+    expect((await initRing({ threads: 3 })).threads).toBe(3);
+  });
+
+  it('splits large products by columns and by rows, with the single-thread results', async () => {
+    await initRing({ engine: 'simd', threads: 3 });
+    const rng = new Rng(11);
+    // [m, k, n]: columns (n >= m) with a partial panel, rows (n < m), and both with odd tails.
+    for (const [m, k, n] of [[64, 784, 128], [63, 500, 127], [784, 64, 128], [1001, 70, 31]] as const) {
+      expect(m * k * n).toBeGreaterThanOrEqual(POOL_MIN_WORK);
+      const a = rng.tensor([m, k]);
+      const b = rng.tensor([k, n]);
+      expectSame(a.matmul(b), toRef(single(a, b)), `pool matmul ${m}x${k} by ${k}x${n}`);
+    }
+    // Batched and broadcast operands go product by product.
+    const a = rng.tensor([2, 70, 300]);
+    const b = rng.tensor([300, 110]);
+    expectSame(a.matmul(b), toRef(single(a, b)), 'batched pool matmul');
+  });
+
+  it('matches the BigInt oracle on small odd shapes when forced to split them', async () => {
+    await initRing({ engine: 'simd', threads: 2 });
+    const p = pool();
+    p.minWork = 0;
+    try {
+      const rng = new Rng(12);
+      for (const [m, k, n] of [[2, 1, 1], [3, 5, 7], [9, 13, 25], [5, 3, 13], [17, 9, 40]] as const) {
+        const a = rng.tensor([m, k]);
+        const b = rng.tensor([k, n]);
+        expectSame(a.matmul(b), refMatmul(toRef(a), toRef(b)), `split ${m}x${k} by ${k}x${n}`);
+      }
+      const e = RingTensor.from([4, 4], [0n, 1n, -1n, 2n ** 63n - 1n, -(2n ** 63n), 2n ** 32n, -(2n ** 32n), 3n, 5n, 7n, -9n, 11n, 13n, 2n ** 62n, 1n, 0n]);
+      expectSame(e.matmul(e), refMatmul(toRef(e), toRef(e)), 'split matmul of edge values');
+    } finally {
+      p.minWork = POOL_MIN_WORK;
+    }
+  });
+
+  it('falls back to one thread when a helper dies, and keeps computing correctly', async () => {
+    await initRing({ engine: 'simd', threads: 2 });
+    const p = pool();
+    const rng = new Rng(13);
+    const a = rng.tensor([64, 400]);
+    const b = rng.tensor([400, 100]);
+    const want = toRef(single(a, b));
+    const warned = new Promise<string>((resolve) => process.once('warning', (w) => resolve(w.message)));
+    // A helper that goes away (here: terminated from outside) retires the pool.
+    await (p as unknown as { helpers: { terminate(): Promise<number> }[] }).helpers[0]!.terminate();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(p.alive).toBe(false);
+    expect(await warned).toMatch(/pool retired .*exited/);
+    expectSame(a.matmul(b), want, 'after the helper died');
+    // initRing starts a fresh pool when asked again.
+    expect((await initRing({ threads: 2 })).threads).toBe(2);
+    expect(pool().alive).toBe(true);
+    expectSame(a.matmul(b), want, 'with a fresh pool');
+  });
+
+  it('rejects bad thread counts with a typed error', async () => {
+    for (const bad of [0, -1, 1.5, 65, Number.NaN]) {
+      await expect(initRing({ threads: bad })).rejects.toThrow(RingValueError);
+    }
+    await expect(initRing({ threads: 0 })).rejects.toThrow(/threads must be an integer from 1 to 64/);
+  });
+
+  it('runs no pool in the scalar and js engines', async () => {
+    expect((await initRing({ engine: 'scalar', threads: 2 })).threads).toBe(1);
+    expect((await initRing({ engine: 'js', threads: 2 })).threads).toBe(1);
+    expect((await initRing({ engine: 'simd', threads: 2 })).threads).toBe(2);
+  });
+
+  it('lets a process with a pool exit by itself, and reads SYFT_RING_THREADS', () => {
+    const script = [
+      "import { initRing, randomRing } from './src/ring/index.ts';",
+      'const info = await initRing();',
+      'randomRing([64, 784]).matmul(randomRing([784, 128]));',
+      'console.log(info.threads);',
+    ].join('\n');
+    const run = (env: Record<string, string>) =>
+      execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: join(import.meta.dirname, '..', '..'),
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, ...env },
+      }).trim();
+    expect(run({ SYFT_RING_THREADS: '2' })).toBe('2');
+    expect(run({ SYFT_RING_THREADS: '1' })).toBe('1');
+    expect(() => run({ SYFT_RING_THREADS: 'many' })).toThrow(/SYFT_RING_THREADS must be an integer/);
+  });
+});
