@@ -58,11 +58,6 @@ export function toLanes(words: Words): Uint32Array {
   return out;
 }
 
-/** Bit i of a lane vector (an element's bit), as 0 or 1. */
-export function laneBit(v: Uint32Array, off: number, i: number): number {
-  return (v[off + (i >>> 5)]! >>> (i & 31)) & 1;
-}
-
 /**
  * The carry tree's plan: at each level the groups (lanes 0..62 at first) are merged in adjacent
  * pairs (hi = 2i+1 over lo = 2i); an odd top group passes through. A pair needs P_hi AND G_lo
@@ -158,24 +153,55 @@ export function levelFinish(
 }
 
 /**
- * The start of the circuit for x = c - r = c + ~r + 1 with c public and r XOR-shared, on words:
- * generate g = c AND ~r with the +1 folded into bit 0 (carry out of bit 0 is g0 XOR p0), and
- * propagate p = c XOR ~r. NOT and XOR with public values are applied by party 0 only; AND with
- * a public value by every party.
+ * The start of the circuit for x = c - r = c + ~r + 1, on lane vectors: c public (this party's
+ * transposed copy), r XOR-shared (dealt already transposed, so the parties transpose only c).
+ * Generate g = c AND ~r and propagate p = c XOR ~r, with the +1 folded into bit 0: the carry out
+ * of bit 0 is g0 XOR p0, so lane 0 of g takes p's lane 0. NOT and XOR with public values are
+ * applied by party 0 only; AND with a public value by every party. `m` words per lane.
  */
-export function circuitStart(c: Words, r: Words, first: boolean): { g: Words; p: Words } {
-  const n = c.length;
-  const g = new BigInt64Array(n);
-  const p = new BigInt64Array(n);
-  const C = u32(c), R = u32(r), GO = u32(g), PO = u32(p);
-  for (let j = 0; j < 2 * n; j += 2) {
-    const nlo = first ? ~R[j]! : R[j]!;
-    const nhi = first ? ~R[j + 1]! : R[j + 1]!;
-    const plo = first ? C[j]! ^ nlo : nlo;
-    GO[j] = (C[j]! & nlo) ^ (plo & 1);
-    GO[j + 1] = C[j + 1]! & nhi;
-    PO[j] = plo;
-    PO[j + 1] = first ? C[j + 1]! ^ nhi : nhi;
+export function circuitStart(c: Uint32Array, r: Uint32Array, m: number, first: boolean): { g: Uint32Array; p: Uint32Array } {
+  const len = c.length;
+  const g = new Uint32Array(len);
+  const p = new Uint32Array(len);
+  for (let w = 0; w < len; w++) {
+    const nr = first ? ~r[w]! : r[w]!;
+    g[w] = c[w]! & nr;
+    p[w] = first ? c[w]! ^ nr : nr;
   }
+  for (let w = 0; w < m; w++) g[w] = g[w]! ^ p[w]!;
   return { g, p };
+}
+
+/**
+ * Arithmetic shares of 0/1 bits from the opened e = bit XOR rho and shares of rho:
+ * bit = e + rho - 2 e rho, i.e. rho where e = 0 and 1 - rho where e = 1 (the 1 added by party 0).
+ * On 32-bit halves, so no BigInt is made per element: 1 - rho = ~rho + 2 and -rho = ~rho + 1.
+ */
+export function bitsFromMasked(e: Uint32Array, rho: Words, first: boolean): Words {
+  const n = rho.length;
+  const out = new BigInt64Array(n);
+  const R = u32(rho);
+  const O = u32(out);
+  const add = first ? 2 : 1;
+  for (let i = 0; i < n; i++) {
+    const lo = R[2 * i]!;
+    const hi = R[2 * i + 1]!;
+    if (((e[i >>> 5]! >>> (i & 31)) & 1) === 0) {
+      O[2 * i] = lo;
+      O[2 * i + 1] = hi;
+    } else {
+      const sum = (~lo >>> 0) + add;
+      O[2 * i] = sum;
+      O[2 * i + 1] = (~hi >>> 0) + (sum > 0xffffffff ? 1 : 0);
+    }
+  }
+  return out;
+}
+
+/** The bits of lane 0 of `v` (n elements) as 64-bit 0/1 words. */
+export function laneToWords(v: Uint32Array, n: number): Words {
+  const out = new BigInt64Array(n);
+  const O = u32(out);
+  for (let i = 0; i < n; i++) O[2 * i] = (v[i >>> 5]! >>> (i & 31)) & 1;
+  return out;
 }

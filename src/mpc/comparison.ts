@@ -26,13 +26,14 @@ import { argString, registerCommand, type CommandContext } from '../workers/comm
 import type { WireValue } from '../workers/messages.js';
 import type { RemoteWorker } from '../workers/worker.js';
 import { registerCorrelation, receiveCorrelated } from './dealer.js';
-import { circuitStart, laneBit, laneWords, levelFinish, levelMessage, toLanes, treeAnds, treePlan, u32, xorInto } from './binary-kernels.js';
+import { bitsFromMasked, circuitStart, laneToWords, laneWords, levelFinish, levelMessage, toLanes, treeAnds, treePlan, u32, xorInto } from './binary-kernels.js';
 import { introduceAll, newSession, openAmong, partiesArg, postCommand, ringFrom, ringPayload, sessionArg, shapeArg } from './protocol.js';
 
 // Dealer material for msb over n elements, with m = laneWords(n) 32-bit words per lane vector:
 //   components: r (arith, n words), rho (binary, one lane vector), the tree's AND inputs a and b
 //               (binary, treeAnds() lane vectors each)
-//   derived:    r as XOR shares (n words), c = a AND b, and rho's bits as arith 0/1 (n words)
+//   derived:    r as XOR shares, already transposed into lane vectors (64 of them), c = a AND b,
+//               and rho's bits as arith 0/1 (n words)
 const TREE_ANDS = treeAnds();
 
 function sizes(n: number): { vec: number; triples: number } {
@@ -54,10 +55,9 @@ registerCorrelation('msb', {
   derive(components, params) {
     const n = (params[0] as number[])[0]!;
     const [r, rho, a, b] = components as [RingTensor, RingTensor, RingTensor, RingTensor];
-    const bits = u32(rho.data);
-    const rhoArith = new BigInt64Array(n);
-    for (let i = 0; i < n; i++) rhoArith[i] = BigInt(laneBit(bits, 0, i));
-    return [r, a.and(b), RingTensor.from([n], rhoArith)];
+    const lanes = toLanes(r.data);
+    const rLanes = new BigInt64Array(lanes.buffer, lanes.byteOffset, lanes.length / 2);
+    return [RingTensor.from([rLanes.length], rLanes), a.and(b), RingTensor.from([n], laneToWords(u32(rho.data), n))];
   },
   derivedSharing: () => ['binary', 'binary', 'arith'],
 });
@@ -99,9 +99,9 @@ registerCommand('mpc.msb', {
     const dealer = argString(args[2], 'dealer', 64);
     const n = shares.size;
     const x = shares.reshape([n]);
-    const { triples } = sizes(n);
+    const { vec, triples } = sizes(n);
     const params: WireValue[] = [[n]];
-    const { components, derived } = await receiveCorrelated(ctx, dealer, session, 'msb', params, me, parties.length, [[n], [triples], [n]]);
+    const { components, derived } = await receiveCorrelated(ctx, dealer, session, 'msb', params, me, parties.length, [[64 * vec], [triples], [n]]);
     const [r, rho, a, b] = components as [RingTensor, RingTensor, RingTensor, RingTensor];
     const first = me === 0;
 
@@ -109,11 +109,9 @@ registerCommand('mpc.msb', {
     const opened = await openAmong(ctx, session, 'c', parties, x.add(r));
     const [rBinary, c, rhoArith] = (await derived()) as [RingTensor, RingTensor, RingTensor];
 
-    // 2. x = c - r = c + ~r + 1: generate and propagate words, then bit-sliced into lanes.
-    const { g, p } = circuitStart(opened.data, rBinary.data, first);
+    // 2. x = c - r = c + ~r + 1, bit-sliced into lanes: generate and propagate vectors.
     const m = laneWords(n);
-    const gl = toLanes(g);
-    const pl = toLanes(p);
+    const { g: gl, p: pl } = circuitStart(toLanes(opened.data), u32(rBinary.data), m, first);
     const p63 = pl.subarray(63 * m, 64 * m);
     let G = gl.subarray(0, 63 * m);
     let P = pl.subarray(0, 63 * m);
@@ -137,12 +135,6 @@ registerCommand('mpc.msb', {
     const masked = new Uint32Array(m);
     for (let w = 0; w < m; w++) masked[w] = p63[w]! ^ G[w]! ^ rhoBits[w]!;
     const eBits = await openXor(ctx, session, 'b2a', parties, masked);
-    const out = new BigInt64Array(n);
-    const ra = rhoArith.data;
-    for (let i = 0; i < n; i++) {
-      const e = laneBit(eBits, 0, i);
-      out[i] = e ? (first ? 1n : 0n) - ra[i]! : ra[i]!;
-    }
-    return RingTensor.from(shares.shape, out);
+    return RingTensor.from(shares.shape, bitsFromMasked(eBits, rhoArith.data, first));
   },
 });
