@@ -27,7 +27,7 @@ const builds = [
   { name: 'scalar', entry: 'scalar.ts', flags: [], imports: [] },
   {
     name: 'simd-threads',
-    entry: 'simd.ts',
+    entry: 'simd-threads.ts',
     flags: [
       '--enable', 'simd', '--enable', 'threads', '--importMemory', '--sharedMemory',
       '--initialMemory', String(sharedPages.initial), '--maximumMemory', String(sharedPages.maximum),

@@ -280,7 +280,7 @@ function selfCheck(k: RingKernels, matmulOnly = false): string | undefined {
   };
   const same = (x: BigInt64Array, y: BigInt64Array): boolean => x.length === y.length && x.every((v, i) => v === y[i]);
 
-  for (const [m, kk, n] of [[1, 1, 1], [3, 5, 7], [7, 13, 9], [2, 3, 6], [5, 4, 13], [4, 17, 12], [13, 37, 14]]) {
+  for (const [m, kk, n] of [[1, 1, 1], [3, 5, 7], [7, 13, 9], [2, 3, 6], [5, 4, 13], [4, 17, 12], [13, 37, 14], [9, 20, 40], [40, 9, 7]]) {
     const a = data(m * kk);
     const b = data(kk * n);
     const want = new BigInt64Array(m * n);

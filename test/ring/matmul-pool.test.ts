@@ -77,6 +77,29 @@ describe('matmul pool', () => {
     }
   });
 
+  it('wakes the caller when the helpers finish, instead of leaving it to sleep out its slice', async () => {
+    await initRing({ engine: 'simd', threads: 2 });
+    const p = pool();
+    // The caller sleeps at once instead of polling, in slices of a second: every sleep must end
+    // by a helper's wake-up (no block of these products takes anywhere near a second).
+    p.spinMs = 0;
+    p.sliceMs = 1000;
+    const before = { ...p.stats };
+    try {
+      const rng = new Rng(14);
+      const pairs = [[rng.tensor([64, 784]), rng.tensor([784, 128])], [rng.tensor([784, 64]), rng.tensor([64, 128])]] as const;
+      for (let i = 0; i < 20; i++) {
+        const [a, b] = pairs[i % 2]!;
+        expectSame(a.matmul(b), toRef(single(a, b)), `product ${i}`);
+      }
+      expect(p.alive).toBe(true);
+      expect(p.stats.timedOut - before.timedOut).toBe(0);
+    } finally {
+      p.spinMs = 2;
+      p.sliceMs = 1;
+    }
+  });
+
   it('falls back to one thread when a helper dies, and keeps computing correctly', async () => {
     await initRing({ engine: 'simd', threads: 2 });
     const p = pool();

@@ -2,18 +2,20 @@
 //
 // A secure matmul is several ring matmuls, and in one process (virtual workers) they run one
 // after another on one core while the others idle. The pool instantiates the SIMD kernels on a
-// shared WebAssembly.Memory in this thread and in `threads - 1` helper worker_threads; a product
-// is split by rows of A, each thread runs the unchanged kernel on its rows, and they meet through
-// Atomics on a small control block. Operands are copied into the shared memory once, so helpers
-// need no messages at all: waking one costs a futex, not a postMessage.
+// shared WebAssembly.Memory in this thread and in `threads - 1` helper worker_threads. A product
+// is cut into small blocks (column panels when B is the larger operand, so each block packs only
+// its part of B; rows otherwise), and every thread claims blocks with an atomic counter until
+// none is left (src/ring/assembly/matmul-shared.ts). A helper that wakes late claims fewer
+// blocks; nobody waits on it. Operands are copied into the shared memory once, and helpers need
+// no messages: waking one costs a futex, not a postMessage.
 //
 // Browsers would need cross-origin isolation and module workers for this, so there the engine
 // runs single-threaded (the pool is simply not started).
 
-/** What the shared SIMD build exports (the same names as the single-threaded builds). */
+/** What the shared SIMD build exports (src/ring/assembly/simd-threads.ts). */
 interface SharedExports {
   scratchBase(): number;
-  matmulBlock(a: number, b: number, c: number, m: number, k: number, n: number, ldb: number, ldc: number, scratch: number): void;
+  matmulClaim(ctl: number, thread: number): number;
   matmulScratchBytes(m: number, k: number, n: number): number;
 }
 
@@ -26,14 +28,20 @@ const PANEL = 6;
 // take; smaller products gained nothing in the MNIST training step.
 export const POOL_MIN_WORK = 1 << 21;
 
-// Control block, one per helper (Int32 slots): the caller bumps SEQ to hand out work, the helper
-// copies SEQ into DONE when finished (or into FAILED if the kernel trapped).
-const SEQ = 0;
-const DONE = 1;
-const FAILED = 2;
-const ARGS = 3; // a, b, c, m, k, n, ldb, ldc, scratch
-const SLOTS = 16;
+// The control block, 64 bytes at the start of the shared scratch (Int32 slots). Slots 0-11 are
+// the job that matmulClaim reads (see matmul-shared.ts); JOB wakes the helpers, FAILED reports a
+// helper whose kernel trapped.
+const NEXT = 0;
+const FINISHED = 1;
+const ARGS = 2; // a, b, c, m, k, n, byColumns, block size, scratch base, scratch per thread
+const JOB = 12;
+const FAILED = 13;
+const CONTROL_BYTES = 64;
 const STOP = -1;
+// Blocks per product: enough that a late helper costs little, few enough that each block keeps
+// the kernel efficient. matmulClaim counts blocks in 8 bits.
+const BLOCKS_PER_THREAD = 8;
+const MAX_BLOCKS = 255;
 
 // A helper that does not answer within this time is taken as dead; the pool then retires (with a
 // process warning) and the product is recomputed on one thread, so a stuck helper can slow a run
@@ -48,22 +56,22 @@ const SPIN_MS = 2;
 // same under tsx, vitest and compiled output, with no file path to resolve.
 const HELPER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, control, index } = workerData;
+const { module, memory, ctl, thread } = workerData;
 const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const c = new Int32Array(control, index * ${SLOTS * 4}, ${SLOTS});
+const c = new Int32Array(memory.buffer, ctl, ${CONTROL_BYTES / 4});
 parentPort.postMessage('ready');
 let seen = 0;
 for (;;) {
-  Atomics.wait(c, ${SEQ}, seen);
-  seen = Atomics.load(c, ${SEQ});
+  Atomics.wait(c, ${JOB}, seen);
+  seen = Atomics.load(c, ${JOB});
   if (seen === ${STOP}) break;
   try {
-    k.matmulBlock(c[${ARGS}], c[${ARGS + 1}], c[${ARGS + 2}], c[${ARGS + 3}], c[${ARGS + 4}], c[${ARGS + 5}], c[${ARGS + 6}], c[${ARGS + 7}], c[${ARGS + 8}]);
-    Atomics.store(c, ${DONE}, seen);
+    k.matmulClaim(ctl, thread);
   } catch (e) {
-    Atomics.store(c, ${FAILED}, seen);
+    Atomics.store(c, ${FAILED}, 1);
   }
-  Atomics.notify(c, ${DONE});
+  // No block is left to claim and this thread's last one is counted: wake the caller if it sleeps.
+  Atomics.notify(c, ${FINISHED});
 }
 `;
 
@@ -80,6 +88,17 @@ export class MatmulPool {
   private view: BigInt64Array;
   private seq = 0;
   private retired = false;
+  /** How long the caller polls for the helpers' last blocks before it sleeps (ms). */
+  spinMs = SPIN_MS;
+  /** How long the caller waits for the helpers' last blocks before it retires the pool (ms). */
+  timeoutMs = HELPER_TIMEOUT_MS;
+  /**
+   * The longest single sleep of the caller (ms). Helpers wake it when they finish; the slice only
+   * bounds what a lost wake-up could cost.
+   */
+  sliceMs = 1;
+  /** Sleeps of the caller, and those that ended by their slice rather than by a helper's wake-up. */
+  readonly stats = { sleeps: 0, timedOut: 0 };
 
   private constructor(
     private readonly x: SharedExports,
@@ -118,12 +137,14 @@ export class MatmulPool {
     }
     const module = await WebAssembly.compile(bytes);
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
-    const control = new Int32Array(new SharedArrayBuffer(SLOTS * 4 * (threads - 1)));
+    const exports = instance.exports as unknown as SharedExports;
+    const ctl = align(exports.scratchBase(), 16);
+    const control = new Int32Array(memory.buffer, ctl, CONTROL_BYTES / 4);
     const helpers: import('node:worker_threads').Worker[] = [];
-    for (let index = 0; index < threads - 1; index++) {
+    for (let thread = 1; thread < threads; thread++) {
       // execArgv [] : the helper needs no loader or flag of the parent (--import tsx,
       // --input-type=module would even turn its CommonJS source into a module that fails).
-      const w = new Worker(HELPER_SOURCE, { eval: true, execArgv: [], workerData: { module, memory, control: control.buffer, index } });
+      const w = new Worker(HELPER_SOURCE, { eval: true, execArgv: [], workerData: { module, memory, ctl, thread } });
       // Helpers sleep in Atomics.wait between products; they must not keep the process alive.
       w.unref();
       helpers.push(w);
@@ -136,7 +157,7 @@ export class MatmulPool {
       return undefined;
     }
     const pool = new MatmulPool(
-      instance.exports as unknown as SharedExports,
+      exports,
       memory,
       pages.maximum * PAGE,
       control,
@@ -171,43 +192,44 @@ export class MatmulPool {
     aOffsets: readonly number[],
     bOffsets: readonly number[],
   ): boolean {
-    if (this.retired || m * k * n < this.minWork || m < this.threads) return false;
-    const base = this.x.scratchBase();
-    // Split by columns when B is the larger operand (each thread then packs only its part of B),
-    // else by rows. Column blocks are whole 6-column panels of the kernel.
-    const byColumns = n >= m && n >= PANEL * 2 * this.threads;
-    const blocks = splitEven(byColumns ? Math.ceil(n / PANEL) : m, this.threads).map(([s, e]) =>
-      byColumns ? [s * PANEL, Math.min(e * PANEL, n)] : [s, e],
-    );
-    const widest = byColumns ? Math.max(...blocks.map(([s, e]) => e - s)) : n;
-    const tallest = byColumns ? m : Math.max(...blocks.map(([s, e]) => e - s));
-    // Layout: [A (all batches)] [B (all batches)] [C (one product)] [scratch per thread]
-    const pa = base;
+    if (this.retired || m * k * n < this.minWork) return false;
+    // Column blocks when B is the larger operand (each block packs only its part of B), else
+    // row blocks (even-sized: the kernel takes rows two at a time).
+    const target = Math.min(MAX_BLOCKS, BLOCKS_PER_THREAD * this.threads);
+    const panels = Math.ceil(n / PANEL);
+    const byColumns = n >= m && panels >= 2;
+    const size = byColumns ? Math.ceil(panels / target) : 2 * Math.ceil(m / (2 * target));
+    const count = Math.ceil((byColumns ? panels : m) / size);
+    if (count < 2 || count > MAX_BLOCKS) return false;
+    // Scratch for the largest block; a narrower last column block may need room to pad its panel.
+    const blockRows = byColumns ? m : size;
+    const blockCols = byColumns ? Math.min(n, size * PANEL) : n;
+    const lastCols = byColumns ? n - (count - 1) * size * PANEL : n;
+    // Layout: [control] [A (all batches)] [B (all batches)] [C (one product)] [scratch per thread]
+    const ctl = this.control.byteOffset;
+    const pa = ctl + CONTROL_BYTES;
     const pb = pa + a.length * 8;
     const pc = pb + b.length * 8;
-    const ps = align(pc + m * n * 8);
-    const stride = align(this.x.matmulScratchBytes(tallest, k, widest));
+    const ps = align(pc + m * n * 8, 64);
+    const stride = align(Math.max(this.x.matmulScratchBytes(blockRows, k, blockCols), this.x.matmulScratchBytes(blockRows, k, lastCols)), 64);
     if (!this.reserve(ps + stride * this.threads)) return false;
-    const mem = this.view;
     this.copyIn(a, pa);
     this.copyIn(b, pb);
-    const size = m * n;
+    const c = this.control;
+    const size2 = m * n;
     for (let p = 0; p < aOffsets.length; p++) {
-      const a0 = pa + aOffsets[p]! * 8;
-      const b0 = pb + bOffsets[p]! * 8;
-      const job = (t: number): number[] => {
-        const [s, e] = blocks[t]!;
-        return byColumns
-          ? [a0, b0 + s * 8, pc + s * 8, m, k, e - s, n, n, ps + stride * t]
-          : [a0 + s * k * 8, b0, pc + s * n * 8, e - s, k, n, n, n, ps + stride * t];
-      };
+      const args = [pa + aOffsets[p]! * 8, pb + bOffsets[p]! * 8, pc, m, k, n, byColumns ? 1 : 0, size, ps, stride];
+      for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i]!;
+      Atomics.store(c, FINISHED, 0);
+      Atomics.store(c, FAILED, 0);
       const seq = this.nextSeq();
-      // Helpers take blocks 1.., this thread block 0.
-      for (let t = 1; t < blocks.length; t++) this.post(t - 1, seq, job(t));
-      const mine = job(0);
-      this.x.matmulBlock(mine[0]!, mine[1]!, mine[2]!, mine[3]!, mine[4]!, mine[5]!, mine[6]!, mine[7]!, mine[8]!);
-      for (let t = 1; t < blocks.length; t++) if (!this.waitFor(t - 1, seq)) return false;
-      out.set(mem.subarray(pc / 8, pc / 8 + size), p * size);
+      // Publishing NEXT opens the blocks; then the helpers are woken, and this thread claims too.
+      Atomics.store(c, NEXT, ((seq & 0x7fff) << 16) | count);
+      Atomics.store(c, JOB, seq);
+      Atomics.notify(c, JOB);
+      this.x.matmulClaim(ctl, 0);
+      if (!this.waitFinished(count)) return false;
+      out.set(this.view.subarray(pc / 8, pc / 8 + size2), p * size2);
     }
     return true;
   }
@@ -234,29 +256,23 @@ export class MatmulPool {
     return this.seq;
   }
 
-  private post(h: number, seq: number, args: readonly number[]): void {
-    const c = this.block(h);
-    for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i]!;
-    Atomics.store(c, SEQ, seq);
-    Atomics.notify(c, SEQ);
-  }
-
-  /** Waits for helper h to finish product `seq`; false (and the pool retired) if it cannot. */
-  private waitFor(h: number, seq: number): boolean {
-    const c = this.block(h);
+  /** Waits until `count` blocks are finished (the last ones by helpers); false if it cannot. */
+  private waitFinished(count: number): boolean {
+    const c = this.control;
     const started = performance.now();
-    const deadline = started + HELPER_TIMEOUT_MS;
+    const deadline = started + this.timeoutMs;
     for (;;) {
-      const done = Atomics.load(c, DONE);
-      if (done === seq) return true;
-      if (Atomics.load(c, FAILED) === seq) return this.fail('a helper thread trapped');
+      const done = Atomics.load(c, FINISHED);
+      if (done === count) return true;
+      if (Atomics.load(c, FAILED) !== 0) return this.fail('a helper thread trapped');
       const now = performance.now();
       const left = deadline - now;
-      if (left <= 0) return this.fail(`a helper thread did not answer within ${HELPER_TIMEOUT_MS} ms`);
-      // The helper usually finishes about when this thread does: poll briefly, and only sleep
-      // (which costs a wake-up) if it runs long.
-      if (now - started < SPIN_MS) continue;
-      Atomics.wait(c, DONE, done, left);
+      if (left <= 0) return this.fail(`a helper thread did not finish its block within ${this.timeoutMs} ms`);
+      // Only blocks already claimed are left, each a fraction of a millisecond: poll briefly,
+      // and sleep only if a helper runs long.
+      if (now - started < this.spinMs) continue;
+      this.stats.sleeps++;
+      if (Atomics.wait(c, FINISHED, done, Math.min(left, this.sliceMs)) === 'timed-out') this.stats.timedOut++;
     }
   }
 
@@ -266,10 +282,6 @@ export class MatmulPool {
     const warn = (globalThis as { process?: { emitWarning?(msg: string): void } }).process?.emitWarning;
     warn?.(`ring matmul pool retired (${why}); products now run on one thread`);
     return false;
-  }
-
-  private block(h: number): Int32Array {
-    return this.control.subarray(h * SLOTS, (h + 1) * SLOTS);
   }
 
   /** Grows the shared memory to hold `bytes`; false if that passes its maximum. */
@@ -285,11 +297,8 @@ export class MatmulPool {
   private retire(): void {
     if (this.retired) return;
     this.retired = true;
-    for (let h = 0; h < this.helpers.length; h++) {
-      const c = this.block(h);
-      Atomics.store(c, SEQ, STOP);
-      Atomics.notify(c, SEQ);
-    }
+    Atomics.store(this.control, JOB, STOP);
+    Atomics.notify(this.control, JOB);
   }
 }
 
@@ -308,14 +317,6 @@ function readyOrNot(w: import('node:worker_threads').Worker): Promise<boolean> {
   });
 }
 
-/** [start, end) runs splitting `count` items into `parts` near-equal, non-empty pieces. */
-function splitEven(count: number, parts: number): [number, number][] {
-  const runs: [number, number][] = [];
-  const n = Math.min(parts, count);
-  for (let i = 0; i < n; i++) runs.push([Math.floor((count * i) / n), Math.floor((count * (i + 1)) / n)]);
-  return runs;
-}
-
-function align(bytes: number): number {
-  return Math.ceil(bytes / 64) * 64;
+function align(bytes: number, to: number): number {
+  return Math.ceil(bytes / to) * to;
 }
