@@ -8,13 +8,15 @@ import type { Harness } from './harness.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 
-type Kind = 'virtual' | 'threads';
+// virtual: everyone in this thread. dealer-thread: the parties here, the crypto provider in a
+// thread of its own (as a separate dealer process would be). threads: each worker in a thread.
+type Kind = 'virtual' | 'dealer-thread' | 'threads';
 
 export async function run(h: Harness): Promise<void> {
   await sy.ready();
   await primitives(h);
   const plain = await plaintext(h);
-  for (const kind of ['virtual', 'threads'] as const) await mnist(h, kind, plain);
+  for (const kind of ['virtual', 'dealer-thread', 'threads'] as const) await mnist(h, kind, plain);
 }
 
 /** Alice, Bob and the crypto provider: in this thread, or each in a thread of its own. */
@@ -23,6 +25,11 @@ async function workers(kind: Kind, tag: string): Promise<{ all: sy.RemoteWorker[
   if (kind === 'virtual') {
     const all = ids.map((id) => new sy.VirtualWorker({ id }));
     return { all, parties: all.slice(0, 2), cryptoProvider: all[2]!, close: async () => {} };
+  }
+  if (kind === 'dealer-thread') {
+    const parties = ids.slice(0, 2).map((id) => new sy.VirtualWorker({ id }));
+    const dealer = await sy.ThreadWorker.start({ id: ids[2]! });
+    return { all: [...parties, dealer], parties, cryptoProvider: dealer, close: () => dealer.close() };
   }
   const all = await Promise.all(ids.map((id) => sy.ThreadWorker.start({ id })));
   return { all, parties: all.slice(0, 2), cryptoProvider: all[2]!, close: async () => void (await Promise.all(all.map((w) => w.close()))) };
@@ -67,6 +74,7 @@ async function primitives(h: Harness): Promise<void> {
     h.record(`private matmul speed-up of ${threads} ring threads over 1`, one.median / secure.median, 'x');
     await sy.ring.initRing({ threads });
   }
+  await dealerInThread(h, x, w);
   const plain = await h.time('float matmul 64x784 by 784x128 (tfjs)', () => x.matmul(w), { reps: quick ? 5 : 100 });
   h.record('private / float matmul', secure.median / plain.median, 'x');
 
@@ -77,6 +85,27 @@ async function primitives(h: Harness): Promise<void> {
   await h.time('relu 64x128 (comparison + mul)', run(() => a.relu()), { reps: quick ? 5 : 40 });
   await h.time('gt 64x128 (comparison only)', run(() => a.gt(0)), { reps: quick ? 5 : 40 });
   await h.time('truncation 64x128 (x * public 0.5)', run(() => a.mul(0.5)), { reps: quick ? 5 : 40 });
+}
+
+/** The same private matmul with the crypto provider in a thread of its own, the parties here. */
+async function dealerInThread(h: Harness, x: sy.Tensor, w: sy.Tensor): Promise<void> {
+  const parties = [new sy.VirtualWorker({ id: 'prim-t-alice' }), new sy.VirtualWorker({ id: 'prim-t-bob' })];
+  const cryptoProvider = await sy.ThreadWorker.start({ id: 'prim-t-dealer' });
+  const sync = () => Promise.all([...parties, cryptoProvider].map((p) => p.sync()));
+  const share = (t: sy.Tensor) => t.fixPrecision().share(...parties, { cryptoProvider });
+  const X = share(x);
+  const W = share(w);
+  await sync();
+  await h.time(
+    'private matmul 64x784 by 784x128, 2 virtual parties + dealer in a thread',
+    async () => {
+      const r = X.matmul(W);
+      await sync();
+      r.dispose();
+    },
+    { reps: quick ? 5 : 60, warmup: quick ? 2 : 10, target: 20 },
+  );
+  await cryptoProvider.close();
 }
 
 async function plaintext(h: Harness): Promise<{ train: number; infer: number }> {
@@ -103,7 +132,11 @@ async function mnist(h: Harness, kind: Kind, plain: { train: number; infer: numb
   const workload = await mnistWorkload(parties, cryptoProvider, quick ? 3 : 10);
   await sync();
 
-  const what = kind === 'virtual' ? 'virtual workers, one thread' : 'thread workers';
+  const what = {
+    virtual: 'virtual workers, one thread',
+    'dealer-thread': 'virtual parties, dealer in a thread',
+    threads: 'thread workers',
+  }[kind];
   const enc = await h.time(`encrypted training, batch of 64 (MNIST MLP, 2 parties + dealer, ${what})`, workload.train, {
     reps: quick ? 3 : 30,
     warmup: 2,
