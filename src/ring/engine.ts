@@ -133,8 +133,8 @@ async function startPool(threads: number): Promise<MatmulPool | undefined> {
   if (!WebAssembly.validate(bytes)) return undefined;
   const p = await MatmulPool.start(bytes, mod.memoryPages, { threads, minWork: 0 });
   if (p === undefined) return undefined;
-  // Checked like the engines themselves, with every product that has enough rows split across
-  // the threads (minWork 0); the others go to the JavaScript kernels and match trivially.
+  // Checked like the engines themselves, with every product big enough for two blocks split
+  // across the threads (minWork 0); the others go to the JavaScript kernels and match trivially.
   let split = 0;
   const check: RingKernels = {
     ...jsKernels,

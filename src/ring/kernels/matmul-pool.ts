@@ -24,8 +24,8 @@ const PAGE = 65536;
 const PANEL = 6;
 
 // Below this many multiply-adds a product runs on one thread. Waking a sleeping helper took
-// 0.1-0.5 ms on the 2-vCPU VM we measure on (an idle vCPU halts), about what 2M multiply-adds
-// take; smaller products gained nothing in the MNIST training step.
+// 0.04-0.5 ms on the 2-vCPU VM we measure on (an idle vCPU halts), a good part of what 2M
+// multiply-adds take; smaller products gained nothing in the MNIST training step.
 export const POOL_MIN_WORK = 1 << 21;
 
 // The control block, 64 bytes at the start of the shared scratch (Int32 slots). Slots 0-11 are
