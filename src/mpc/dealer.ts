@@ -95,7 +95,10 @@ export async function receiveCorrelated(
   let corrections: Promise<RingTensor[]> | undefined;
   const derived = () =>
     (corrections ??= (async () => {
-      const msg = (await ctx.recv(dealer, session, 'deal')) as { derived?: WireValue } | null;
+      const msg = (await ctx.recv(dealer, session, 'deal')) as { derived?: WireValue; error?: WireValue } | null;
+      if (msg !== null && typeof msg === 'object' && typeof msg.error === 'string') {
+        throw new ProtocolError(`the dealer '${dealer}' could not deal this step: ${msg.error}`);
+      }
       const list = msg !== null && typeof msg === 'object' ? msg.derived : undefined;
       if (!Array.isArray(list) || list.length !== derivedShapes.length) throw new ProtocolError('the dealer sent the wrong corrections');
       return list.map((v, i) => ringFrom(v, derivedShapes[i]!, 'dealer correction'));
@@ -108,40 +111,68 @@ export async function receiveCorrelated(
 registerCommand('mpc.deal', {
   results: 0,
   needsSelf: false,
-  async run(ctx, _self, args) {
+  run(ctx, _self, args) {
     const kind = kindOf(argString(args[0], 'kind', 32));
     const session = sessionArg(args[1]);
     const parties = partiesOf(ctx, args[2]);
     const params = args.slice(3);
     kind.check(params);
-    const n = parties.length;
     const seeds = parties.map(() => Prg.randomSeed());
-    const prgs = seeds.map((s) => new Prg(s));
-    // Seeds first: the parties draw their components and start the protocol while the dealer
-    // computes; only the last party later needs the corrections.
+    // Seeds first: the parties draw their components and start the protocol at once; only the
+    // last party later needs the corrections. The corrections are computed after the commands
+    // already queued here have sent their seeds too (see `later`), so a burst of steps never
+    // waits behind one step's products.
     parties.forEach((p, i) => ctx.send(p, session, 'seed', { seed: seeds[i]! }));
-    const shapes = kind.components(params);
-    const compSharing = kind.componentSharing?.(params) ?? [];
-    const derivedSharing = kind.derivedSharing?.(params) ?? [];
-    const full: RingTensor[] = [];
-    for (let k = 0; k < shapes.length; k++) {
-      let sum: RingTensor | undefined;
-      for (const prg of prgs) {
-        const part = await draw(prg, shapes[k]!);
-        sum = sum ? combine(compSharing[k], sum, part) : part;
+    later(ctx, async () => {
+      try {
+        const corrections = await correctionsOf(kind, params, seeds);
+        ctx.send(parties[parties.length - 1]!, session, 'deal', { derived: corrections.map(ringPayload) });
+      } catch (e) {
+        // The last party is waiting: tell it why, rather than leave it to time out.
+        ctx.send(parties[parties.length - 1]!, session, 'deal', { error: `${(e as Error).name}: ${(e as Error).message}`.slice(0, 500) });
       }
-      full.push(sum!);
-    }
-    const derived = kind.derive(full, params);
-    const corrections = derived.slice();
-    for (let i = 0; i < n - 1; i++) {
-      for (let k = 0; k < derived.length; k++) {
-        corrections[k] = remove(derivedSharing[k], corrections[k]!, await draw(prgs[i]!, derived[k]!.shape));
-      }
-    }
-    ctx.send(parties[n - 1]!, session, 'deal', { derived: corrections.map(ringPayload) });
+    });
   },
 });
+
+/** The last party's derived shares: the full derived values minus every other party's draw. */
+async function correctionsOf(kind: CorrelationKind, params: readonly WireValue[], seeds: readonly Uint8Array[]): Promise<RingTensor[]> {
+  const n = seeds.length;
+  const prgs = seeds.map((s) => new Prg(s));
+  const shapes = kind.components(params);
+  const compSharing = kind.componentSharing?.(params) ?? [];
+  const derivedSharing = kind.derivedSharing?.(params) ?? [];
+  const full: RingTensor[] = [];
+  for (let k = 0; k < shapes.length; k++) {
+    let sum: RingTensor | undefined;
+    for (const prg of prgs) {
+      const part = await draw(prg, shapes[k]!);
+      sum = sum ? combine(compSharing[k], sum, part) : part;
+    }
+    full.push(sum!);
+  }
+  const derived = kind.derive(full, params);
+  const corrections = derived.slice();
+  for (let i = 0; i < n - 1; i++) {
+    for (let k = 0; k < derived.length; k++) {
+      corrections[k] = remove(derivedSharing[k], corrections[k]!, await draw(prgs[i]!, derived[k]!.shape));
+    }
+  }
+  return corrections;
+}
+
+// Each dealer's corrections are computed one deal after another, in the order of the deals, each
+// after a macrotask turn so that the deal commands queued meanwhile send their seeds first.
+const pending = new WeakMap<object, Promise<void>>();
+const nextTurn: (f: () => void) => void =
+  typeof setImmediate === 'function' ? (f) => void setImmediate(f) : (f) => void setTimeout(f, 0);
+
+function later(ctx: CommandContext, work: () => Promise<void>): void {
+  const before = pending.get(ctx.worker) ?? Promise.resolve();
+  const next = before.then(() => new Promise<void>((resolve) => nextTurn(resolve))).then(work);
+  pending.set(ctx.worker, next);
+  ctx.background(next);
+}
 
 // The dealer is not a party: it only checks the list is well formed.
 function partiesOf(_ctx: CommandContext, v: WireValue | undefined): string[] {

@@ -27,6 +27,11 @@ export interface CommandContext {
   send(to: string, session: string, tag: string, payload: WireValue): void;
   /** Waits for a protocol value from a peer (times out with a ProtocolError). */
   recv(from: string, session: string, tag: string): Promise<WireValue>;
+  /**
+   * Work that goes on after the command has returned (it must handle its own errors). The
+   * worker does not count as idle until it settles, so a thread worker stays alive for it.
+   */
+  background(work: Promise<void>): void;
 }
 
 export interface CommandSpec {

@@ -89,6 +89,8 @@ export abstract class Worker {
   private queue: QueueItem[] = [];
   private head = 0;
   private draining = false;
+  // Commands' work that outlives them (CommandContext.background); the worker is idle only at 0.
+  private backgroundWork = 0;
   /** How many messages were refused (malformed, unknown op, bad ids). */
   rejected = 0;
   /** The last refusal, for diagnostics. */
@@ -249,7 +251,7 @@ export abstract class Worker {
     this.queue = [];
     this.head = 0;
     this.draining = false;
-    this.onIdle?.();
+    if (this.backgroundWork === 0) this.onIdle?.();
   }
 
   // Runs one message; returns a promise only when it must be waited for.
@@ -313,6 +315,13 @@ export abstract class Worker {
       send: (to, session, tag, payload) =>
         this.resolvePeer(to).post({ kind: 'peer', session, tag, payload }, this),
       recv: (peer, session, tag) => this.mailbox.wait(peer, session, tag, this.timeoutMs),
+      background: (work) => {
+        this.backgroundWork++;
+        void work.finally(() => {
+          this.backgroundWork--;
+          if (this.backgroundWork === 0 && !this.draining) this.onIdle?.();
+        });
+      },
     };
   }
 
