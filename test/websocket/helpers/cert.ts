@@ -40,7 +40,9 @@ export function selfSignedCert(commonName = 'localhost'): TestCert {
   const ecdsaSha256 = seq(oid('1.2.840.10045.4.3.2'));
   const now = Date.now();
   const serial = Buffer.from(crypto.getRandomValues(new Uint8Array(8)));
-  serial[0]! &= 0x7f;
+  // DER integers are minimal and signed: a first byte in 0x40..0x7f keeps the serial positive
+  // and never starts it with a padding zero (with 0x00..0x7f, 1 certificate in 256 was illegal).
+  serial[0] = (serial[0]! & 0x3f) | 0x40;
   const altNames = seq(tlv(0x87, Buffer.from([127, 0, 0, 1])), tlv(0x82, Buffer.from('localhost')));
   const tbs = seq(
     tlv(0xa0, tlv(0x02, Buffer.from([2]))), // v3
