@@ -38,7 +38,8 @@ export interface RingInitOptions {
   threads?: number;
 }
 
-// More than this brings nothing on the products secure training uses (64 rows and up).
+// A cap, so a many-core machine does not start a crowd of helpers for products of this size
+// (only 2 cores were measured: more may help, which initRing({ threads }) allows).
 const MAX_DEFAULT_THREADS = 4;
 
 const ENGINES: readonly RingEngineName[] = ['simd', 'scalar', 'js'];

@@ -3,8 +3,8 @@
  * session ids are 128-bit hex strings, unguessable by a peer that is not part of the session.
  */
 // Ids are drawn from a 4 KiB buffer of CSPRNG output, refilled when used up: a training step
-// makes hundreds of ids, and one getRandomValues call per id cost 2% of it. Every byte is used
-// once and dropped.
+// makes hundreds of ids, and a getRandomValues call per id showed in its profile. Every byte is
+// used once and dropped.
 const pool = new Uint32Array(1024);
 let next = pool.length;
 
