@@ -291,6 +291,16 @@ function selfCheck(k: RingKernels, matmulOnly = false): string | undefined {
     if (!same(want, got)) return `matmul ${m}x${kk} by ${kk}x${n}`;
   }
   if (matmulOnly) return undefined;
+  // Long enough for the wasm path (chunks of 4096 and a tail), with edge values in both operands.
+  const x = data(2 * 4096 + 37);
+  const y = x.slice().reverse();
+  for (const op of ['add', 'sub', 'mul'] as const) {
+    const want = new BigInt64Array(x.length);
+    const got = new BigInt64Array(x.length);
+    jsKernels.binary(op, x, y, want);
+    k.binary(op, x, y, got);
+    if (!same(want, got)) return op;
+  }
   const a = data(37);
   for (const bits of [0, 1, 31, 32, 33, 63]) {
     for (const op of ['shiftRight', 'shiftRightLogical', 'shiftLeft'] as const) {

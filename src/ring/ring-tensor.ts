@@ -629,7 +629,8 @@ export class RingTensor extends AbstractTensor {
     if (!(o instanceof RingTensor)) throw operandError(op, o, 'a RingTensor or a bigint');
     if (sameShape(this.shape, o.shape)) {
       const out = allocUninit(this.size);
-      binaryFlat(op, this.data, o.data, out);
+      if (op === 'add' || op === 'sub' || op === 'mul') kernels().binary(op, this.data, o.data, out);
+      else binaryFlat(op, this.data, o.data, out);
       return new RingTensor(this.shape, out);
     }
     const outShape = broadcastShapes(this.shape, o.shape, op);

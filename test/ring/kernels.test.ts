@@ -50,6 +50,25 @@ describe.each(ENGINES)('%s engine', (engine) => {
     expectSame(a.not(), refMap(toRef(a), (x) => ~x), 'not');
   });
 
+  it('add, sub and mul on long arrays (the wasm engines chunk these) match the oracle', async () => {
+    await setEngine();
+    // Around the JS/wasm threshold (1024), one chunk (4096), and several chunks with a tail.
+    for (const n of [1023, 1024, 4096, 4097, 3 * 4096 + 5]) {
+      const xs = rng.values(n);
+      const ys = rng.values(n);
+      // Every pair of edge values at the end, where the last (short) chunk is.
+      EDGE.forEach((x, i) => EDGE.forEach((y, j) => {
+        const at = n - 1 - i * EDGE.length - j;
+        if (at >= 0) (xs[at] = x, ys[at] = y);
+      }));
+      const a = RingTensor.from([n], xs);
+      const b = RingTensor.from([n], ys);
+      for (const op of ['add', 'sub', 'mul'] as const) {
+        expectSame(a[op](b), refBinary(op, toRef(a), toRef(b)), `${op} of ${n}`);
+      }
+    }
+  });
+
   it('elementwise ops broadcast like numpy', async () => {
     await setEngine();
     const cases: [number[], number[]][] = [

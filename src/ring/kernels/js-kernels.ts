@@ -6,6 +6,7 @@
 // keep unboxed. What V8 does NOT lower is a BigInt shift by a variable amount (~55 ns per
 // element), so shifts work on the two 32-bit halves instead.
 import { LITTLE_ENDIAN } from '../alloc.js';
+import { binaryFlat } from './elementwise.js';
 import type { RingKernels } from './types.js';
 
 function matmul(
@@ -169,6 +170,7 @@ function sum(a: BigInt64Array): bigint {
 export const jsKernels: RingKernels = {
   engine: 'js',
   matmul,
+  binary: binaryFlat,
   shiftRight,
   shiftRightLogical,
   shiftLeft,

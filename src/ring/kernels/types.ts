@@ -3,6 +3,9 @@
 
 export type RingEngineName = 'simd' | 'scalar' | 'js';
 
+/** The elementwise ops an engine runs itself; the others are JavaScript loops on every engine. */
+export type ArithOp = 'add' | 'sub' | 'mul';
+
 export interface RingKernels {
   readonly engine: RingEngineName;
   /**
@@ -19,6 +22,8 @@ export interface RingKernels {
     aOffsets: readonly number[],
     bOffsets: readonly number[],
   ): void;
+  /** out = a op b mod 2^64 for equal-length arrays. */
+  binary(op: ArithOp, a: BigInt64Array, b: BigInt64Array, out: BigInt64Array): void;
   /** out = a >> bits (arithmetic), 0 <= bits <= 63. out may be a. */
   shiftRight(a: BigInt64Array, out: BigInt64Array, bits: number): void;
   /** out = a >>> bits (logical), 0 <= bits <= 63. */
