@@ -5,14 +5,17 @@
  * *lane vectors*: lane k holds bit k of every element, n bits packed into 32-bit words. The
  * carry tree then merges lanes, and every AND gate works on dense words of useful bits: about 2
  * words of AND material per element in all, where the word-per-element layout spent 22 (most
- * lanes of a word carry nothing after the first levels). Plain int32 loops, no BigInt math.
+ * lanes of a word carry nothing after the first levels). The transpose is the ring engine's bit
+ * planes (a wasm kernel); the gates are plain int32 loops, no BigInt math.
  */
+
+import { bitPlanes, planeWords } from '../ring/index.js';
 
 type Words = BigInt64Array;
 
 /** 32-bit words per lane vector for n elements (even, so vectors are whole 64-bit words). */
 export function laneWords(n: number): number {
-  return 2 * Math.ceil(n / 64);
+  return planeWords(n);
 }
 
 export function u32(a: Words): Uint32Array {
@@ -20,42 +23,11 @@ export function u32(a: Words): Uint32Array {
 }
 
 /**
- * In-place transpose of the 32x32 bit matrix A[off..off+31] (row i = A[off+i], column c = bit c):
- * afterwards bit c of row i holds what bit i of row c held. Five rounds of block swaps.
- */
-function transpose32(A: Uint32Array, off: number): void {
-  let m = 0x0000ffff;
-  for (let j = 16; j !== 0; j >>>= 1, m = (m ^ (m << j)) >>> 0) {
-    for (let k = 0; k < 32; k = ((k + j + 1) & ~j) >>> 0) {
-      const t = ((A[off + k]! >>> j) ^ A[off + k + j]!) & m;
-      A[off + k + j] = A[off + k + j]! ^ t;
-      A[off + k] = A[off + k]! ^ (t << j);
-    }
-  }
-}
-
-/**
  * Transposes n 64-bit words into 64 lane vectors of `laneWords(n)` 32-bit words each (lane k
  * at offset k * laneWords(n)); bits past n are zero.
  */
 export function toLanes(words: Words): Uint32Array {
-  const n = words.length;
-  const m = laneWords(n);
-  const W = u32(words);
-  const out = new Uint32Array(64 * m);
-  const block = new Uint32Array(64);
-  for (let b = 0; b * 32 < n; b++) {
-    const count = Math.min(32, n - b * 32);
-    block.fill(0);
-    for (let i = 0; i < count; i++) {
-      block[i] = W[2 * (b * 32 + i)]!; // low halves -> lanes 0..31
-      block[32 + i] = W[2 * (b * 32 + i) + 1]!; // high halves -> lanes 32..63
-    }
-    transpose32(block, 0);
-    transpose32(block, 32);
-    for (let k = 0; k < 64; k++) out[k * m + b] = block[k]!;
-  }
-  return out;
+  return bitPlanes(words);
 }
 
 /**

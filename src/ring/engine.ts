@@ -3,7 +3,7 @@
 // swaps in WebAssembly when it is available and proves correct on this machine.
 import { RingEngineError, RingValueError } from './errors.js';
 import { jsKernels } from './kernels/js-kernels.js';
-import type { RingEngineName, RingKernels } from './kernels/types.js';
+import { planeWords, type RingEngineName, type RingKernels } from './kernels/types.js';
 import { MatmulPool, POOL_MIN_WORK } from './kernels/matmul-pool.js';
 import { WasmKernels, decodeBase64 } from './kernels/wasm-kernels.js';
 import { loadNodeCrypto } from './node-crypto.js';
@@ -300,6 +300,14 @@ function selfCheck(k: RingKernels, matmulOnly = false): string | undefined {
     jsKernels.binary(op, x, y, want);
     k.binary(op, x, y, got);
     if (!same(want, got)) return op;
+  }
+  for (const n of [1, 37, 64, 100, 129]) {
+    const words = data(n);
+    const want = new Uint32Array(64 * planeWords(n));
+    const got = new Uint32Array(want.length).fill(0xdeadbeef);
+    jsKernels.bitPlanes(words, want);
+    k.bitPlanes(words, got);
+    if (!want.every((v, i) => v === got[i])) return `bitPlanes of ${n}`;
   }
   const a = data(37);
   for (const bits of [0, 1, 31, 32, 33, 63]) {

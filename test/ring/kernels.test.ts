@@ -1,7 +1,7 @@
 // Every kernel, on every engine, against the BigInt oracle: random full-range values, edge values
 // and odd shapes that exercise loop tails (SIMD width 2, panels of 4 and 6 columns, row pairs).
 import { afterAll, describe, expect, it } from 'vitest';
-import { RingTensor, initRing, ringEngine, type RingEngineName } from '../../src/ring/index.js';
+import { RingTensor, bitPlanes, initRing, planeWords, ringEngine, type RingEngineName } from '../../src/ring/index.js';
 import {
   EDGE,
   Rng,
@@ -65,6 +65,23 @@ describe.each(ENGINES)('%s engine', (engine) => {
       const b = RingTensor.from([n], ys);
       for (const op of ['add', 'sub', 'mul'] as const) {
         expectSame(a[op](b), refBinary(op, toRef(a), toRef(b)), `${op} of ${n}`);
+      }
+    }
+  });
+
+  it('bit planes hold bit k of element i at plane k, bit i, with zeros past the end', async () => {
+    await setEngine();
+    for (const n of [1, 31, 32, 63, 64, 65, 127, 200]) {
+      const t = RingTensor.from([n], [...EDGE, ...rng.values(n)].slice(0, n));
+      const m = planeWords(n);
+      const planes = bitPlanes(t.data);
+      expect(planes.length).toBe(64 * m);
+      for (let k = 0; k < 64; k++) {
+        for (let i = 0; i < 32 * m; i++) {
+          const want = i < n ? Number((BigInt.asUintN(64, t.data[i]!) >> BigInt(k)) & 1n) : 0;
+          const got = (planes[k * m + (i >>> 5)]! >>> (i & 31)) & 1;
+          if (got !== want) expect.fail(`n=${n}: plane ${k}, element ${i}: ${got} != ${want}`);
+        }
       }
     }
   });

@@ -4,4 +4,5 @@ export { add, sub, mul } from './elementwise';
 export { shiftRight, shiftRightLogical, shiftLeft } from './shift';
 export { divFloor } from './divide';
 export { sum } from './reduce';
+export { bitPlanes } from './bits';
 export { matmul, matmulScratchBytes } from './matmul-scalar';

@@ -167,6 +167,41 @@ function sum(a: BigInt64Array): bigint {
 }
 
 /** The JavaScript engine. */
+/**
+ * In-place transpose of the 32x32 bit matrix A[off..off+31] (row i = A[off+i], column c = bit c):
+ * afterwards bit c of row i holds what bit i of row c held. Five rounds of block swaps.
+ */
+function transpose32(A: Uint32Array, off: number): void {
+  let m = 0x0000ffff;
+  for (let j = 16; j !== 0; j >>>= 1, m = (m ^ (m << j)) >>> 0) {
+    for (let k = 0; k < 32; k = ((k + j + 1) & ~j) >>> 0) {
+      const t = ((A[off + k]! >>> j) ^ A[off + k + j]!) & m;
+      A[off + k + j] = A[off + k + j]! ^ t;
+      A[off + k] = A[off + k]! ^ (t << j);
+    }
+  }
+}
+
+function bitPlanes(words: BigInt64Array, out: Uint32Array): void {
+  const n = words.length;
+  const m = out.length / 64;
+  const W = halves(words);
+  const block = new Uint32Array(64);
+  out.fill(0);
+  for (let b = 0; b * 32 < n; b++) {
+    const count = Math.min(32, n - b * 32);
+    block.fill(0);
+    // Little-endian words: low halves -> planes 0..31, high halves -> planes 32..63.
+    for (let i = 0; i < count; i++) {
+      block[i] = W[2 * (b * 32 + i)]!;
+      block[32 + i] = W[2 * (b * 32 + i) + 1]!;
+    }
+    transpose32(block, 0);
+    transpose32(block, 32);
+    for (let k = 0; k < 64; k++) out[k * m + b] = block[k]!;
+  }
+}
+
 export const jsKernels: RingKernels = {
   engine: 'js',
   matmul,
@@ -176,4 +211,5 @@ export const jsKernels: RingKernels = {
   shiftLeft,
   divFloor,
   sum,
+  bitPlanes,
 };

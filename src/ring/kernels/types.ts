@@ -32,6 +32,16 @@ export interface RingKernels {
   shiftLeft(a: BigInt64Array, out: BigInt64Array, bits: number): void;
   /** out = floor(a / d) for signed a, 1 <= d < 2^63. */
   divFloor(a: BigInt64Array, out: BigInt64Array, d: bigint): void;
+  /**
+   * The 64 bit planes of n words: plane k (at out[k*m ...], m = out.length / 64 = planeWords(n))
+   * holds bit k of every word, n bits packed into 32-bit words; bits past n are zero.
+   */
+  bitPlanes(words: BigInt64Array, out: Uint32Array): void;
   /** Sum of all elements mod 2^64. */
   sum(a: BigInt64Array): bigint;
+}
+
+/** 32-bit words per bit plane of n elements (even, so a plane is whole 64-bit words). */
+export function planeWords(n: number): number {
+  return 2 * Math.ceil(n / 64);
 }

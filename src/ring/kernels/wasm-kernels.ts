@@ -21,13 +21,14 @@ interface KernelExports {
   shiftLeft(a: number, out: number, n: number, bits: number): void;
   divFloor(a: number, out: number, n: number, d: bigint): void;
   sum(a: number, n: number): bigint;
+  bitPlanes(src: number, n: number, out: number, m: number): void;
   matmul(a: number, b: number, c: number, m: number, k: number, n: number, scratch: number): void;
   matmulScratchBytes(m: number, k: number, n: number): number;
 }
 
 const EXPECTED_EXPORTS: readonly (keyof KernelExports)[] = [
   'memory', 'scratchBase', 'add', 'sub', 'mul', 'shiftRight', 'shiftRightLogical', 'shiftLeft',
-  'divFloor', 'sum', 'matmul', 'matmulScratchBytes',
+  'divFloor', 'sum', 'bitPlanes', 'matmul', 'matmulScratchBytes',
 ];
 
 // 32K elements = 256 KiB per operand: in, out and work stay inside a 1 MiB+ L2.
@@ -198,6 +199,20 @@ export class WasmKernels implements RingKernels {
       s += this.x.sum(this.base, len);
     }
     return BigInt.asIntN(64, s);
+  }
+
+  bitPlanes(words: BigInt64Array, out: Uint32Array): void {
+    // Layout: [words (transposed in place, 64-word blocks)] [planes]
+    const n = words.length;
+    const blockBytes = Math.ceil(n / 64) * 512;
+    const mem = this.reserve(blockBytes + out.length * 4);
+    if (mem === undefined) return jsKernels.bitPlanes(words, out);
+    const src = this.base;
+    const dst = src + blockBytes;
+    mem.set(words, src / 8);
+    this.x.bitPlanes(src, n, dst, out.length / 64);
+    out.set(new Uint32Array(this.x.memory.buffer, dst, out.length));
+    this.releaseIfLarge();
   }
 
   /**
