@@ -81,11 +81,12 @@ registerCommand('mpc.beaver', {
     const { components, derived } = await receiveCorrelated(ctx, dealer, session, kind, params, me, parties.length, [outShape]);
     const [a, b] = components as [RingTensor, RingTensor];
     const [eps, delta] = await openPair(ctx, session, parties, x.sub(a), y.sub(b));
-    // Party 0 adds the public eps ⊗ delta term.
-    const right = me === 0 ? b.add(delta) : b;
-    const partial = product(kind, eps, right).add(product(kind, a, delta));
+    // Party 0 adds the public eps ⊗ delta term. b and the products are this step's own fresh
+    // tensors, so they take the sums in place.
+    const right = me === 0 ? b.add_(delta) : b;
+    const partial = product(kind, eps, right).add_(product(kind, a, delta));
     const [c] = await derived();
-    return partial.add(c!);
+    return partial.add_(c!);
   },
 });
 

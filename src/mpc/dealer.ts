@@ -37,7 +37,8 @@ export interface CorrelationKind {
   derivedSharing?(params: readonly WireValue[]): Sharing[];
 }
 
-const combine = (how: Sharing | undefined, a: RingTensor, b: RingTensor) => (how === 'binary' ? a.xor(b) : a.add(b));
+// `a` is always the dealer's own fresh draw or sum, so it takes the result in place.
+const combine = (how: Sharing | undefined, a: RingTensor, b: RingTensor) => (how === 'binary' ? a.xor_(b) : a.add_(b));
 const remove = (how: Sharing | undefined, a: RingTensor, b: RingTensor) => (how === 'binary' ? a.xor(b) : a.sub(b));
 
 const kinds = new Map<string, CorrelationKind>();

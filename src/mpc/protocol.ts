@@ -121,8 +121,9 @@ export async function openAmong(
   let sum = mine;
   for (const p of parties) {
     if (p === ctx.worker.id) continue;
+    // What arrived is this worker's own copy, so it can hold the sum.
     const theirs = ringFrom(await ctx.recv(p, session, tag), mine.shape, tag);
-    sum = sharing === 'binary' ? sum.xor(theirs) : sum.add(theirs);
+    sum = sharing === 'binary' ? theirs.xor_(sum) : theirs.add_(sum);
   }
   return sum;
 }

@@ -148,6 +148,26 @@ export class RingTensor extends AbstractTensor {
     return this.binary('sub', o);
   }
 
+  /**
+   * In-place {@link add} (PyTorch's `add_`): this tensor's data becomes this + o, and this is
+   * returned. `o` must have this shape. Only for a tensor whose data nothing else reads (a fresh
+   * result, a received copy): views and clones made with reshape or slice share it.
+   * @example `const total = received.add_(mine)`
+   */
+  add_(o: RingTensor): this {
+    return this.inPlace('add', o);
+  }
+
+  /** In-place {@link sub} (PyTorch's `sub_`); see {@link add_}. @example `fresh.sub_(mask)` */
+  sub_(o: RingTensor): this {
+    return this.inPlace('sub', o);
+  }
+
+  /** In-place {@link xor} (PyTorch's `bitwise_xor_`); see {@link add_}. @example `fresh.xor_(mask)` */
+  xor_(o: RingTensor): this {
+    return this.inPlace('xor', o);
+  }
+
   /** Elementwise (Hadamard) product mod 2^64, broadcasting. For the matrix product see {@link matmul}. @example `a.mul(3n)` */
   override mul(o: RingOperand): RingTensor {
     return this.binary('mul', o);
@@ -618,6 +638,17 @@ export class RingTensor extends AbstractTensor {
     let k = 0;
     const build = (d: number): unknown[] => Array.from({ length: s[d]! }, () => (d === s.length - 1 ? this.data[k++] : build(d + 1)));
     return build(0);
+  }
+
+  private inPlace(op: 'add' | 'sub' | 'xor', o: RingTensor): this {
+    if (!(o instanceof RingTensor)) throw operandError(`${op}_`, o, 'a RingTensor');
+    if (!sameShape(this.shape, o.shape)) {
+      throw new RingShapeError(`${op}_: in-place ops need equal shapes, got [${this.shape.join(', ')}] and [${o.shape.join(', ')}]; use ${op}() to broadcast`);
+    }
+    // The kernels read each element (or chunk) of both operands before writing it.
+    if (op === 'xor') binaryFlat(op, this.data, o.data, this.data);
+    else kernels().binary(op, this.data, o.data, this.data);
+    return this;
   }
 
   private binary(op: BinaryOp, o: RingOperand): RingTensor {

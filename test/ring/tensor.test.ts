@@ -56,6 +56,27 @@ describe('construction', () => {
   });
 });
 
+describe('in-place ops', () => {
+  it('add_, sub_ and xor_ write the result into this tensor (short and long, the wasm path) and check shapes', () => {
+    for (const n of [5, 5000]) {
+      for (const op of ['add', 'sub', 'xor'] as const) {
+        const a = rng.tensor([n]);
+        const b = rng.tensor([n]);
+        const bBefore = vals(b);
+        const want = a[op](b);
+        const target = a.clone();
+        const result = target[`${op}_`](b);
+        expect(result).toBe(target);
+        expect(vals(target)).toEqual(vals(want));
+        // The operand is only read.
+        expect(vals(b)).toEqual(bBefore);
+      }
+    }
+    expect(() => rng.tensor([2, 3]).add_(rng.tensor([3]))).toThrow(RingShapeError);
+    expect(() => rng.tensor([2]).sub_(1n as unknown as RingTensor)).toThrow(RingValueError);
+  });
+});
+
 describe('shape operations', () => {
   it('transpose matches the oracle for default and explicit permutations', () => {
     const cases: [number[], number[] | undefined][] = [

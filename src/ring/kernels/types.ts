@@ -22,7 +22,7 @@ export interface RingKernels {
     aOffsets: readonly number[],
     bOffsets: readonly number[],
   ): void;
-  /** out = a op b mod 2^64 for equal-length arrays. */
+  /** out = a op b mod 2^64 for equal-length arrays; out may be a or b (in-place ops). */
   binary(op: ArithOp, a: BigInt64Array, b: BigInt64Array, out: BigInt64Array): void;
   /** out = a >> bits (arithmetic), 0 <= bits <= 63. out may be a. */
   shiftRight(a: BigInt64Array, out: BigInt64Array, bits: number): void;
