@@ -5,29 +5,14 @@
  * *lane vectors*: lane k holds bit k of every element, n bits packed into 32-bit words. The
  * carry tree then merges lanes, and every AND gate works on dense words of useful bits: about 2
  * words of AND material per element in all, where the word-per-element layout spent 22 (most
- * lanes of a word carry nothing after the first levels). The transpose is the ring engine's bit
- * planes (a wasm kernel); the gates are plain int32 loops, no BigInt math.
+ * lanes of a word carry nothing after the first levels). The transpose is the ring engine's
+ * `bitPlanes` (a wasm kernel; lane vectors are its planes); the gates are plain int32 loops.
  */
-
-import { bitPlanes, planeWords } from '../ring/index.js';
 
 type Words = BigInt64Array;
 
-/** 32-bit words per lane vector for n elements (even, so vectors are whole 64-bit words). */
-export function laneWords(n: number): number {
-  return planeWords(n);
-}
-
 export function u32(a: Words): Uint32Array {
   return new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
-}
-
-/**
- * Transposes n 64-bit words into 64 lane vectors of `laneWords(n)` 32-bit words each (lane k
- * at offset k * laneWords(n)); bits past n are zero.
- */
-export function toLanes(words: Words): Uint32Array {
-  return bitPlanes(words);
 }
 
 /**

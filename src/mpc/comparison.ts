@@ -19,17 +19,17 @@
  * costs more than the eight cheap rounds between workers.
  */
 import { ProtocolError } from '../errors.js';
-import { RingTensor } from '../ring/index.js';
+import { RingTensor, bitPlanes, planeWords } from '../ring/index.js';
 import type { PointerTensor } from '../tensors/pointer.js';
 import type { Shape } from '../tensors/shapes.js';
 import { argString, registerCommand, type CommandContext } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import type { RemoteWorker } from '../workers/worker.js';
 import { registerCorrelation, receiveCorrelated } from './dealer.js';
-import { bitsFromMasked, circuitStart, laneToWords, laneWords, levelFinish, levelMessage, toLanes, treeAnds, treePlan, u32, xorInto } from './binary-kernels.js';
+import { bitsFromMasked, circuitStart, laneToWords, levelFinish, levelMessage, treeAnds, treePlan, u32, xorInto } from './binary-kernels.js';
 import { introduceAll, newSession, openAmong, partiesArg, postCommand, ringFrom, ringPayload, sessionArg, shapeArg } from './protocol.js';
 
-// Dealer material for msb over n elements, with m = laneWords(n) 32-bit words per lane vector:
+// Dealer material for msb over n elements, with m = planeWords(n) 32-bit words per lane vector:
 //   components: r (arith, n words), rho (binary, one lane vector), the tree's AND inputs a and b
 //               (binary, treeAnds() lane vectors each)
 //   derived:    r as XOR shares, already transposed into lane vectors (64 of them), c = a AND b,
@@ -37,7 +37,7 @@ import { introduceAll, newSession, openAmong, partiesArg, postCommand, ringFrom,
 const TREE_ANDS = treeAnds();
 
 function sizes(n: number): { vec: number; triples: number } {
-  const vec = laneWords(n) / 2; // 64-bit words per lane vector
+  const vec = planeWords(n) / 2; // 64-bit words per lane vector
   return { vec, triples: TREE_ANDS * vec };
 }
 
@@ -55,7 +55,7 @@ registerCorrelation('msb', {
   derive(components, params) {
     const n = (params[0] as number[])[0]!;
     const [r, rho, a, b] = components as [RingTensor, RingTensor, RingTensor, RingTensor];
-    const lanes = toLanes(r.data);
+    const lanes = bitPlanes(r.data);
     const rLanes = new BigInt64Array(lanes.buffer, lanes.byteOffset, lanes.length / 2);
     return [RingTensor.from([rLanes.length], rLanes), a.and(b), RingTensor.from([n], laneToWords(u32(rho.data), n))];
   },
@@ -110,8 +110,8 @@ registerCommand('mpc.msb', {
     const [rBinary, c, rhoArith] = (await derived()) as [RingTensor, RingTensor, RingTensor];
 
     // 2. x = c - r = c + ~r + 1, bit-sliced into lanes: generate and propagate vectors.
-    const m = laneWords(n);
-    const { g: gl, p: pl } = circuitStart(toLanes(opened.data), u32(rBinary.data), m, first);
+    const m = planeWords(n);
+    const { g: gl, p: pl } = circuitStart(bitPlanes(opened.data), u32(rBinary.data), m, first);
     const p63 = pl.subarray(63 * m, 64 * m);
     let G = gl.subarray(0, 63 * m);
     let P = pl.subarray(0, 63 * m);
