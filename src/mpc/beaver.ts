@@ -21,8 +21,10 @@ import { concatFlat, introduceAll, newSession, openAmong, partiesArg, postComman
 
 export type ProductKind = 'mul' | 'matmul';
 
-function product(kind: ProductKind, a: RingTensor, b: RingTensor): RingTensor {
-  return kind === 'mul' ? a.mul(b) : a.matmul(b);
+// Matrix products may run on the ring's helper threads meanwhile this thread does the other
+// parties' and the dealer's work (virtual workers share it).
+function product(kind: ProductKind, a: RingTensor, b: RingTensor): RingTensor | Promise<RingTensor> {
+  return kind === 'mul' ? a.mul(b) : a.matmulAsync(b);
 }
 
 function productShape(kind: ProductKind, x: Shape, y: Shape): Shape {
@@ -37,7 +39,7 @@ for (const kind of ['mul', 'matmul'] as const) {
       productShape(kind, x, y);
     },
     components: (params) => [params[0] as number[], params[1] as number[]],
-    derive: ([a, b]) => [product(kind, a!, b!)],
+    derive: async ([a, b]) => [await product(kind, a!, b!)],
   });
 }
 
@@ -84,9 +86,9 @@ registerCommand('mpc.beaver', {
     // Party 0 adds the public eps ⊗ delta term. b and the products are this step's own fresh
     // tensors, so they take the sums in place.
     const right = me === 0 ? b.add_(delta) : b;
-    const partial = product(kind, eps, right).add_(product(kind, a, delta));
+    const [first, second] = await Promise.all([product(kind, eps, right), product(kind, a, delta)]);
     const [c] = await derived();
-    return partial.add_(c!);
+    return first.add_(second).add_(c!);
   },
 });
 

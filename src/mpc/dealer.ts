@@ -28,7 +28,7 @@ export interface CorrelationKind {
   /** Shapes of the random components, from the kind's parameters. */
   components(params: readonly WireValue[]): Shape[];
   /** The derived values, computed by the dealer from the full components. */
-  derive(components: RingTensor[], params: readonly WireValue[]): RingTensor[];
+  derive(components: RingTensor[], params: readonly WireValue[]): RingTensor[] | Promise<RingTensor[]>;
   /** Checks the parameters a command brings (they come from the network). */
   check(params: readonly WireValue[]): void;
   /** How each component is shared (default: all arithmetic). */
@@ -152,7 +152,7 @@ async function correctionsOf(kind: CorrelationKind, params: readonly WireValue[]
     }
     full.push(sum!);
   }
-  const derived = kind.derive(full, params);
+  const derived = await kind.derive(full, params);
   const corrections = derived.slice();
   for (let i = 0; i < n - 1; i++) {
     for (let k = 0; k < derived.length; k++) {

@@ -192,6 +192,36 @@ export class RingTensor extends AbstractTensor {
    * ```
    */
   override matmul(o: RingTensor): RingTensor {
+    const plan = this.matmulPlan(o);
+    plan.run();
+    return plan.result;
+  }
+
+  /**
+   * {@link matmul} that may run on the ring's helper threads while this thread goes on: the
+   * product starts at once, and the promise resolves when it is done. Where no helper threads
+   * run (browsers, one thread, small or batched products) it computes at once and resolves.
+   * The operands are copied before it returns, so they may be changed right after the call.
+   *
+   * @example
+   * ```ts
+   * const [p, q] = await Promise.all([a.matmulAsync(b), c.matmulAsync(d)]);
+   * ```
+   */
+  async matmulAsync(o: RingTensor): Promise<RingTensor> {
+    const plan = this.matmulPlan(o);
+    const k = kernels();
+    if (plan.single !== undefined && k.matmulAsync !== undefined) {
+      const { m, k: inner, n } = plan.single;
+      await k.matmulAsync(this.data, o.data, plan.result.data, m, inner, n);
+    } else {
+      plan.run();
+    }
+    return plan.result;
+  }
+
+  /** Checks a product's operands and lays it out: its result tensor and how to compute it. */
+  private matmulPlan(o: RingTensor): { result: RingTensor; single?: { m: number; k: number; n: number }; run(): void } {
     if (!(o instanceof RingTensor)) throw operandError('matmul', o, 'a RingTensor');
     if (this.shape.length === 0 || o.shape.length === 0) {
       throw new RingShapeError(
@@ -220,34 +250,31 @@ export class RingTensor extends AbstractTensor {
 
     const count = sizeOf(batch);
     const out = allocUninit(count * m * n);
-    if (out.length === 0) return new RingTensor(outShape, out);
-    if (k === 0) {
-      out.fill(0n);
-      return new RingTensor(outShape, out);
-    }
+    const result = new RingTensor(outShape, out);
+    if (out.length === 0) return { result, run: () => {} };
+    if (k === 0) return { result, run: () => out.fill(0n) };
     if (sizeOf(bBatch) === 1 && sameShape(aBatch, batch)) {
       // One right matrix for the whole batch: stack the left matrices into one tall product.
-      kernels().matmul(this.data, o.data, out, count * m, k, n, [0], [0]);
-    } else {
-      const aStrides = broadcastStrides(aBatch, batch);
-      const bStrides = broadcastStrides(bBatch, batch);
-      const aOffsets: number[] = [];
-      const bOffsets: number[] = [];
-      const idx = new Array<number>(batch.length).fill(0);
-      for (let p = 0; p < count; p++) {
-        let ao = 0;
-        let bo = 0;
-        for (let d = 0; d < batch.length; d++) {
-          ao += idx[d] * aStrides[d];
-          bo += idx[d] * bStrides[d];
-        }
-        aOffsets.push(ao * m * k);
-        bOffsets.push(bo * k * n);
-        for (let d = batch.length - 1; d >= 0 && ++idx[d] === batch[d]; d--) idx[d] = 0;
-      }
-      kernels().matmul(this.data, o.data, out, m, k, n, aOffsets, bOffsets);
+      const single = { m: count * m, k, n };
+      return { result, single, run: () => kernels().matmul(this.data, o.data, out, count * m, k, n, [0], [0]) };
     }
-    return new RingTensor(outShape, out);
+    const aStrides = broadcastStrides(aBatch, batch);
+    const bStrides = broadcastStrides(bBatch, batch);
+    const aOffsets: number[] = [];
+    const bOffsets: number[] = [];
+    const idx = new Array<number>(batch.length).fill(0);
+    for (let p = 0; p < count; p++) {
+      let ao = 0;
+      let bo = 0;
+      for (let d = 0; d < batch.length; d++) {
+        ao += idx[d] * aStrides[d];
+        bo += idx[d] * bStrides[d];
+      }
+      aOffsets.push(ao * m * k);
+      bOffsets.push(bo * k * n);
+      for (let d = batch.length - 1; d >= 0 && ++idx[d] === batch[d]; d--) idx[d] = 0;
+    }
+    return { result, run: () => kernels().matmul(this.data, o.data, out, m, k, n, aOffsets, bOffsets) };
   }
 
   /**

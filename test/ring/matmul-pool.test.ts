@@ -1,6 +1,7 @@
 // The matmul thread pool: split products equal the single-threaded ones and the oracle, for row
-// and column splits and loop tails; a dead helper falls back to one thread; options are checked;
-// a process with a pool exits on its own.
+// and column splits and loop tails; asynchronous products queue, overlap this thread's work and
+// finish in order; a dead helper falls back to one thread; options are checked; a process with a
+// pool exits on its own.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -98,6 +99,87 @@ describe('matmul pool', () => {
       p.spinMs = 2;
       p.sliceMs = 1;
     }
+  });
+
+  it('runs asynchronous products on the helpers while this thread goes on', async () => {
+    await initRing({ engine: 'simd', threads: 2 });
+    const p = pool();
+    const rng = new Rng(15);
+    const a = rng.tensor([64, 784]);
+    const b = rng.tensor([784, 128]);
+    const want = toRef(single(a, b));
+    const pending = a.matmulAsync(b);
+    // Queued, not finished: this thread returned at once and the helper has the blocks.
+    expect(p.pending).toBe(1);
+    // Operands are copied when the product starts, so changing them now changes nothing.
+    const aBefore = a.data.slice();
+    a.data.fill(7n);
+    b.data.fill(-3n);
+    expectSame(await pending, want, 'async product');
+    expect(p.pending).toBe(0);
+    a.data.set(aBefore);
+  });
+
+  it('finishes many queued products in order, with sync products among them', async () => {
+    await initRing({ engine: 'simd', threads: 2 });
+    const p = pool();
+    const rng = new Rng(16);
+    // More products than the queue has slots (32), so slots are reused while helpers run late.
+    const shapes = [[64, 784, 128], [784, 64, 128], [63, 500, 127], [100, 300, 90]] as const;
+    const pairs = Array.from({ length: 40 }, (_, i) => {
+      const [m, k, n] = shapes[i % shapes.length]!;
+      return [rng.tensor([m, k]), rng.tensor([k, n])] as const;
+    });
+    const wants = pairs.map(([a, b]) => toRef(single(a, b)));
+    const results: Promise<RingTensor>[] = [];
+    for (let i = 0; i < pairs.length; i++) {
+      const [a, b] = pairs[i]!;
+      results.push(a.matmulAsync(b));
+      // A synchronous product meanwhile finishes what is queued before it, then itself.
+      if (i === 35 || i === 38) expectSame(a.matmul(b), wants[i]!, `sync product ${i} among async ones`);
+    }
+    const got = await Promise.all(results);
+    got.forEach((t, i) => expectSame(t, wants[i]!, `async product ${i}`));
+    expect(p.pending).toBe(0);
+    expect(p.alive).toBe(true);
+  });
+
+  it('makes room by finishing queued products when the shared memory is full', async () => {
+    await initRing({ engine: 'simd', threads: 2 });
+    const p = pool();
+    // Each product copies a 32 MiB left operand into the 128 MiB shared memory: the fourth
+    // cannot fit beside three queued ones.
+    const rng = new Rng(17);
+    const a = RingTensor.from([2048, 2048], new BigInt64Array(2048 * 2048).map((_, i) => BigInt(i % 1001) - 500n));
+    const bs = Array.from({ length: 5 }, () => rng.tensor([2048, 2]));
+    const results = bs.map((b) => a.matmulAsync(b));
+    expect(p.pending).toBeLessThan(5);
+    const got = await Promise.all(results);
+    bs.forEach((b, i) => expectSame(got[i]!, toRef(single(a, b)), `large async product ${i}`));
+    expect(p.alive).toBe(true);
+  });
+
+  it('computes the products queued when the pool fails on this thread, from its copies', async () => {
+    await initRing({ engine: 'simd', threads: 2 });
+    const p = pool();
+    const rng = new Rng(18);
+    const pairs = Array.from({ length: 3 }, () => [rng.tensor([64, 784]), rng.tensor([784, 128])] as const);
+    const wants = pairs.map(([a, b]) => toRef(single(a, b)));
+    const warned = new Promise<string>((resolve) => process.once('warning', (w) => resolve(w.message)));
+    const results = pairs.map(([a, b]) => a.matmulAsync(b));
+    // The callers reuse their operands at once; then the pool fails (as on a helper's trap)
+    // before this thread joins in, so every queued product must come from the pool's copies.
+    for (const [a, b] of pairs) {
+      a.data.fill(0n);
+      b.data.fill(0n);
+    }
+    (p as unknown as { fail(why: string): false }).fail('a test stopped it');
+    expect(p.alive).toBe(false);
+    const got = await Promise.all(results);
+    got.forEach((t, i) => expectSame(t, wants[i]!, `product ${i} queued when the pool failed`));
+    expect(await warned).toMatch(/pool retired \(a test stopped it\)/);
+    expect(p.pending).toBe(0);
+    await initRing({ threads: 2 });
   });
 
   it('falls back to one thread when a helper dies, and keeps computing correctly', async () => {

@@ -22,6 +22,12 @@ export interface RingKernels {
     aOffsets: readonly number[],
     bOffsets: readonly number[],
   ): void;
+  /**
+   * C = A B (m x k by k x n) into `out`, possibly on helper threads while this one goes on; the
+   * promise resolves once `out` holds the product. A and B may change as soon as it returns.
+   * Engines without helper threads leave it out (RingTensor.matmulAsync then runs matmul).
+   */
+  matmulAsync?(a: BigInt64Array, b: BigInt64Array, out: BigInt64Array, m: number, k: number, n: number): Promise<void>;
   /** out = a op b mod 2^64 for equal-length arrays; out may be a or b (in-place ops). */
   binary(op: ArithOp, a: BigInt64Array, b: BigInt64Array, out: BigInt64Array): void;
   /** out = a >> bits (arithmetic), 0 <= bits <= 63. out may be a. */

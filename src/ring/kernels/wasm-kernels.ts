@@ -161,6 +161,14 @@ export class WasmKernels implements RingKernels {
     this.releaseIfLarge();
   }
 
+  matmulAsync(a: BigInt64Array, b: BigInt64Array, out: BigInt64Array, m: number, k: number, n: number): Promise<void> {
+    // Should a helper fail, the product is recomputed here from the pool's copies of A and B.
+    const started = this.pool?.matmulAsync(a, b, out, m, k, n, (ca, cb) => this.matmul(ca, cb, out, m, k, n, [0], [0]));
+    if (started !== undefined) return started;
+    this.matmul(a, b, out, m, k, n, [0], [0]);
+    return Promise.resolve();
+  }
+
   /** Runs an in-place elementwise kernel over `a` chunk by chunk, writing `out`. */
   private unary(a: BigInt64Array, out: BigInt64Array, run: (ptr: number, n: number) => void): void {
     const mem = this.chunkScratch(Math.min(a.length, CHUNK) * 8);
