@@ -3,10 +3,11 @@
  *
  * The dealer gives each party shares of random a, b and of c = a ⊗ b. The parties open
  * eps = x - a and delta = y - b among themselves (a and b are uniform, so these reveal nothing),
- * then each computes its share of
- *     x ⊗ y = c + eps ⊗ b + a ⊗ delta + eps ⊗ delta
- * with the public eps ⊗ delta term added by party 0 alone. Two matrix products per party:
- * party 0 folds eps ⊗ delta into eps ⊗ (b + delta).
+ * then party i computes its share
+ *     z_i = eps ⊗ y_i + a_i ⊗ delta + c_i
+ * which add up to (x - a) ⊗ y + a ⊗ (y - b) + a ⊗ b = x ⊗ y, with no public term. Two
+ * products per party, and the first needs only eps: eps and delta are opened in separate
+ * messages, so the first product runs (on the ring's helper threads) while delta is opened.
  */
 import { ProtocolError, WireFormatError } from '../errors.js';
 import type { RingTensor } from '../ring/index.js';
@@ -17,7 +18,7 @@ import { argLayer, argString, registerCommand } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import type { RemoteWorker } from '../workers/worker.js';
 import { registerCorrelation, receiveCorrelated } from './dealer.js';
-import { concatFlat, introduceAll, newSession, openAmong, partiesArg, postCommand, sessionArg, shapeArg, splitFlat } from './protocol.js';
+import { introduceAll, newSession, openAmong, partiesArg, postCommand, sessionArg, shapeArg } from './protocol.js';
 
 export type ProductKind = 'mul' | 'matmul';
 
@@ -82,24 +83,22 @@ registerCommand('mpc.beaver', {
     const params: WireValue[] = [[...x.shape], [...y.shape]];
     const { components, derived } = await receiveCorrelated(ctx, dealer, session, kind, params, me, parties.length, [outShape]);
     const [a, b] = components as [RingTensor, RingTensor];
-    const [eps, delta] = await openPair(ctx, session, parties, x.sub(a), y.sub(b));
-    // Party 0 adds the public eps ⊗ delta term. b and the products are this step's own fresh
-    // tensors, so they take the sums in place.
-    const right = me === 0 ? b.add_(delta) : b;
-    const [first, second] = await Promise.all([product(kind, eps, right), product(kind, a, delta)]);
+    // Both shares go out before either opening is awaited: still one round.
+    const openEps = settled(openAmong(ctx, session, 'eps', parties, x.sub(a)));
+    const openDelta = settled(openAmong(ctx, session, 'delta', parties, y.sub(b)));
+    const first = settled(Promise.resolve(product(kind, await openEps, y)));
+    const second = product(kind, a, await openDelta);
     const [c] = await derived();
-    return first.add_(second).add_(c!);
+    // The products are this step's own fresh tensors, so they take the sums in place.
+    return (await first).add_(await second).add_(c!);
   },
 });
 
-/** Opens eps and delta in one message per peer. */
-async function openPair(
-  ctx: Parameters<typeof openAmong>[0],
-  session: string,
-  parties: readonly string[],
-  e: RingTensor,
-  d: RingTensor,
-): Promise<[RingTensor, RingTensor]> {
-  const open = await openAmong(ctx, session, 'open', parties, concatFlat([e, d]));
-  return splitFlat(open, [e.shape, d.shape]) as [RingTensor, RingTensor];
+/**
+ * Marks a promise as handled, so that if it fails while the step awaits something else, Node does
+ * not report an unhandled rejection; awaiting it later still throws.
+ */
+function settled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
 }

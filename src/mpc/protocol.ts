@@ -128,29 +128,6 @@ export async function openAmong(
   return sum;
 }
 
-/** Flat concatenation of ring tensors (to open several values in one message). */
-export function concatFlat(ts: readonly RingTensor[]): RingTensor {
-  const n = ts.reduce((a, t) => a + t.size, 0);
-  const out = new BigInt64Array(n);
-  let at = 0;
-  for (const t of ts) {
-    out.set(t.data, at);
-    at += t.size;
-  }
-  return RingTensor.from([n], out);
-}
-
-/** Splits a flat tensor back into pieces of the given shapes. */
-export function splitFlat(t: RingTensor, shapes: readonly Shape[]): RingTensor[] {
-  let at = 0;
-  return shapes.map((s) => {
-    const n = sizeOf(s);
-    const piece = RingTensor.from(s, t.data.subarray(at, at + n));
-    at += n;
-    return piece;
-  });
-}
-
 /** Draws from a PRG, synchronously where the platform allows (Node), else asynchronously. */
 export async function draw(prg: Prg, shape: Shape): Promise<RingTensor> {
   return typeof process !== 'undefined' && process.versions?.node ? prg.ringSync(shape) : prg.ring(shape);

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import * as sy from '../../src/index.js';
-import type { Message } from '../../src/workers/messages.js';
+import { type Message, validateMessage } from '../../src/workers/messages.js';
+import { cloneMessage } from '../../src/workers/serde.js';
 
 describe('wire format', () => {
   const msg: Message = {
@@ -65,5 +66,40 @@ describe('wire format', () => {
       { kind: 'clear', more: 1 },
     ];
     for (const m of bad) expect(() => sy.decodeMessage(sy.encodeMessage(m as Message))).toThrow(sy.WireFormatError);
+  });
+
+  test('in-process delivery copies: own buffers, only the viewed words, never shared memory', () => {
+    const copy = cloneMessage(msg);
+    expect(copy).toEqual(msg);
+    const ring = (msg.args[1] as { obj: { data: BigInt64Array } }).obj.data;
+    const ringCopy = (copy.args[1] as { obj: { data: BigInt64Array } }).obj.data;
+    expect(ringCopy.buffer).not.toBe(ring.buffer);
+    ring[0] = 42n;
+    expect(ringCopy[0]).toBe(1n);
+    ring[0] = 1n;
+    // A view into a larger buffer travels as its own words only.
+    const big = new BigInt64Array(5000).map((_, i) => BigInt(i));
+    const shared = new BigInt64Array(new SharedArrayBuffer(16)).fill(7n);
+    const view = cloneMessage({ kind: 'peer', session: 'a'.repeat(32), tag: 't', payload: { data: big.subarray(1000, 3000), s: shared } } as Message);
+    const { data, s } = (view as unknown as { payload: { data: BigInt64Array; s: BigInt64Array } }).payload;
+    expect(data.length).toBe(2000);
+    expect(data.buffer.byteLength).toBeLessThan(5000 * 8);
+    expect([data[0], data[1999]]).toEqual([1000n, 2999n]);
+    expect(s.buffer).toBeInstanceOf(ArrayBuffer);
+    expect([...s]).toEqual([7n, 7n]);
+  });
+
+  test('in-process delivery keeps what validation must refuse', () => {
+    // An own "__proto__" key (as JSON.parse makes) stays a key, so the copy is refused too.
+    const proto = JSON.parse('{"kind":"cmd","op":"add","args":[{"__proto__":{"x":1}}],"ret":[]}') as Message;
+    expect(() => validateMessage(proto)).toThrow(/forbidden key '__proto__'/);
+    expect(() => validateMessage(cloneMessage(proto))).toThrow(/forbidden key '__proto__'/);
+    // Values that cannot travel are still refused after the copy.
+    const withMap = { kind: 'cmd', op: 'add', args: [new Map([[1, 2]])], ret: [] } as unknown as Message;
+    expect(() => validateMessage(cloneMessage(withMap))).toThrow(/cannot travel/);
+    // Absurd nesting is copied without a stack overflow, and refused.
+    let deep: unknown = 1;
+    for (let i = 0; i < 500; i++) deep = [deep];
+    expect(() => validateMessage(cloneMessage({ kind: 'cmd', op: 'add', args: [deep], ret: [] } as unknown as Message))).toThrow(/nested too deeply/);
   });
 });
