@@ -154,6 +154,8 @@ function copyValue(v: unknown, depth: number): unknown {
     copy.set(v);
     return copy;
   }
+  // Not slice() on bytes: a Node Buffer's slice() is a view of the same memory.
+  if (v instanceof Uint8Array) return new Uint8Array(v);
   if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return (v as Typed).slice();
   if (Array.isArray(v)) return v.map((x) => copyValue(x, depth + 1));
   const proto = Object.getPrototypeOf(v) as unknown;

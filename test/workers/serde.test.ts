@@ -87,6 +87,11 @@ describe('wire format', () => {
     expect([data[0], data[1999]]).toEqual([1000n, 2999n]);
     expect(s.buffer).toBeInstanceOf(ArrayBuffer);
     expect([...s]).toEqual([7n, 7n]);
+    // A Node Buffer travels as a copy too (its slice() would share memory).
+    const buf = Buffer.from([1, 2, 3]);
+    const bytes = (cloneMessage({ kind: 'peer', session: 'a'.repeat(32), tag: 't', payload: buf } as Message) as { payload: Uint8Array }).payload;
+    buf[0] = 9;
+    expect([...bytes]).toEqual([1, 2, 3]);
   });
 
   test('in-process delivery keeps what validation must refuse', () => {
