@@ -5,10 +5,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from './errors.js';
 import { RingTensor } from './ring/index.js';
 import { Tensor } from './tensor.js';
-import type { AbstractTensor } from './tensors/abstract.js';
+import type { AbstractTensor } from './layer/abstract.js';
 import { AutogradTensor } from './tensors/autograd.js';
 import { FloatTensor } from './tensors/float.js';
-import { sizeOf } from './tensors/shapes.js';
+import { sizeOf } from './shapes.js';
 import { globalRandom } from './util/seeded.js';
 
 export type DType = 'float32' | 'int64';

@@ -14,7 +14,8 @@
  */
 // Registers the operations workers may run and the objects that may travel (allow-lists filled at
 // import time, never from a message).
-import './workers/tensor-commands.js';
+import './tensors/commands.js';
+import './workers/move.js';
 import './tensors/ring-codec.js';
 import './mpc/dealer.js';
 import './mpc/beaver.js';
@@ -30,7 +31,7 @@ export { tidy, keep } from './tensors/scope.js';
 export { noGrad } from './tensors/autograd.js';
 export { manualSeed } from './util/seeded.js';
 
-export { AbstractTensor, type Operand, type Dims } from './tensors/abstract.js';
+export { AbstractTensor, type Operand, type Dims } from './layer/abstract.js';
 export { FloatTensor } from './tensors/float.js';
 export { AutogradTensor } from './tensors/autograd.js';
 export { PointerTensor } from './tensors/pointer.js';

@@ -5,7 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { StateError, ValueError } from './errors.js';
-import { AbstractTensor, type Dims } from './tensors/abstract.js';
+import { AbstractTensor, type Dims } from './layer/abstract.js';
 import { AutogradTensor, copyLayer, noGrad } from './tensors/autograd.js';
 import { FloatTensor } from './tensors/float.js';
 import { AdditiveSharingTensor } from './tensors/additive-sharing.js';
@@ -23,7 +23,7 @@ import type { PaillierPrivateKey, RemoteKey } from './he/index.js';
 import { RingTensor } from './ring/index.js';
 import { shareLocal, shareRemote } from './mpc/sharing.js';
 import { SCOPE_WALK } from './tensors/scope.js';
-import type { Shape } from './tensors/shapes.js';
+import type { Shape } from './shapes.js';
 import type { RemoteWorker } from './workers/worker.js';
 import { local } from './workers/local.js';
 import { setObjectView } from './workers/virtual.js';
@@ -122,6 +122,8 @@ export class Tensor {
   log(): Tensor { return this.wrap(this.#child.log()); }
   sqrt(): Tensor { return this.wrap(this.#child.sqrt()); }
   abs(): Tensor { return this.wrap(this.#child.abs()); }
+  /** -1 where the value is negative, 0 where it is zero, 1 where it is positive (no gradient). */
+  sign(): Tensor { return this.wrap(this.#child.unary('sign')); }
   relu(): Tensor { return this.wrap(this.#child.relu()); }
   sigmoid(): Tensor { return this.wrap(this.#child.sigmoid()); }
   tanh(): Tensor { return this.wrap(this.#child.tanh()); }

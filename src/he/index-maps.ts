@@ -6,8 +6,8 @@
  * reduction over some dimensions adds groups of them: these functions say which. Shapes are
  * checked by the caller (src/tensors/shapes.ts).
  */
-import type { Shape } from '../tensors/shapes.js';
-import { sizeOf } from '../tensors/shapes.js';
+import type { Shape } from '../shapes.js';
+import { sizeOf } from '../shapes.js';
 
 /** Row-major strides of a shape. */
 function strides(shape: Shape): number[] {

@@ -13,7 +13,7 @@ import { ProtocolError, WireFormatError } from '../errors.js';
 import type { RingTensor } from '../ring/index.js';
 import { RingTensor as Ring } from '../ring/index.js';
 import type { PointerTensor } from '../tensors/pointer.js';
-import { type Shape, broadcastShapes, matmulShape } from '../tensors/shapes.js';
+import { type Shape, broadcastShapes, matmulShape } from '../shapes.js';
 import { argLayer, argString, registerCommand } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import type { RemoteWorker } from '../workers/worker.js';

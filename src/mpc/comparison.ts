@@ -21,7 +21,7 @@
 import { ProtocolError } from '../errors.js';
 import { RingTensor, bitPlanes, planeWords } from '../ring/index.js';
 import type { PointerTensor } from '../tensors/pointer.js';
-import type { Shape } from '../tensors/shapes.js';
+import type { Shape } from '../shapes.js';
 import { argString, registerCommand, type CommandContext } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import type { RemoteWorker } from '../workers/worker.js';

@@ -12,7 +12,7 @@
  */
 import { ProtocolError, ValueError, WireFormatError } from '../errors.js';
 import { Prg, type RingTensor } from '../ring/index.js';
-import type { Shape } from '../tensors/shapes.js';
+import type { Shape } from '../shapes.js';
 import { type CommandContext, argString, registerCommand } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import { draw, ringFrom, ringPayload, seedFrom, sessionArg } from './protocol.js';

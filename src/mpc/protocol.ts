@@ -6,7 +6,7 @@
 import { ProtocolError, WireFormatError } from '../errors.js';
 import { Prg, RingTensor } from '../ring/index.js';
 import { PointerTensor } from '../tensors/pointer.js';
-import { type Shape, sizeOf } from '../tensors/shapes.js';
+import { type Shape, sizeOf } from '../shapes.js';
 import { argInt, argString, type CommandContext } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import type { RemoteWorker, Worker } from '../workers/worker.js';

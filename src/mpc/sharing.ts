@@ -13,7 +13,7 @@ import { Prg, RingTensor, randomRing } from '../ring/index.js';
 import { FixedPrecisionTensor } from '../tensors/fixed-precision.js';
 import { AutogradTensor } from '../tensors/autograd.js';
 import { PointerTensor, sendLayer } from '../tensors/pointer.js';
-import type { Shape } from '../tensors/shapes.js';
+import type { Shape } from '../shapes.js';
 import { argString, registerCommand, type CommandContext } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import type { RemoteWorker, Worker } from '../workers/worker.js';

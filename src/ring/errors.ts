@@ -1,18 +1,17 @@
 /**
- * Errors of the ring engine. Each extends the matching library-wide class in src/errors.ts, so
- * `catch (e) { if (e instanceof ShapeError) ... }` also catches ring shape errors.
+ * Errors of the ring engine. Each extends the matching library-wide class in src/errors.ts.
  */
 import { ShapeError, StateError, ValueError } from '../errors.js';
 
 /**
- * Shapes that do not fit together, or a shape that is not a list of non-negative integers.
+ * The ring's shape errors are the library's {@link ShapeError} (one shape module serves the whole
+ * house); this name stays for code written against earlier versions.
  *
- * @example
- * ```ts
- * try { a.add(b); } catch (e) { if (e instanceof RingShapeError) console.error(e.message); }
- * ```
+ * @deprecated catch {@link ShapeError} instead.
  */
-export class RingShapeError extends ShapeError {}
+export const RingShapeError = ShapeError;
+/** @deprecated use {@link ShapeError}. */
+export type RingShapeError = ShapeError;
 
 /** A bad argument: a number where a bigint is needed, a shift out of 0..63, a zero divisor. */
 export class RingValueError extends ValueError {}

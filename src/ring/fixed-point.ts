@@ -1,8 +1,9 @@
 // Fixed-point encoding of real numbers as ring elements: v -> round(v * base^p) mod 2^64.
 import { LITTLE_ENDIAN } from './alloc.js';
-import { FixedPointOverflowError, RingShapeError, RingValueError } from './errors.js';
+import { ShapeError } from '../errors.js';
+import { FixedPointOverflowError, RingValueError } from './errors.js';
 import { RingTensor } from './ring-tensor.js';
-import { checkShape, sizeOf } from './shape.js';
+import { checkShape, sizeOf } from '../shapes.js';
 
 /** The fixed-point format: a value v is stored as round(v * base^precisionFractional). */
 export interface FixedPointOptions {
@@ -63,7 +64,7 @@ export function encodeFixed(values: ArrayLike<number>, shape: readonly number[],
   const s = checkShape(shape, 'encodeFixed: shape');
   const n = sizeOf(s);
   if (values == null || typeof values.length !== 'number' || values.length !== n) {
-    throw new RingShapeError(
+    throw new ShapeError(
       `encodeFixed: ${values?.length ?? 0} values do not fill shape [${s.join(', ')}], which holds ${n}`,
     );
   }

@@ -1,6 +1,6 @@
 // PyTorch-style printing: tensor([[ 1, -2],
 //                                 [30,  4]])
-import { stridesOf } from './shape.js';
+import { stridesOf } from '../shapes.js';
 
 // As torch.set_printoptions defaults: summarize above 1000 elements, 3 items at each edge.
 const THRESHOLD = 1000;

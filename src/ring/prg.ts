@@ -4,7 +4,7 @@ import { RingEngineError, RingValueError } from './errors.js';
 import { nodeCrypto, loadNodeCrypto } from './node-crypto.js';
 import { fillRandom } from './random.js';
 import { RingTensor } from './ring-tensor.js';
-import { checkShape, sizeOf } from './shape.js';
+import { checkShape, sizeOf } from '../shapes.js';
 
 /** Where the keystream is computed: node:crypto (sync and async) or WebCrypto (async only). */
 export type PrgBackend = 'node' | 'webcrypto';

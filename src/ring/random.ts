@@ -2,7 +2,7 @@
 import { allocUninit } from './alloc.js';
 import { nodeCrypto } from './node-crypto.js';
 import { RingTensor } from './ring-tensor.js';
-import { checkShape, sizeOf } from './shape.js';
+import { checkShape, sizeOf } from '../shapes.js';
 
 // crypto.getRandomValues fills at most 65536 bytes per call (Web Crypto spec).
 const WEB_CRYPTO_LIMIT = 65536;

@@ -1,8 +1,10 @@
 // RingTensor: an n-dimensional array of elements of Z_2^64, the ring secret shares live in.
-import { AbstractTensor } from '../tensors/abstract.js';
+import { AbstractTensor } from '../layer/abstract.js';
+import type { UnaryOp } from '../layer/ops.js';
 import { allocUninit } from './alloc.js';
 import { kernels } from './engine.js';
-import { RingShapeError, RingValueError } from './errors.js';
+import { ShapeError } from '../errors.js';
+import { RingValueError } from './errors.js';
 import { formatTensor } from './format.js';
 import { binaryBroadcast, binaryFlat, binaryRow, neg, not, type BinaryOp } from './kernels/elementwise.js';
 import { copyRun, gather, im2col, sumMiddle } from './kernels/movement.js';
@@ -10,11 +12,11 @@ import {
   broadcastShapes,
   broadcastStrides,
   checkShape,
-  normalizeDim,
+  normDim,
   sameShape,
   sizeOf,
   stridesOf,
-} from './shape.js';
+} from '../shapes.js';
 
 /** The other operand of a binary op: a tensor (broadcast as in numpy) or a bigint scalar. */
 export type RingOperand = RingTensor | bigint;
@@ -66,7 +68,7 @@ export class RingTensor extends AbstractTensor {
     }
     const n = sizeOf(this.shape);
     if (data.length !== n) {
-      throw new RingShapeError(
+      throw new ShapeError(
         `RingTensor: ${data.length} values do not fill shape [${this.shape.join(', ')}], which holds ${n}`,
       );
     }
@@ -181,6 +183,23 @@ export class RingTensor extends AbstractTensor {
   }
 
   /**
+   * Unary ops of the table (src/layer/ops.ts) that integers have: `neg`, `abs`, `sign` and `relu`
+   * as signed 64-bit values (|-2^63| wraps to -2^63, as in two's complement). Real-valued ops (exp, log, ...) are refused: encode reals with encodeFixed().
+   */
+  override unary(op: UnaryOp): RingTensor {
+    if (op === 'neg') return this.neg();
+    if (op === 'abs' || op === 'sign') {
+      const out = allocUninit(this.size);
+      const d = this.data;
+      if (op === 'abs') for (let i = 0; i < d.length; i++) out[i] = d[i]! < 0n ? -d[i]! : d[i]!;
+      else for (let i = 0; i < d.length; i++) out[i] = d[i]! > 0n ? 1n : d[i]! < 0n ? -1n : 0n;
+      return new RingTensor(this.shape, out);
+    }
+    if (op === 'relu') return this.mul(this.gt(0n));
+    return this.unsupported(op, 'ring tensors hold integers: encode real numbers with encodeFixed() or fixPrecision()');
+  }
+
+  /**
    * Matrix product mod 2^64 with torch.matmul semantics: [m,k] x [k,n] -> [m,n]; batched
    * [...b,m,k] x [...b,k,n] with broadcast batch dimensions; a 1-D left operand is a row vector
    * and a 1-D right operand a column vector, and those dimensions are removed from the result.
@@ -224,7 +243,7 @@ export class RingTensor extends AbstractTensor {
   private matmulPlan(o: RingTensor): { result: RingTensor; single?: { m: number; k: number; n: number }; run(): void } {
     if (!(o instanceof RingTensor)) throw operandError('matmul', o, 'a RingTensor');
     if (this.shape.length === 0 || o.shape.length === 0) {
-      throw new RingShapeError(
+      throw new ShapeError(
         `matmul: both operands need at least 1 dimension, got [${this.shape.join(', ')}] and [${o.shape.join(', ')}]; ` +
           `use mul() to multiply by a scalar`,
       );
@@ -235,7 +254,7 @@ export class RingTensor extends AbstractTensor {
     const k = aShape[aShape.length - 1];
     const n = bShape[bShape.length - 1];
     if (bShape[bShape.length - 2] !== k) {
-      throw new RingShapeError(
+      throw new ShapeError(
         `matmul: [${this.shape.join(', ')}] x [${o.shape.join(', ')}]: the inner dimensions differ ` +
           `(${k} vs ${bShape[bShape.length - 2]}); the last dimension of the left operand must equal the ` +
           `second-to-last of the right one`,
@@ -294,8 +313,8 @@ export class RingTensor extends AbstractTensor {
     const list = dims === undefined ? [] : typeof dims === 'number' ? [dims] : [...dims];
     const reduce = new Set<number>();
     for (const d of list) {
-      const nd = normalizeDim(d, ndim, 'sum: dim');
-      if (reduce.has(nd)) throw new RingShapeError(`sum: dimension ${nd} appears twice in [${list.join(', ')}]`);
+      const nd = normDim(d, ndim, 'sum: dim');
+      if (reduce.has(nd)) throw new ShapeError(`sum: dimension ${nd} appears twice in [${list.join(', ')}]`);
       reduce.add(nd);
     }
     if (list.length === 0) for (let d = 0; d < ndim; d++) reduce.add(d);
@@ -335,9 +354,9 @@ export class RingTensor extends AbstractTensor {
    */
   override transpose(perm?: readonly number[]): RingTensor {
     const ndim = this.shape.length;
-    const p = perm === undefined ? this.shape.map((_, i) => ndim - 1 - i) : perm.map((d) => normalizeDim(d, ndim, 'transpose: dim'));
+    const p = perm === undefined ? this.shape.map((_, i) => ndim - 1 - i) : perm.map((d) => normDim(d, ndim, 'transpose: dim'));
     if (p.length !== ndim || new Set(p).size !== ndim) {
-      throw new RingShapeError(
+      throw new ShapeError(
         `transpose: [${perm?.join(', ')}] is not a permutation of the ${ndim} dimensions of a tensor of shape ` +
           `[${this.shape.join(', ')}]; list each dimension exactly once`,
       );
@@ -359,21 +378,21 @@ export class RingTensor extends AbstractTensor {
    * ```
    */
   override reshape(shape: readonly number[]): RingTensor {
-    if (!Array.isArray(shape as unknown)) throw new RingShapeError(`reshape: expected an array of dimensions, got ${describe(shape)}`);
+    if (!Array.isArray(shape as unknown)) throw new ShapeError(`reshape: expected an array of dimensions, got ${describe(shape)}`);
     const holes = shape.filter((d) => d === -1).length;
-    if (holes > 1) throw new RingShapeError(`reshape: [${shape.join(', ')}] has more than one -1; only one dimension can be inferred`);
+    if (holes > 1) throw new ShapeError(`reshape: [${shape.join(', ')}] has more than one -1; only one dimension can be inferred`);
     const known = sizeOf(checkShape(shape.map((d) => (d === -1 ? 1 : d)), 'reshape: shape'));
     let target = [...shape];
     if (holes === 1) {
       if (known === 0 || this.size % known !== 0) {
-        throw new RingShapeError(
+        throw new ShapeError(
           `reshape: cannot infer the -1 in [${shape.join(', ')}] for ${this.size} elements (shape [${this.shape.join(', ')}])`,
         );
       }
       target = shape.map((d) => (d === -1 ? this.size / known : d));
     }
     if (sizeOf(target) !== this.size) {
-      throw new RingShapeError(
+      throw new ShapeError(
         `reshape: shape [${shape.join(', ')}] holds ${sizeOf(target)} elements but the tensor (shape ` +
           `[${this.shape.join(', ')}]) has ${this.size}`,
       );
@@ -393,8 +412,8 @@ export class RingTensor extends AbstractTensor {
    * ```
    */
   override slice(start: number, end?: number, dim = 0): RingTensor {
-    if (this.shape.length === 0) throw new RingShapeError('slice: a scalar (shape []) has no dimension to slice');
-    const d = normalizeDim(dim, this.shape.length, 'slice: dim');
+    if (this.shape.length === 0) throw new ShapeError('slice: a scalar (shape []) has no dimension to slice');
+    const d = normDim(dim, this.shape.length, 'slice: dim');
     const size = this.shape[d];
     const clamp = (i: number, what: string): number => {
       if (!Number.isInteger(i)) throw new RingValueError(`slice: ${what} must be an integer, got ${describe(i)}`);
@@ -429,12 +448,12 @@ export class RingTensor extends AbstractTensor {
       if (!(t instanceof RingTensor)) throw new RingValueError(`concat: element ${i} is ${describe(t)}, not a RingTensor`);
     });
     const first = ts[0].shape;
-    if (first.length === 0) throw new RingShapeError('concat: scalars (shape []) cannot be concatenated; reshape them to [1]');
-    const d = normalizeDim(dim, first.length, 'concat: dim');
+    if (first.length === 0) throw new ShapeError('concat: scalars (shape []) cannot be concatenated; reshape them to [1]');
+    const d = normDim(dim, first.length, 'concat: dim');
     for (const t of ts) {
       const ok = t.shape.length === first.length && t.shape.every((s, i) => i === d || s === first[i]);
       if (!ok) {
-        throw new RingShapeError(
+        throw new ShapeError(
           `concat: shapes [${first.join(', ')}] and [${t.shape.join(', ')}] differ outside dimension ${d}; ` +
             `all tensors need the same shape except along the concatenated dimension`,
         );
@@ -470,7 +489,7 @@ export class RingTensor extends AbstractTensor {
       target.length >= this.shape.length &&
       this.shape.every((s, i) => s === 1 || s === target[target.length - this.shape.length + i]);
     if (!fits) {
-      throw new RingShapeError(
+      throw new ShapeError(
         `broadcastTo: shape [${this.shape.join(', ')}] cannot be broadcast to [${target.join(', ')}]; aligned from ` +
           `the right, each dimension must be 1 or equal to the target's`,
       );
@@ -592,7 +611,7 @@ export class RingTensor extends AbstractTensor {
    */
   im2col(kh: number, kw: number, opts: Im2colOptions = {}): RingTensor {
     if (this.shape.length !== 4) {
-      throw new RingShapeError(`im2col: expected an [N, C, H, W] input, got shape [${this.shape.join(', ')}]`);
+      throw new ShapeError(`im2col: expected an [N, C, H, W] input, got shape [${this.shape.join(', ')}]`);
     }
     const stride = opts.stride ?? 1;
     const padding = opts.padding ?? 0;
@@ -605,7 +624,7 @@ export class RingTensor extends AbstractTensor {
     const outH = Math.floor((H + 2 * padding - kh) / stride) + 1;
     const outW = Math.floor((W + 2 * padding - kw) / stride) + 1;
     if (outH < 1 || outW < 1) {
-      throw new RingShapeError(
+      throw new ShapeError(
         `im2col: a ${kh}x${kw} kernel does not fit a ${H}x${W} input with padding ${padding}; ` +
           `use a smaller kernel or more padding`,
       );
@@ -652,7 +671,7 @@ export class RingTensor extends AbstractTensor {
 
   /** Zeros added before and after along `dim`. */
   override pad(dim: number, before: number, after: number): RingTensor {
-    const d = normalizeDim(dim, this.shape.length, 'pad');
+    const d = normDim(dim, this.shape.length, 'pad');
     const part = (n: number) => RingTensor.zeros(this.shape.map((s, i) => (i === d ? n : s)));
     const parts = [...(before > 0 ? [part(before)] : []), this, ...(after > 0 ? [part(after)] : [])];
     return parts.length === 1 ? this.clone() : RingTensor.concat(parts, d);
@@ -670,7 +689,7 @@ export class RingTensor extends AbstractTensor {
   private inPlace(op: 'add' | 'sub' | 'xor', o: RingTensor): this {
     if (!(o instanceof RingTensor)) throw operandError(`${op}_`, o, 'a RingTensor');
     if (!sameShape(this.shape, o.shape)) {
-      throw new RingShapeError(`${op}_: in-place ops need equal shapes, got [${this.shape.join(', ')}] and [${o.shape.join(', ')}]; use ${op}() to broadcast`);
+      throw new ShapeError(`${op}_: in-place ops need equal shapes, got [${this.shape.join(', ')}] and [${o.shape.join(', ')}]; use ${op}() to broadcast`);
     }
     // The kernels read each element (or chunk) of both operands before writing it.
     if (op === 'xor') binaryFlat(op, this.data, o.data, this.data);

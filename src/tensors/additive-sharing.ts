@@ -12,9 +12,10 @@ import { divideShared } from '../mpc/truncation.js';
 import { RingTensor } from '../ring/index.js';
 import { bad, expectFields, registerCodec } from '../workers/codec.js';
 import type { RemoteWorker } from '../workers/worker.js';
-import { AbstractTensor, type Dims, type Operand } from './abstract.js';
+import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
+import type { UnaryOp } from '../layer/ops.js';
 import { PointerTensor } from './pointer.js';
-import { type Shape, broadcastShapes, matmulShape, normDim, sameShape } from './shapes.js';
+import { type Shape, broadcastShapes, matmulShape, normDim, sameShape } from '../shapes.js';
 
 export class AdditiveSharingTensor extends AbstractTensor {
   #shares: PointerTensor[];
@@ -119,7 +120,12 @@ export class AdditiveSharingTensor extends AbstractTensor {
     return this.addPublic(this.publicValue(o, 'sub'), true);
   }
 
-  override neg() {
+  // neg is local to each share; relu, abs and sign come from their composites (comparisons).
+  override unary(op: UnaryOp): AbstractTensor {
+    return op === 'neg' ? this.each((s) => s.neg()) : super.unary(op);
+  }
+
+  override neg(): AdditiveSharingTensor {
     return this.each((s) => s.neg());
   }
 

@@ -5,11 +5,12 @@
  * exactly the GradFuncs plaintext training uses.
  */
 import { StateError, ValueError } from '../errors.js';
-import { AbstractTensor, type Dims, type Operand } from './abstract.js';
+import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
+import { type BinaryOp, type UnaryOp, binarySpec, unarySpec } from '../layer/ops.js';
 import * as G from './gradients.js';
 import { SCOPE_WALK, keep } from './scope.js';
 import { bad, expectBool, expectFields, registerCodec } from '../workers/codec.js';
-import { type Shape, normDim, reduceDims, resolveReshape, sizeOf, sliceBounds, transposeShape } from './shapes.js';
+import { type Shape, normDim, reduceDims, resolveReshape, sizeOf, sliceBounds, transposeShape } from '../shapes.js';
 
 let gradEnabled = true;
 
@@ -94,29 +95,29 @@ export class AutogradTensor extends AbstractTensor {
     return new AutogradTensor(out, track ? { gradFn: makeFn() } : {});
   }
 
-  override add(o: Operand) {
-    const out = this.#child.add(valueOf(o));
-    return this.result(out, [this, o], () => new G.AddBackward(this, node(o), this.shape, shapeOf(o)));
-  }
-
-  override sub(o: Operand) {
-    const out = this.#child.sub(valueOf(o));
-    return this.result(out, [this, o], () => new G.SubBackward(this, node(o), this.shape, shapeOf(o)));
-  }
-
-  override mul(o: Operand) {
+  // Binary elementwise ops record their gradients from the table (src/layer/ops.ts).
+  private binary(op: BinaryOp, o: Operand): AutogradTensor {
     const a = this.#child;
     const b = valueOf(o);
-    const out = a.mul(b);
-    return this.result(out, [this, o], () => new G.MulBackward(this, node(o), a, constant(b), this.shape, shapeOf(o)));
+    const out = (a[op] as (x: Operand) => AbstractTensor).call(a, b);
+    const spec = binarySpec(op);
+    if (!spec.da) return new AutogradTensor(out); // comparisons: never differentiable
+    const saves = spec.saves ?? 'both';
+    return this.result(out, [this, o], () =>
+      new G.BinaryBackward(op, this, node(o), saves === 'a' || saves === 'both' ? a : undefined,
+        saves === 'b' || saves === 'both' ? constant(b) : undefined, this.shape, shapeOf(o)),
+    );
   }
 
-  override div(o: Operand) {
-    const a = this.#child;
-    const b = valueOf(o);
-    const out = a.div(b);
-    return this.result(out, [this, o], () => new G.DivBackward(this, node(o), a, constant(b), this.shape, shapeOf(o)));
-  }
+  override add(o: Operand) { return this.binary('add', o); }
+  override sub(o: Operand) { return this.binary('sub', o); }
+  override mul(o: Operand) { return this.binary('mul', o); }
+  override div(o: Operand) { return this.binary('div', o); }
+  override eq(o: Operand) { return this.binary('eq', o); }
+  override gt(o: Operand) { return this.binary('gt', o); }
+  override lt(o: Operand) { return this.binary('lt', o); }
+  override ge(o: Operand) { return this.binary('ge', o); }
+  override le(o: Operand) { return this.binary('le', o); }
 
   override pow(exponent: number) {
     const a = this.#child;
@@ -124,54 +125,24 @@ export class AutogradTensor extends AbstractTensor {
     return this.result(out, [this], () => new G.PowBackward(this, a, exponent));
   }
 
-  override neg() {
-    return this.result(this.#child.neg(), [this], () => new G.NegBackward(this));
+  /** Unary ops record their gradients from the table; an op without one is not differentiable. */
+  override unary(op: UnaryOp): AutogradTensor {
+    const x = this.#child;
+    if (op === 'relu') {
+      // relu(x) = x · (x > 0). Computing the mask once serves the forward pass and the backward
+      // pass; on shared values that halves the number of secure comparisons.
+      const mask = x.gt(0);
+      return this.result(x.mul(mask), [this], () => new G.ReluBackward(this, mask));
+    }
+    const out = x.unary(op);
+    const spec = unarySpec(op);
+    if (!spec.grad) return new AutogradTensor(out);
+    const saves = spec.saves;
+    return this.result(out, [this], () =>
+      new G.UnaryBackward(op, this, saves === 'x' || saves === undefined ? x : undefined, saves === 'out' || saves === undefined ? out : undefined),
+    );
   }
 
-  override exp() {
-    const out = this.#child.exp();
-    return this.result(out, [this], () => new G.ExpBackward(this, out));
-  }
-
-  override log() {
-    const a = this.#child;
-    return this.result(a.log(), [this], () => new G.LogBackward(this, a));
-  }
-
-  override sqrt() {
-    const out = this.#child.sqrt();
-    return this.result(out, [this], () => new G.SqrtBackward(this, out));
-  }
-
-  override abs() {
-    const a = this.#child;
-    return this.result(a.abs(), [this], () => new G.AbsBackward(this, a));
-  }
-
-  override relu() {
-    // relu(x) = x · (x > 0). Computing the mask once serves the forward pass and the backward
-    // pass; on shared values that halves the number of secure comparisons.
-    const mask = this.#child.gt(0);
-    const out = this.#child.mul(mask);
-    return this.result(out, [this], () => new G.ReluBackward(this, mask));
-  }
-
-  override sigmoid() {
-    const out = this.#child.sigmoid();
-    return this.result(out, [this], () => new G.SigmoidBackward(this, out));
-  }
-
-  override tanh() {
-    const out = this.#child.tanh();
-    return this.result(out, [this], () => new G.TanhBackward(this, out));
-  }
-
-  // Comparisons are not differentiable: their results never require grad.
-  override eq(o: Operand) { return new AutogradTensor(this.#child.eq(valueOf(o))); }
-  override gt(o: Operand) { return new AutogradTensor(this.#child.gt(valueOf(o))); }
-  override lt(o: Operand) { return new AutogradTensor(this.#child.lt(valueOf(o))); }
-  override ge(o: Operand) { return new AutogradTensor(this.#child.ge(valueOf(o))); }
-  override le(o: Operand) { return new AutogradTensor(this.#child.le(valueOf(o))); }
   override argmax(dim?: number, keepDim?: boolean) { return new AutogradTensor(this.#child.argmax(dim, keepDim)); }
 
   override matmul(o: AbstractTensor) {

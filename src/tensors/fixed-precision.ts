@@ -11,10 +11,11 @@ import { UnsupportedOperationError, ValueError } from '../errors.js';
 import { RingTensor, decodeFixed, encodeFixed } from '../ring/index.js';
 import { argInt, registerCommand, selfLayer } from '../workers/commands.js';
 import { bad, expectFields, expectInt, registerCodec } from '../workers/codec.js';
-import { AbstractTensor, type Dims, type Operand } from './abstract.js';
+import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
+import type { UnaryOp } from '../layer/ops.js';
 import { AutogradTensor } from './autograd.js';
 import { FloatTensor } from './float.js';
-import { reduceDims } from './shapes.js';
+import { reduceDims } from '../shapes.js';
 
 /** PySyft's defaults: base 10, 3 fractional digits. */
 export const DEFAULT_BASE = 10;
@@ -196,7 +197,14 @@ export class FixedPrecisionTensor extends AbstractTensor {
     return this.wrap(sign < 0 ? out.neg() : out);
   }
 
-  override neg() { return this.wrap(this.#child.neg()); }
+  override unary(op: UnaryOp): AbstractTensor {
+    if (op === 'neg') return this.wrap(this.#child.neg());
+    // relu(x) = x · (x > 0): the 0/1 mask has precision 0, so the product needs no truncation.
+    if (op === 'relu') return this.mul(this.gt(0));
+    // sign is an integer at precision 0; abs is x · sign(x). Other ops need approximations.
+    if (op === 'sign') return this.wrap(this.#child.gt(0n).sub(this.#child.lt(0n)), 0);
+    return super.unary(op);
+  }
 
   override pow(exponent: number): FixedPrecisionTensor {
     if (!Number.isInteger(exponent) || exponent < 1) {
@@ -224,8 +232,6 @@ export class FixedPrecisionTensor extends AbstractTensor {
   override lt(o: Operand) { return this.compare(o, 'lt'); }
   override ge(o: Operand) { return this.compare(o, 'ge'); }
   override le(o: Operand) { return this.compare(o, 'le'); }
-
-  override relu() { return this.mul(this.gt(0)); }
 
   override max(dim?: number, keepDim = false) { return this.wrap(this.#child.max(dim, keepDim)); }
   override argmax(dim?: number, keepDim = false) { return this.wrap(this.#child.argmax(dim, keepDim), 0); }

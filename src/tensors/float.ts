@@ -13,7 +13,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertReady } from '../backend.js';
 import { UnsupportedOperationError, ValueError } from '../errors.js';
-import { AbstractTensor, type Dims, type Operand } from './abstract.js';
+import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
+import { type UnaryOp, unarySpec } from '../layer/ops.js';
 import { AutogradTensor } from './autograd.js';
 import { formatFloat } from './format.js';
 import { expectFields, expectShape, expectTyped, registerCodec } from '../workers/codec.js';
@@ -28,7 +29,7 @@ import {
   sizeOf,
   sliceBounds,
   transposeShape,
-} from './shapes.js';
+} from '../shapes.js';
 
 export class FloatTensor extends AbstractTensor {
   #shape: Shape;
@@ -147,14 +148,14 @@ export class FloatTensor extends AbstractTensor {
   }
   override div(o: Operand): AbstractTensor { return this.lifted(o)?.div(o) ?? this.elementwise(tf.div, o, 'div'); }
   override pow(exponent: number) { return this.run((x, e) => tf.pow(x, e!), exponent); }
-  override neg() { return this.run(tf.neg); }
-  override exp() { return this.run(tf.exp); }
-  override log() { return this.run(tf.log); }
-  override sqrt() { return this.run(tf.sqrt); }
-  override abs() { return this.run(tf.abs); }
-  override relu() { return this.run(tf.relu); }
-  override sigmoid() { return this.run(tf.sigmoid); }
-  override tanh() { return this.run(tf.tanh); }
+
+  /** Every unary op of the table runs the tfjs kernel the table names. */
+  override unary(op: UnaryOp): FloatTensor {
+    const name = unarySpec(op).tf;
+    const kernel = name === undefined ? undefined : (tf as unknown as Record<string, (x: tf.Tensor) => tf.Tensor>)[name];
+    if (typeof kernel !== 'function') return this.unsupported(op, 'no float kernel is named for it in src/layer/ops.ts');
+    return this.run(kernel);
+  }
 
   override eq(o: Operand) { return this.elementwise(tf.equal, o, 'eq'); }
   override gt(o: Operand) { return this.elementwise(tf.greater, o, 'gt'); }

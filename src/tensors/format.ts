@@ -2,7 +2,7 @@
  * Printing tensors the way PyTorch does — `tensor([0.1000, 0.2000])`, `tensor([1., 2.])`,
  * `tensor(1.4823)` — so that the seed lessons' outputs read the same in syft-ts.
  */
-import type { Shape } from './shapes.js';
+import type { Shape } from '../shapes.js';
 
 const SUMMARY_THRESHOLD = 1000;
 const EDGE_ITEMS = 3;

@@ -6,10 +6,11 @@
  * Rule that backward() relies on: `backward()` returns new tensors only, never a saved forward
  * value itself, so backward can free every intermediate gradient once it is done.
  */
-import type { AbstractTensor } from './abstract.js';
+import type { AbstractTensor } from '../layer/abstract.js';
+import { type BinaryOp, type UnaryOp, binarySpec, unarySpec } from '../layer/ops.js';
 import type { AutogradTensor } from './autograd.js';
 import { SCOPE_WALK } from './scope.js';
-import { type Shape, matmulShape, reduceDims, reduceShape, sameShape, unbroadcastDims } from './shapes.js';
+import { type Shape, matmulShape, reduceDims, reduceShape, sameShape, unbroadcastDims } from '../shapes.js';
 
 /** A public scalar or a tensor that takes no part in differentiation. */
 export type Constant = number | AbstractTensor;
@@ -36,7 +37,7 @@ export abstract class GradFunc {
    */
   release(): void {
     for (const k of Object.keys(this)) {
-      if (k !== 'inputs' && k !== 'released') (this as Record<string, unknown>)[k] = undefined;
+      if (k !== 'inputs' && k !== 'released' && k !== 'op') (this as Record<string, unknown>)[k] = undefined;
     }
     this.inputs = [];
     this.released = true;
@@ -73,29 +74,46 @@ function needs(t: AutogradTensor | undefined): boolean {
   return t !== undefined && t.requiresGrad;
 }
 
-export class AddBackward extends GradFunc {
-  constructor(a: AutogradTensor | undefined, b: AutogradTensor | undefined, private aShape: Shape, private bShape: Shape) {
+const title = (op: string) => op[0]!.toUpperCase() + op.slice(1);
+
+/** A binary elementwise op: its gradients come from the op table (src/layer/ops.ts). */
+export class BinaryBackward extends GradFunc {
+  constructor(
+    readonly op: BinaryOp,
+    a: AutogradTensor | undefined,
+    b: AutogradTensor | undefined,
+    private aValue: Constant | undefined,
+    private bValue: Constant | undefined,
+    private aShape: Shape,
+    private bShape: Shape,
+  ) {
     super([a, b]);
   }
-  get name() { return 'AddBackward'; }
+  get name() { return `${title(this.op)}Backward`; }
   backward(g: AbstractTensor) {
+    const spec = binarySpec(this.op);
+    const a = this.aValue as AbstractTensor | number;
+    const b = this.bValue as AbstractTensor | number;
     return [
-      needs(this.inputs[0]) ? copyOf(sumToShape(g, this.aShape), g) : undefined,
-      needs(this.inputs[1]) ? copyOf(sumToShape(g, this.bShape), g) : undefined,
+      needs(this.inputs[0]) ? copyOf(sumToShape(spec.da!(g, a, b), this.aShape), g) : undefined,
+      needs(this.inputs[1]) ? copyOf(sumToShape(spec.db!(g, a, b), this.bShape), g) : undefined,
     ];
   }
 }
 
-export class SubBackward extends GradFunc {
-  constructor(a: AutogradTensor | undefined, b: AutogradTensor | undefined, private aShape: Shape, private bShape: Shape) {
-    super([a, b]);
+/** A unary elementwise op: its gradient comes from the op table. */
+export class UnaryBackward extends GradFunc {
+  constructor(
+    readonly op: UnaryOp,
+    a: AutogradTensor,
+    private x: AbstractTensor | undefined,
+    private out: AbstractTensor | undefined,
+  ) {
+    super([a]);
   }
-  get name() { return 'SubBackward'; }
+  get name() { return `${title(this.op)}Backward`; }
   backward(g: AbstractTensor) {
-    return [
-      needs(this.inputs[0]) ? copyOf(sumToShape(g, this.aShape), g) : undefined,
-      needs(this.inputs[1]) ? sumToShape(g.neg(), this.bShape) : undefined,
-    ];
+    return [copyOf(unarySpec(this.op).grad!(g, { x: this.x!, out: this.out! }), g)];
   }
 }
 
@@ -103,55 +121,6 @@ export class SubBackward extends GradFunc {
 // input its own copy so that freeing one never frees the other.
 function copyOf(t: AbstractTensor, incoming: AbstractTensor): AbstractTensor {
   return t === incoming ? t.clone() : t;
-}
-
-export class MulBackward extends GradFunc {
-  constructor(
-    a: AutogradTensor | undefined,
-    b: AutogradTensor | undefined,
-    private aValue: Constant,
-    private bValue: Constant,
-    private aShape: Shape,
-    private bShape: Shape,
-  ) {
-    super([a, b]);
-  }
-  get name() { return 'MulBackward'; }
-  backward(g: AbstractTensor) {
-    return [
-      needs(this.inputs[0]) ? sumToShape(g.mul(this.bValue), this.aShape) : undefined,
-      needs(this.inputs[1]) ? sumToShape(g.mul(this.aValue), this.bShape) : undefined,
-    ];
-  }
-}
-
-export class DivBackward extends GradFunc {
-  constructor(
-    a: AutogradTensor | undefined,
-    b: AutogradTensor | undefined,
-    private aValue: Constant,
-    private bValue: Constant,
-    private aShape: Shape,
-    private bShape: Shape,
-  ) {
-    super([a, b]);
-  }
-  get name() { return 'DivBackward'; }
-  backward(g: AbstractTensor) {
-    let gb: AbstractTensor | undefined;
-    if (needs(this.inputs[1])) {
-      // d(a/b)/db = -a / b^2
-      const b = this.bValue as AbstractTensor;
-      gb = sumToShape(g.mul(this.aValue).div(b.mul(b)).neg(), this.bShape);
-    }
-    return [needs(this.inputs[0]) ? sumToShape(g.div(this.bValue), this.aShape) : undefined, gb];
-  }
-}
-
-export class NegBackward extends GradFunc {
-  constructor(a: AutogradTensor) { super([a]); }
-  get name() { return 'NegBackward'; }
-  backward(g: AbstractTensor) { return [g.neg()]; }
 }
 
 export class PowBackward extends GradFunc {
@@ -227,42 +196,6 @@ export class ReluBackward extends GradFunc {
   constructor(a: AutogradTensor, private mask: AbstractTensor) { super([a]); }
   get name() { return 'ReluBackward'; }
   backward(g: AbstractTensor) { return [g.mul(this.mask)]; }
-}
-
-export class SigmoidBackward extends GradFunc {
-  constructor(a: AutogradTensor, private out: AbstractTensor) { super([a]); }
-  get name() { return 'SigmoidBackward'; }
-  backward(g: AbstractTensor) { return [g.mul(this.out).mul(this.out.neg().add(1))]; }
-}
-
-export class TanhBackward extends GradFunc {
-  constructor(a: AutogradTensor, private out: AbstractTensor) { super([a]); }
-  get name() { return 'TanhBackward'; }
-  backward(g: AbstractTensor) { return [g.mul(this.out.mul(this.out).neg().add(1))]; }
-}
-
-export class ExpBackward extends GradFunc {
-  constructor(a: AutogradTensor, private out: AbstractTensor) { super([a]); }
-  get name() { return 'ExpBackward'; }
-  backward(g: AbstractTensor) { return [g.mul(this.out)]; }
-}
-
-export class LogBackward extends GradFunc {
-  constructor(a: AutogradTensor, private aValue: AbstractTensor) { super([a]); }
-  get name() { return 'LogBackward'; }
-  backward(g: AbstractTensor) { return [g.div(this.aValue)]; }
-}
-
-export class SqrtBackward extends GradFunc {
-  constructor(a: AutogradTensor, private out: AbstractTensor) { super([a]); }
-  get name() { return 'SqrtBackward'; }
-  backward(g: AbstractTensor) { return [g.div(this.out.mul(2))]; }
-}
-
-export class AbsBackward extends GradFunc {
-  constructor(a: AutogradTensor, private aValue: AbstractTensor) { super([a]); }
-  get name() { return 'AbsBackward'; }
-  backward(g: AbstractTensor) { return [g.mul(this.aValue.gt(0).sub(this.aValue.lt(0)))]; }
 }
 
 export class ReshapeBackward extends GradFunc {

@@ -28,7 +28,8 @@ import { EncryptedVector } from '../he/vector.js';
 import { bad, encodeObject, expectFields, expectShape, registerCodec } from '../workers/codec.js';
 import { argBool, registerCommand, selfLayer } from '../workers/commands.js';
 import type { WireNode, WireValue } from '../workers/messages.js';
-import { AbstractTensor, type Dims, type Operand } from './abstract.js';
+import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
+import type { UnaryOp } from '../layer/ops.js';
 import { AutogradTensor } from './autograd.js';
 import { FloatTensor } from './float.js';
 import { PointerTensor } from './pointer.js';
@@ -47,7 +48,7 @@ import {
   transposeShape,
   defaultPerm,
   normDim,
-} from './shapes.js';
+} from '../shapes.js';
 
 /** Options of `x.encrypt({ protocol: 'paillier', ... })`. */
 export interface PaillierEncryptOptions {
@@ -336,13 +337,10 @@ export class PaillierTensor extends AbstractTensor {
   }
 
   override pow(_e: number): never { return this.unsupported('pow', ADDITIVE_ONLY); }
-  override exp(): never { return this.unsupported('exp', ADDITIVE_ONLY); }
-  override log(): never { return this.unsupported('log', ADDITIVE_ONLY); }
-  override sqrt(): never { return this.unsupported('sqrt', ADDITIVE_ONLY); }
-  override abs(): never { return this.unsupported('abs', ADDITIVE_ONLY); }
-  override relu(): never { return this.unsupported('relu', ADDITIVE_ONLY); }
-  override sigmoid(): never { return this.unsupported('sigmoid', ADDITIVE_ONLY); }
-  override tanh(): never { return this.unsupported('tanh', ADDITIVE_ONLY); }
+  /** Of the unary ops only `neg` is linear; every other one needs the plaintext. */
+  override unary(op: UnaryOp): PaillierTensor {
+    return op === 'neg' ? this.neg() : this.unsupported(op, ADDITIVE_ONLY);
+  }
   override eq(_o: Operand): never { return this.unsupported('eq', ADDITIVE_ONLY); }
   override gt(_o: Operand): never { return this.unsupported('gt', ADDITIVE_ONLY); }
   override lt(_o: Operand): never { return this.unsupported('lt', ADDITIVE_ONLY); }

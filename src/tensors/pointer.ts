@@ -24,20 +24,10 @@ import { local } from '../workers/local.js';
 import type { ObjectId, WireNode, WireValue } from '../workers/messages.js';
 import type { RemoteWorker, Worker } from '../workers/worker.js';
 import { randomId, randomSessionId } from '../util/random.js';
-import { AbstractTensor, type Dims, type Operand } from './abstract.js';
+import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
 import { SCOPE_WALK, type Releasable, trackInScope } from './scope.js';
-import {
-  type Shape,
-  broadcastShapes,
-  checkShape,
-  matmulShape,
-  normDim,
-  reduceDims,
-  reduceShape,
-  resolveReshape,
-  sliceShape,
-  transposeShape,
-} from './shapes.js';
+import type { Shape } from '../shapes.js';
+import { type OpArg, type UnaryOp, opSpec } from '../layer/ops.js';
 
 // ---- freeing remote objects of pointers nobody references any more -------------------------
 
@@ -181,8 +171,13 @@ export class PointerTensor extends AbstractTensor implements Releasable {
     return ret.map((id, i) => new PointerTensor(this.location, id, resultShapes[i]!, this.owner));
   }
 
-  private op(op: string, args: readonly (Operand | WireValue | null | undefined)[], shape: Shape): PointerTensor {
-    return this.command(op, args, [shape])[0]!;
+  /**
+   * Sends an op of the table (src/layer/ops.ts) by name. The result's shape comes from the op's
+   * shape rule, which also checks the arguments here, before anything is sent.
+   */
+  private send(op: string, args: readonly OpArg[]): PointerTensor {
+    const shape = opSpec(op).shape(this.#shape, args);
+    return this.command(op, args.map((a) => (a === undefined ? null : Array.isArray(a) ? [...a] : a)) as WireValue[], [shape])[0]!;
   }
 
   /** Sends a command that returns nothing. */
@@ -190,85 +185,34 @@ export class PointerTensor extends AbstractTensor implements Releasable {
     this.command(op, args, []);
   }
 
-  private binary(op: string, o: Operand): PointerTensor {
-    const shape = typeof o === 'number' || typeof o === 'bigint' ? this.#shape : broadcastShapes(this.#shape, o.shape);
-    return this.op(op, [o], shape);
-  }
+  override add(o: Operand) { return this.send('add', [o]); }
+  override sub(o: Operand) { return this.send('sub', [o]); }
+  override mul(o: Operand) { return this.send('mul', [o]); }
+  override div(o: Operand) { return this.send('div', [o]); }
+  override eq(o: Operand) { return this.send('eq', [o]); }
+  override gt(o: Operand) { return this.send('gt', [o]); }
+  override lt(o: Operand) { return this.send('lt', [o]); }
+  override ge(o: Operand) { return this.send('ge', [o]); }
+  override le(o: Operand) { return this.send('le', [o]); }
+  override pow(exponent: number) { return this.send('pow', [exponent]); }
+  override unary(op: UnaryOp) { return this.send(op, []); }
+  override matmul(o: AbstractTensor) { return this.send('matmul', [o]); }
+  override sum(dims?: Dims, keepDim = false) { return this.send('sum', [dims, keepDim]); }
+  override mean(dims?: Dims, keepDim = false) { return this.send('mean', [dims, keepDim]); }
+  override max(dim?: number, keepDim = false) { return this.send('max', [dim, keepDim]); }
+  override argmax(dim?: number, keepDim = false) { return this.send('argmax', [dim, keepDim]); }
+  override reshape(shape: readonly number[]) { return this.send('reshape', [shape]); }
+  override transpose(perm?: readonly number[]) { return this.send('transpose', [perm]); }
+  override slice(start: number, end?: number, dim = 0) { return this.send('slice', [start, end, dim]); }
+  override broadcastTo(shape: readonly number[]) { return this.send('broadcastTo', [shape]); }
+  override pad(dim: number, before: number, after: number) { return this.send('pad', [dim, before, after]); }
+  override oneHot(numClasses: number) { return this.send('oneHot', [numClasses]); }
 
-  override add(o: Operand) { return this.binary('add', o); }
-  override sub(o: Operand) { return this.binary('sub', o); }
-  override mul(o: Operand) { return this.binary('mul', o); }
-  override div(o: Operand) { return this.binary('div', o); }
-  override eq(o: Operand) { return this.binary('eq', o); }
-  override gt(o: Operand) { return this.binary('gt', o); }
-  override lt(o: Operand) { return this.binary('lt', o); }
-  override ge(o: Operand) { return this.binary('ge', o); }
-  override le(o: Operand) { return this.binary('le', o); }
-  override pow(exponent: number) { return this.op('pow', [exponent], this.#shape); }
-  override neg() { return this.op('neg', [], this.#shape); }
-  override exp() { return this.op('exp', [], this.#shape); }
-  override log() { return this.op('log', [], this.#shape); }
-  override sqrt() { return this.op('sqrt', [], this.#shape); }
-  override abs() { return this.op('abs', [], this.#shape); }
-  override relu() { return this.op('relu', [], this.#shape); }
-  override sigmoid() { return this.op('sigmoid', [], this.#shape); }
-  override tanh() { return this.op('tanh', [], this.#shape); }
-
-  override matmul(o: AbstractTensor) { return this.op('matmul', [o], matmulShape(this.#shape, o.shape)); }
-
-  override sum(dims?: Dims, keepDim = false) {
-    const d = reduceDims(this.#shape.length, dims);
-    return this.op('sum', [d, keepDim], reduceShape(this.#shape, d, keepDim));
-  }
-
-  override mean(dims?: Dims, keepDim = false) {
-    const d = reduceDims(this.#shape.length, dims);
-    return this.op('mean', [d, keepDim], reduceShape(this.#shape, d, keepDim));
-  }
-
-  override max(dim?: number, keepDim = false) {
-    const d = reduceDims(this.#shape.length, dim);
-    return this.op('max', [dim ?? null, keepDim], reduceShape(this.#shape, d, keepDim));
-  }
-
-  override argmax(dim?: number, keepDim = false) {
-    const d = reduceDims(this.#shape.length, dim);
-    return this.op('argmax', [dim ?? null, keepDim], reduceShape(this.#shape, d, keepDim));
-  }
-
-  override reshape(shape: readonly number[]) {
-    return this.op('reshape', [[...shape]], resolveReshape(this.#shape, shape));
-  }
-
-  override transpose(perm?: readonly number[]) {
-    return this.op('transpose', [perm ? [...perm] : null], transposeShape(this.#shape, perm));
-  }
-
-  override slice(start: number, end?: number, dim = 0) {
-    return this.op('slice', [start, end ?? null, dim], sliceShape(this.#shape, start, end, dim));
-  }
-
-  override broadcastTo(shape: readonly number[]) {
-    checkShape(shape);
-    broadcastShapes(this.#shape, shape);
-    return this.op('broadcastTo', [[...shape]], shape);
-  }
-
-  override pad(dim: number, before: number, after: number) {
-    const d = normDim(dim, this.#shape.length);
-    const shape = this.#shape.map((n, i) => (i === d ? n + before + after : n));
-    return this.op('pad', [d, before, after], shape);
-  }
-
-  override oneHot(numClasses: number) {
-    return this.op('oneHot', [numClasses], [...this.#shape, numClasses]);
-  }
-
-  override fullLike(value: number) { return this.op('fullLike', [value], this.#shape); }
-  override clone() { return this.op('clone', [], this.#shape); }
+  override fullLike(value: number) { return this.send('fullLike', [value]); }
+  override clone() { return this.send('clone', []); }
   /** A detached deep copy of the remote object, made on the worker (see `copyLayer`). */
   copyRemote(): PointerTensor {
-    const p = this.op('copy', [], this.#shape);
+    const p = this.command('copy', [], [this.#shape])[0]!;
     p.fixedPrecision = this.fixedPrecision;
     return p;
   }
@@ -281,9 +225,9 @@ export class PointerTensor extends AbstractTensor implements Releasable {
   // ---- autograd, forwarded to the worker -------------------------------------------------
 
   override backward(grad?: AbstractTensor): void { this.effect('backward', [grad ?? null]); }
-  override gradLayer(): AbstractTensor { return this.op('grad', [], this.#shape); }
+  override gradLayer(): AbstractTensor { return this.command('grad', [], [this.#shape])[0]!; }
   override setGradLayer(grad: AbstractTensor | undefined): void { this.effect('setGrad', [grad ?? null]); }
-  override dataLayer(): AbstractTensor { return this.op('data', [], this.#shape); }
+  override dataLayer(): AbstractTensor { return this.command('data', [], [this.#shape])[0]!; }
   /** Turns gradient recording on or off for the remote tensor (a leaf). */
   requiresGrad_(on: boolean): void { this.effect('requiresGrad_', [on]); }
 

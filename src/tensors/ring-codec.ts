@@ -4,7 +4,7 @@
  */
 import { RingTensor } from '../ring/index.js';
 import { expectFields, expectShape, expectTyped, registerCodec } from '../workers/codec.js';
-import { sizeOf } from './shapes.js';
+import { sizeOf } from '../shapes.js';
 
 registerCodec<RingTensor>({
   type: 'ring',

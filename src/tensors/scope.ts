@@ -9,6 +9,9 @@
  * backward, optimizer step — is synchronous and fits in one tidy; await `get()` outside it.
  */
 import { ValueError } from '../errors.js';
+import { SCOPE_WALK } from '../layer/abstract.js';
+
+export { SCOPE_WALK };
 
 /** Something a scope can free: a pointer owning a remote object. */
 export interface Releasable {
@@ -18,9 +21,6 @@ export interface Releasable {
   kept: boolean;
   dispose(): void;
 }
-
-/** Objects a scope should look into when collecting what a result still references. */
-export const SCOPE_WALK: unique symbol = Symbol('syft.scopeWalk');
 
 export interface ScopeWalkable {
   [SCOPE_WALK](): Iterable<unknown>;

@@ -4,7 +4,7 @@
  * can never make a worker build anything else.
  */
 import { WireFormatError } from '../errors.js';
-import { type Shape, sizeOf } from '../tensors/shapes.js';
+import { type Shape, sizeOf } from '../shapes.js';
 import type { WireNode, WireValue } from './messages.js';
 import type { Worker } from './worker.js';
 

@@ -4,7 +4,7 @@
  * Each op checks its own arguments.
  */
 import { ValueError } from '../errors.js';
-import { AbstractTensor } from '../tensors/abstract.js';
+import { AbstractTensor } from '../layer/abstract.js';
 import type { ObjectId, WireValue } from './messages.js';
 import type { Worker } from './worker.js';
 

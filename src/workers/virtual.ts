@@ -6,7 +6,7 @@
  */
 import { RemoteError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { AbstractTensor } from '../tensors/abstract.js';
+import { AbstractTensor } from '../layer/abstract.js';
 import type { Message, ObjectId, RequestMessage, WireValue } from './messages.js';
 import { cloneMessage, decodeMessage, encodeMessage } from './serde.js';
 import { type RemoteWorker, Worker, type WorkerOptions } from './worker.js';

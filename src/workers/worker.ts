@@ -12,7 +12,7 @@
  *   caller waits: `await pointer.get()`.
  */
 import { ObjectNotFoundError, ProtocolError, SyftError, ValueError, WireFormatError } from '../errors.js';
-import { AbstractTensor } from '../tensors/abstract.js';
+import { AbstractTensor } from '../layer/abstract.js';
 import { type CommandContext, getCommand } from './commands.js';
 import { decodeObject, encodeObject } from './codec.js';
 import { Mailbox } from './mailbox.js';

@@ -8,7 +8,7 @@
 //
 // Each op has its own loop: V8 lowers `a[i] + b[i]` on BigInt64Arrays to one native instruction
 // only when the operation is visible in the loop, not behind a shared callback.
-import { broadcastStrides, coalesce, sizeOf, stridesOf } from '../shape.js';
+import { broadcastStrides, coalesce, sizeOf, stridesOf } from '../../shapes.js';
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'and' | 'or' | 'xor' | 'eq' | 'gt' | 'lt' | 'ge' | 'le';
 

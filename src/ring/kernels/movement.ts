@@ -1,7 +1,7 @@
 // Data movement in plain JavaScript: strided gathers (transpose, broadcastTo), sums along
 // dimensions and im2col. Copying BigInt64Array elements compiles to plain 64-bit moves in V8, and
 // contiguous runs use TypedArray.set (memcpy).
-import { coalesce, sizeOf } from '../shape.js';
+import { coalesce, sizeOf } from '../../shapes.js';
 
 /**
  * Fills `out` (dense, row-major, shape `shape`) with src[offset + sum(idx[d] * strides[d])].

@@ -25,7 +25,7 @@ import { performance as nodePerformance } from 'node:perf_hooks';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ProtocolError, RemoteError, StateError, ValueError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
-import { AbstractTensor } from '../../tensors/abstract.js';
+import { AbstractTensor } from '../../layer/abstract.js';
 import { randomId } from '../../util/random.js';
 import { decodeObject, encodeObject } from '../codec.js';
 import { type Message, type ObjectId, type ReplyMessage, type RequestMessage, type WireValue, isObjectId } from '../messages.js';

@@ -1,14 +1,20 @@
 /**
  * The layer interface of the tensor chain.
  *
- * A user holds a {@link Tensor} wrapper; its `.child` is an `AbstractTensor`, whose own `.child` is
- * the next layer, down to a leaf that holds numbers (a FloatTensor or a RingTensor). Each layer
+ * A user holds a `Tensor` wrapper; its `.child` is an `AbstractTensor`, whose own `.child` is the
+ * next layer, down to a leaf that holds numbers (a FloatTensor or a RingTensor). Each layer
  * implements the ops it changes and forwards the rest. An op a layer cannot do throws a typed
  * {@link UnsupportedOperationError} that names the layer, so a wrong chain fails loudly.
+ *
+ * It sits on the ground floor, below the ring, because the ring's tensors are a layer too (every
+ * share on a worker is one); the op table (./ops.ts) beside it says what each op takes.
  */
 import { UnsupportedOperationError } from '../errors.js';
-import { SCOPE_WALK } from './scope.js';
-import type { Shape } from './shapes.js';
+import type { Shape } from '../shapes.js';
+import { type UnaryOp, unarySpec } from './ops.js';
+
+/** Objects a tidy scope should look into when collecting what a result still references. */
+export const SCOPE_WALK: unique symbol = Symbol('syft.scopeWalk');
 
 /** A public scalar (number) or a tensor layer. bigint scalars are ring elements. */
 export type Operand = AbstractTensor | number | bigint;
@@ -46,14 +52,24 @@ export abstract class AbstractTensor {
   mul(_o: Operand): AbstractTensor { return this.unsupported('mul'); }
   div(_o: Operand): AbstractTensor { return this.unsupported('div'); }
   pow(_exponent: number): AbstractTensor { return this.unsupported('pow'); }
-  neg(): AbstractTensor { return this.unsupported('neg'); }
-  exp(): AbstractTensor { return this.unsupported('exp'); }
-  log(): AbstractTensor { return this.unsupported('log'); }
-  sqrt(): AbstractTensor { return this.unsupported('sqrt'); }
-  abs(): AbstractTensor { return this.unsupported('abs'); }
-  relu(): AbstractTensor { return this.unsupported('relu'); }
-  sigmoid(): AbstractTensor { return this.unsupported('sigmoid'); }
-  tanh(): AbstractTensor { return this.unsupported('tanh'); }
+
+  /**
+   * A unary elementwise op of the table (src/layer/ops.ts). Layers with kernels override this;
+   * the default is the op's composite, where it has one, made of this layer's other ops.
+   */
+  unary(op: UnaryOp): AbstractTensor {
+    const composite = unarySpec(op).composite;
+    return composite ? composite(this) : this.unsupported(op);
+  }
+
+  neg(): AbstractTensor { return this.unary('neg'); }
+  exp(): AbstractTensor { return this.unary('exp'); }
+  log(): AbstractTensor { return this.unary('log'); }
+  sqrt(): AbstractTensor { return this.unary('sqrt'); }
+  abs(): AbstractTensor { return this.unary('abs'); }
+  relu(): AbstractTensor { return this.unary('relu'); }
+  sigmoid(): AbstractTensor { return this.unary('sigmoid'); }
+  tanh(): AbstractTensor { return this.unary('tanh'); }
 
   // ---- comparisons: 1 where true, 0 where false ----------------------------------------
   eq(_o: Operand): AbstractTensor { return this.unsupported('eq'); }
@@ -64,8 +80,8 @@ export abstract class AbstractTensor {
 
   // ---- linear algebra and reductions ----------------------------------------------------
   matmul(_o: AbstractTensor): AbstractTensor { return this.unsupported('matmul'); }
-  /** `o @ this`, for a layer that knows how to be the right operand of a public tensor. */
-  rmatmul(_o: AbstractTensor): AbstractTensor { return this.unsupported('matmul by a public left operand'); }
+  /** `o @ this`: layers that must handle a public left operand themselves (shares) override it. */
+  rmatmul(o: AbstractTensor): AbstractTensor { return o.matmul(this); }
   sum(_dims?: Dims, _keepDim?: boolean): AbstractTensor { return this.unsupported('sum'); }
   mean(_dims?: Dims, _keepDim?: boolean): AbstractTensor { return this.unsupported('mean'); }
   max(_dim?: number, _keepDim?: boolean): AbstractTensor { return this.unsupported('max'); }

@@ -1,0 +1,97 @@
+/**
+ * The tensor ops a worker runs for others. Every op of the table (src/layer/ops.ts) marked
+ * `remote` is registered from the table: its arguments are decoded by their declared kinds and
+ * its shape rule runs before the op, so a command whose arguments do not fit is refused before
+ * anything is computed or allocated. Below them, the autograd hooks a pointer forwards.
+ */
+import { ValueError } from '../errors.js';
+import type { AbstractTensor } from '../layer/abstract.js';
+import { type ArgKind, OPS, type OpArg, isUnaryOp } from '../layer/ops.js';
+import {
+  type CommandContext,
+  argBool,
+  argDims,
+  argInt,
+  argInts,
+  argLayer,
+  argNumber,
+  argOperand,
+  argOptInt,
+  registerCommand,
+  selfLayer,
+} from '../workers/commands.js';
+import type { WireValue } from '../workers/messages.js';
+import { AutogradTensor, copyLayer } from './autograd.js';
+
+function decodeArg(kind: ArgKind, v: WireValue | undefined, ctx: CommandContext, what: string): OpArg {
+  switch (kind) {
+    case 'operand': return argOperand(ctx, v);
+    case 'tensor': return argLayer(ctx, v, what);
+    case 'number': return argNumber(v, what);
+    case 'int': return argInt(v, what);
+    case 'int?': return argOptInt(v, what);
+    case 'bool': return argBool(v, what);
+    case 'ints': return argInts(v, what);
+    case 'ints?': return v === null || v === undefined ? undefined : argInts(v, what);
+    case 'dims': return argDims(v);
+  }
+}
+
+/** Runs a table op on a layer by name. */
+export function callOp(t: AbstractTensor, op: string, args: readonly OpArg[]): AbstractTensor {
+  if (isUnaryOp(op)) return t.unary(op);
+  const method = (t as unknown as Record<string, (...a: OpArg[]) => AbstractTensor>)[op];
+  return method.apply(t, args.map((a) => (a === null ? undefined : a)));
+}
+
+for (const [name, spec] of Object.entries(OPS)) {
+  if (!spec.remote) continue;
+  registerCommand(name, {
+    results: 1,
+    needsSelf: true,
+    run(ctx, self, wire) {
+      const t = selfLayer(self);
+      if (wire.length > spec.args.length) throw new ValueError(`'${name}' takes ${spec.args.length} argument(s), got ${wire.length}`);
+      const args = spec.args.map((kind, i) => decodeArg(kind, wire[i], ctx, `argument ${i + 1} of '${name}'`));
+      spec.shape(t.shape, args);
+      return callOp(t, name, args);
+    },
+  });
+}
+
+// ---- copies and autograd ---------------------------------------------------------------------
+
+type Run = (t: AbstractTensor, args: readonly WireValue[], ctx: CommandContext) => AbstractTensor;
+
+function op(name: string, run: Run): void {
+  registerCommand(name, { results: 1, needsSelf: true, run: (ctx, self, args) => run(selfLayer(self), args, ctx) });
+}
+
+function effect(name: string, run: (t: AbstractTensor, args: readonly WireValue[], ctx: CommandContext) => void): void {
+  registerCommand(name, { results: 0, needsSelf: true, run: (ctx, self, args) => run(selfLayer(self), args, ctx) });
+}
+
+op('copy', (t) => copyLayer(t));
+effect('backward', (t, a, ctx) => t.backward(a[0] === null ? undefined : argLayer(ctx, a[0], 'gradient')));
+op('grad', (t) => {
+  const g = t.gradLayer();
+  if (!g) throw new ValueError('this tensor has no gradient yet: call backward() on a result computed from it first');
+  return g;
+});
+effect('setGrad', (t, a, ctx) => t.setGradLayer(a[0] === null ? undefined : argLayer(ctx, a[0], 'gradient')));
+op('data', (t) => t.dataLayer());
+effect('assign_', (t, a, ctx) => {
+  const src = argLayer(ctx, a[0], 'source');
+  try {
+    t.assign_(src);
+  } catch (e) {
+    // Leaves without a mutable slot (ring shares) are replaced in the store: same id, new value.
+    if (src.constructor !== t.constructor) throw e;
+    ctx.replace(ctx.selfId!, src);
+  }
+});
+effect('requiresGrad_', (t, a, ctx) => {
+  const on = argBool(a[0], 'requiresGrad');
+  if (t instanceof AutogradTensor) t.requiresGrad = on;
+  else if (on) ctx.replace(ctx.selfId!, new AutogradTensor(t, { requiresGrad: true }));
+});

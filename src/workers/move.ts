@@ -1,0 +1,32 @@
+/**
+ * The two halves of `move()`: the worker holding an object sends it straight to the destination,
+ * which stores it under the id the orchestrator chose. The orchestrator never sees the object.
+ */
+import { argString, registerCommand } from './commands.js';
+import { decodeObject, encodeObject } from './codec.js';
+import { handOver } from './worker.js';
+
+registerCommand('sendTo', {
+  results: 0,
+  needsSelf: true,
+  run(ctx, self, args) {
+    const to = argString(args[0], 'destination', 64);
+    const session = argString(args[1], 'session', 32);
+    const obj = self as object;
+    const node = encodeObject(obj);
+    ctx.send(to, session, 'move', node);
+    ctx.forget(ctx.selfId!);
+    handOver(obj);
+  },
+});
+
+registerCommand('recvFrom', {
+  results: 1,
+  needsSelf: false,
+  async run(ctx, _self, args) {
+    const from = argString(args[0], 'source', 64);
+    const session = argString(args[1], 'session', 32);
+    const node = await ctx.recv(from, session, 'move');
+    return decodeObject(node, { worker: ctx.worker });
+  },
+});
