@@ -12,17 +12,11 @@
  *
  * @packageDocumentation
  */
-// Registers the operations workers may run and the objects that may travel (allow-lists filled at
-// import time, never from a message).
-import './tensors/commands.js';
-import './workers/move.js';
-import './tensors/ring-codec.js';
-import './mpc/dealer.js';
-import './mpc/beaver.js';
-import './mpc/truncation.js';
-import './mpc/sharing.js';
-import './mpc/comparison.js';
-import './tensors/paillier.js';
+// Registers the operations workers may run, the objects that may travel and the randomness a
+// crypto provider deals (allow-lists filled here, from one explicit list — never from a message).
+import { registerAll } from './registry.js';
+
+registerAll();
 
 export { ready, type ReadyInfo, type ReadyOptions, type BackendName } from './backend.js';
 export { Tensor, type TensorArg, type ShareOptions } from './tensor.js';

@@ -21,7 +21,7 @@ import { PaillierTensor, type PaillierEncryptOptions, decryptLayer, encryptLayer
 import { PointerTensor, handOverPointers, sendLayer } from './tensors/pointer.js';
 import type { PaillierPrivateKey, RemoteKey } from './he/index.js';
 import { RingTensor } from './ring/index.js';
-import { shareLocal, shareRemote } from './mpc/sharing.js';
+import { shareLocal, shareRemote } from './tensors/sharing.js';
 import { SCOPE_WALK } from './tensors/scope.js';
 import type { Shape } from './shapes.js';
 import type { RemoteWorker } from './workers/worker.js';

@@ -23,9 +23,13 @@ import { SGD } from '../optim/sgd.js';
 import { Tensor } from '../tensor.js';
 import { PointerTensor } from '../tensors/pointer.js';
 import { tidy } from '../tensors/scope.js';
-import { expectFields, registerCodec } from '../workers/codec.js';
-import { registerCommand, selfLayer } from '../workers/commands.js';
+import { type Codec, expectFields } from '../workers/codec.js';
+import { selfLayer, type CommandSpec } from '../workers/commands.js';
 import type { RemoteWorker } from '../workers/worker.js';
+
+/** The commands this file adds to a worker's allow-list (registered by src/registry.ts). */
+export const fedavgCommands: Record<string, CommandSpec> = {};
+const commands = fedavgCommands;
 
 /** One batch of a client's training data (local tensors; the client sends them to its worker). */
 export interface ClientBatch {
@@ -338,7 +342,7 @@ export class FedAvgServer {
  */
 export class Receipt {}
 
-registerCodec<Receipt>({
+export const receiptCodec: Codec<Receipt> = {
   type: 'receipt',
   cls: Receipt,
   encode: () => ({ type: 'receipt' }),
@@ -346,16 +350,16 @@ registerCodec<Receipt>({
     expectFields(node, []);
     return new Receipt();
   },
-});
+};
 
-registerCommand('federated.receipt', {
+commands['federated.receipt'] = {
   results: 1,
   needsSelf: true,
   run: (_ctx, self) => {
     selfLayer(self);
     return new Receipt();
   },
-});
+};
 
 /**
  * Waits until the workers have computed these remote tensors, rejecting with a worker's error if

@@ -10,7 +10,7 @@
  * (`sendKey`, `RemoteKey.copyTo`): nothing in syft-ts sends one implicitly.
  */
 import { WireFormatError } from '../errors.js';
-import { bad, expectFields, registerCodec } from '../workers/codec.js';
+import { type Codec, bad, expectFields } from '../workers/codec.js';
 import type { WireValue } from '../workers/messages.js';
 import { bigintToBytes, byteLength, bytesToBigint } from './paillier/bigint.js';
 import { PaillierPrivateKey, PaillierPublicKey } from './paillier/keys.js';
@@ -25,7 +25,7 @@ function expectBytes(type: string, v: WireValue | undefined, what: string, maxBy
   return v;
 }
 
-registerCodec<PaillierPublicKey>({
+export const publicKeyCodec: Codec<PaillierPublicKey> = {
   type: 'paillier-public-key',
   cls: PaillierPublicKey,
   encode: (k) => ({ type: 'paillier-public-key', n: bigintToBytes(k.n, k.nBytes) }),
@@ -38,9 +38,9 @@ registerCodec<PaillierPublicKey>({
       throw new WireFormatError(`bad 'paillier-public-key' object: ${(e as Error).message}`);
     }
   },
-});
+};
 
-registerCodec<PaillierPrivateKey>({
+export const privateKeyCodec: Codec<PaillierPrivateKey> = {
   type: 'paillier-private-key',
   cls: PaillierPrivateKey,
   encode(k) {
@@ -57,4 +57,4 @@ registerCodec<PaillierPrivateKey>({
     // fromJSON checks n = p·q and the primality of p and q (a composite would decrypt wrongly).
     return PaillierPrivateKey.fromJSON({ kind: 'paillier-private-key', n: (pp * qq).toString(), p: pp.toString(), q: qq.toString() });
   },
-});
+};

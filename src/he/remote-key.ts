@@ -15,16 +15,19 @@
  * to the destination named by `copyTo`.
  */
 import { ProtocolError, ValueError } from '../errors.js';
-import { argInt, argString, registerCommand } from '../workers/commands.js';
+import { argInt, argString, type CommandSpec } from '../workers/commands.js';
 import { decodeObject, encodeObject } from '../workers/codec.js';
 import { local } from '../workers/local.js';
 import type { ObjectId } from '../workers/messages.js';
 import type { RemoteWorker, Worker } from '../workers/worker.js';
 import { randomId, randomSessionId } from '../util/random.js';
-import './key-codec.js';
 import { keygen, PaillierPrivateKey, PaillierPublicKey } from './paillier/keys.js';
 import type { KeygenOptions } from './paillier/keys.js';
 import { RnPool } from './paillier/rn-pool.js';
+
+/** The commands this file adds to a worker's allow-list (registered by src/registry.ts). */
+export const remoteKeyCommands: Record<string, CommandSpec> = {};
+const commands = remoteKeyCommands;
 
 /** What a {@link RemoteKey} points to. */
 export type RemoteKeyKind = 'public' | 'private';
@@ -175,28 +178,28 @@ function publicKeyOf(key: unknown): PaillierPublicKey {
   throw new ValueError('the target object is not a Paillier key');
 }
 
-registerCommand('paillierKeygen', {
+commands['paillierKeygen'] = {
   results: 1,
   needsSelf: false,
   run: (_ctx, _self, args) => keygen({ bits: argInt(args[0], 'bits') }).then((pair) => pair.privateKey),
-});
+};
 
-registerCommand('paillierPublicKeyOf', {
+commands['paillierPublicKeyOf'] = {
   results: 1,
   needsSelf: true,
   run: (_ctx, self) => publicKeyOf(self),
-});
+};
 
-registerCommand('paillierKeySendTo', {
+commands['paillierKeySendTo'] = {
   results: 0,
   needsSelf: true,
   run(ctx, self, args) {
     publicKeyOf(self);
     ctx.send(argString(args[0], 'destination', 64), argString(args[1], 'session', 32), 'paillier-key', encodeObject(self as object));
   },
-});
+};
 
-registerCommand('paillierKeyRecvFrom', {
+commands['paillierKeyRecvFrom'] = {
   results: 1,
   needsSelf: false,
   async run(ctx, _self, args) {
@@ -205,10 +208,10 @@ registerCommand('paillierKeyRecvFrom', {
     publicKeyOf(key);
     return key;
   },
-});
+};
 
-registerCommand('paillierFillPool', {
+commands['paillierFillPool'] = {
   results: 0,
   needsSelf: true,
   run: (ctx, self, args) => poolOn(ctx.worker, publicKeyOf(self)).ensure(argInt(args[0], 'count')),
-});
+};

@@ -12,13 +12,17 @@
 import { ProtocolError, WireFormatError } from '../errors.js';
 import type { RingTensor } from '../ring/index.js';
 import { RingTensor as Ring } from '../ring/index.js';
-import type { PointerTensor } from '../tensors/pointer.js';
 import { type Shape, broadcastShapes, matmulShape } from '../shapes.js';
-import { argLayer, argString, registerCommand } from '../workers/commands.js';
+import { argLayer, argString, type CommandSpec } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
+import type { HeldObject } from '../workers/held.js';
 import type { RemoteWorker } from '../workers/worker.js';
-import { registerCorrelation, receiveCorrelated } from './dealer.js';
+import { type CorrelationKind, receiveCorrelated } from './dealer.js';
 import { introduceAll, newSession, openAmong, partiesArg, postCommand, sessionArg, shapeArg } from './protocol.js';
+
+/** The commands this file adds to a worker's allow-list (registered by src/registry.ts). */
+export const beaverCommands: Record<string, CommandSpec> = {};
+const commands = beaverCommands;
 
 export type ProductKind = 'mul' | 'matmul';
 
@@ -32,8 +36,8 @@ function productShape(kind: ProductKind, x: Shape, y: Shape): Shape {
   return kind === 'mul' ? broadcastShapes(x, y) : matmulShape(x, y);
 }
 
-for (const kind of ['mul', 'matmul'] as const) {
-  registerCorrelation(kind, {
+function triples(kind: ProductKind): CorrelationKind {
+  return {
     check(params) {
       const x = shapeArg(params[0], 'x shape');
       const y = shapeArg(params[1], 'y shape');
@@ -41,19 +45,17 @@ for (const kind of ['mul', 'matmul'] as const) {
     },
     components: (params) => [params[0] as number[], params[1] as number[]],
     derive: async ([a, b]) => [await product(kind, a!, b!)],
-  });
+  };
 }
+
+/** Beaver triples for both kinds of product (registered by src/registry.ts). */
+export const beaverCorrelations: Record<string, CorrelationKind> = { mul: triples('mul'), matmul: triples('matmul') };
 
 /**
  * Orchestrator side: launches a private product of two shared values (share pointers in party
  * order) and returns the pointers to the result's shares at once.
  */
-export function beaverProduct(
-  kind: ProductKind,
-  x: readonly PointerTensor[],
-  y: readonly PointerTensor[],
-  provider: RemoteWorker,
-): PointerTensor[] {
+export function beaverProduct<H extends HeldObject<H>>(kind: ProductKind, x: readonly H[], y: readonly H[], provider: RemoteWorker): H[] {
   const owner = x[0]!.owner;
   const parties = x.map((p) => p.location);
   const ids = parties.map((p) => p.id);
@@ -67,7 +69,7 @@ export function beaverProduct(
 }
 
 // Party side: `mpc.beaver` on x_i with [y_i, kind, session, parties, dealer].
-registerCommand('mpc.beaver', {
+commands['mpc.beaver'] = {
   results: 1,
   needsSelf: true,
   async run(ctx, self, args) {
@@ -92,7 +94,7 @@ registerCommand('mpc.beaver', {
     // The products are this step's own fresh tensors, so they take the sums in place.
     return (await first).add_(await second).add_(c!);
   },
-});
+};
 
 /**
  * Marks a promise as handled, so that if it fails while the step awaits something else, Node does

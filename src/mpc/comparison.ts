@@ -20,14 +20,18 @@
  */
 import { ProtocolError } from '../errors.js';
 import { RingTensor, bitPlanes, planeWords } from '../ring/index.js';
-import type { PointerTensor } from '../tensors/pointer.js';
 import type { Shape } from '../shapes.js';
-import { argString, registerCommand, type CommandContext } from '../workers/commands.js';
+import { argString, type CommandContext, type CommandSpec } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
+import type { HeldObject } from '../workers/held.js';
 import type { RemoteWorker } from '../workers/worker.js';
-import { registerCorrelation, receiveCorrelated } from './dealer.js';
+import { type CorrelationKind, receiveCorrelated } from './dealer.js';
 import { bitsFromMasked, circuitStart, laneToWords, levelFinish, levelMessage, treeAnds, treePlan, u32, xorInto } from './binary-kernels.js';
 import { introduceAll, newSession, openAmong, partiesArg, postCommand, ringFrom, ringPayload, sessionArg, shapeArg } from './protocol.js';
+
+/** The commands this file adds to a worker's allow-list (registered by src/registry.ts). */
+export const comparisonCommands: Record<string, CommandSpec> = {};
+const commands = comparisonCommands;
 
 // Dealer material for msb over n elements, with m = planeWords(n) 32-bit words per lane vector:
 //   components: r (arith, n words), rho (binary, one lane vector), the tree's AND inputs a and b
@@ -41,29 +45,32 @@ function sizes(n: number): { vec: number; triples: number } {
   return { vec, triples: TREE_ANDS * vec };
 }
 
-registerCorrelation('msb', {
-  check(params) {
-    const s = shapeArg(params[0], 'shape');
-    if (s.length !== 1) throw new ProtocolError('msb material is dealt for flat tensors');
+/** Dealer material of a comparison (registered by src/registry.ts). */
+export const comparisonCorrelations: Record<string, CorrelationKind> = {
+  msb: {
+    check(params) {
+      const s = shapeArg(params[0], 'shape');
+      if (s.length !== 1) throw new ProtocolError('msb material is dealt for flat tensors');
+    },
+    components(params) {
+      const n = (params[0] as number[])[0]!;
+      const { vec, triples } = sizes(n);
+      return [[n], [vec], [triples], [triples]];
+    },
+    componentSharing: () => ['arith', 'binary', 'binary', 'binary'],
+    derive(components, params) {
+      const n = (params[0] as number[])[0]!;
+      const [r, rho, a, b] = components as [RingTensor, RingTensor, RingTensor, RingTensor];
+      const lanes = bitPlanes(r.data);
+      const rLanes = new BigInt64Array(lanes.buffer, lanes.byteOffset, lanes.length / 2);
+      return [RingTensor.from([rLanes.length], rLanes), a.and(b), RingTensor.from([n], laneToWords(u32(rho.data), n))];
+    },
+    derivedSharing: () => ['binary', 'binary', 'arith'],
   },
-  components(params) {
-    const n = (params[0] as number[])[0]!;
-    const { vec, triples } = sizes(n);
-    return [[n], [vec], [triples], [triples]];
-  },
-  componentSharing: () => ['arith', 'binary', 'binary', 'binary'],
-  derive(components, params) {
-    const n = (params[0] as number[])[0]!;
-    const [r, rho, a, b] = components as [RingTensor, RingTensor, RingTensor, RingTensor];
-    const lanes = bitPlanes(r.data);
-    const rLanes = new BigInt64Array(lanes.buffer, lanes.byteOffset, lanes.length / 2);
-    return [RingTensor.from([rLanes.length], rLanes), a.and(b), RingTensor.from([n], laneToWords(u32(rho.data), n))];
-  },
-  derivedSharing: () => ['binary', 'binary', 'arith'],
-});
+};
 
 /** Orchestrator side: shares of msb(x) (1 where x < 0), as 0/1 integers. */
-export function msbShared(x: readonly PointerTensor[], provider: RemoteWorker): PointerTensor[] {
+export function msbShared<H extends HeldObject<H>>(x: readonly H[], provider: RemoteWorker): H[] {
   const owner = x[0]!.owner;
   const parties = x.map((s) => s.location);
   const ids = parties.map((p) => p.id);
@@ -88,7 +95,7 @@ async function openXor(ctx: CommandContext, session: string, tag: string, partie
   return acc;
 }
 
-registerCommand('mpc.msb', {
+commands['mpc.msb'] = {
   results: 1,
   needsSelf: true,
   async run(ctx, self, args) {
@@ -137,4 +144,4 @@ registerCommand('mpc.msb', {
     const eBits = await openXor(ctx, session, 'b2a', parties, masked);
     return RingTensor.from(shares.shape, bitsFromMasked(eBits, rhoArith.data, first));
   },
-});
+};

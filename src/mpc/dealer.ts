@@ -13,9 +13,13 @@
 import { ProtocolError, ValueError, WireFormatError } from '../errors.js';
 import { Prg, type RingTensor } from '../ring/index.js';
 import type { Shape } from '../shapes.js';
-import { type CommandContext, argString, registerCommand } from '../workers/commands.js';
+import { type CommandContext, argString, type CommandSpec } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import { draw, ringFrom, ringPayload, seedFrom, sessionArg } from './protocol.js';
+
+/** The commands this file adds to a worker's allow-list (registered by src/registry.ts). */
+export const dealerCommands: Record<string, CommandSpec> = {};
+const commands = dealerCommands;
 
 /**
  * How the parties' shares of a value combine: `arith` adds them in Z_2^64, `binary` XORs them
@@ -43,14 +47,23 @@ const remove = (how: Sharing | undefined, a: RingTensor, b: RingTensor) => (how 
 
 const kinds = new Map<string, CorrelationKind>();
 
-export function registerCorrelation(name: string, kind: CorrelationKind): void {
-  if (kinds.has(name)) throw new ValueError(`correlation '${name}' is registered twice`);
-  kinds.set(name, kind);
+/** Adds kinds of correlated randomness the dealer may deal (src/registry.ts does it for the library's). */
+export function registerCorrelations(table: Readonly<Record<string, CorrelationKind>>): void {
+  for (const [name, kind] of Object.entries(table)) {
+    if (kinds.get(name) === kind) continue;
+    if (kinds.has(name)) throw new ValueError(`correlation '${name}' is registered twice`);
+    kinds.set(name, kind);
+  }
 }
 
 function kindOf(name: string): CorrelationKind {
   const k = kinds.get(name);
-  if (!k) throw new WireFormatError(`unknown correlated randomness '${name}'`);
+  if (!k) {
+    throw new WireFormatError(
+      `unknown correlated randomness '${name}'` +
+        (kinds.size === 0 ? ': this process registered none; import the package entry (src/index.ts), which calls registerAll() from src/registry.ts' : ''),
+    );
+  }
   return k;
 }
 
@@ -109,7 +122,7 @@ export async function receiveCorrelated(
 
 // Dealer side: `mpc.deal` [kind, session, parties, ...params]. Posted by the orchestrator to the
 // crypto provider; its only output is a seed to each party, then the corrections to the last.
-registerCommand('mpc.deal', {
+commands['mpc.deal'] = {
   results: 0,
   needsSelf: false,
   run(ctx, _self, args) {
@@ -134,7 +147,7 @@ registerCommand('mpc.deal', {
       }
     });
   },
-});
+};
 
 /** The last party's derived shares: the full derived values minus every other party's draw. */
 async function correctionsOf(kind: CorrelationKind, params: readonly WireValue[], seeds: readonly Uint8Array[]): Promise<RingTensor[]> {

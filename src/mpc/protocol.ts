@@ -5,12 +5,11 @@
  */
 import { ProtocolError, WireFormatError } from '../errors.js';
 import { Prg, RingTensor } from '../ring/index.js';
-import { PointerTensor } from '../tensors/pointer.js';
 import { type Shape, sizeOf } from '../shapes.js';
 import { argInt, argString, type CommandContext } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import type { RemoteWorker, Worker } from '../workers/worker.js';
-import { randomId, randomSessionId } from '../util/random.js';
+import { randomSessionId } from '../util/random.js';
 
 export { randomSessionId as newSession };
 
@@ -43,13 +42,6 @@ export function introduceSender(sender: RemoteWorker, receivers: readonly Remote
 /** Posts a command that has no target object (a dealer's step). */
 export function postCommand(to: RemoteWorker, op: string, args: WireValue[], owner: Worker, ret: number[] = []): void {
   to.post({ kind: 'cmd', op, args, ret }, owner);
-}
-
-/** Posts a command without a target object that stores one result; returns its pointer. */
-export function callRemote(to: RemoteWorker, op: string, args: WireValue[], shape: Shape, owner: Worker): PointerTensor {
-  const id = randomId();
-  postCommand(to, op, args, owner, [id]);
-  return new PointerTensor(to, id, shape, owner);
 }
 
 // ---- the parties' side -------------------------------------------------------------------

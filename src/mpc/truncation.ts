@@ -13,34 +13,41 @@
  */
 import { ProtocolError } from '../errors.js';
 import { RingTensor } from '../ring/index.js';
-import type { PointerTensor } from '../tensors/pointer.js';
-import { argString, registerCommand } from '../workers/commands.js';
+import { argString, type CommandSpec } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
+import type { HeldObject } from '../workers/held.js';
 import type { RemoteWorker } from '../workers/worker.js';
-import { registerCorrelation, receiveCorrelated } from './dealer.js';
+import { type CorrelationKind, receiveCorrelated } from './dealer.js';
 import { introduceAll, newSession, partiesArg, postCommand, ringFrom, ringPayload, sessionArg, shapeArg } from './protocol.js';
+
+/** The commands this file adds to a worker's allow-list (registered by src/registry.ts). */
+export const truncationCommands: Record<string, CommandSpec> = {};
+const commands = truncationCommands;
 
 function divisorArg(v: WireValue | undefined): bigint {
   if (typeof v !== 'bigint' || v < 1n || v >= 2n ** 62n) throw new ProtocolError('the divisor must be a positive bigint below 2^62');
   return v;
 }
 
-registerCorrelation('trunc', {
-  check(params) {
-    shapeArg(params[0], 'shape');
-    divisorArg(params[1]);
+/** Dealer material of a division: r and r' = floor(r / d) (registered by src/registry.ts). */
+export const truncationCorrelations: Record<string, CorrelationKind> = {
+  trunc: {
+    check(params) {
+      shapeArg(params[0], 'shape');
+      divisorArg(params[1]);
+    },
+    components: (params) => [params[0] as number[]],
+    derive: ([r], params) => [r!.divScalar(params[1] as bigint)],
   },
-  components: (params) => [params[0] as number[]],
-  derive: ([r], params) => [r!.divScalar(params[1] as bigint)],
-});
+};
 
 /**
  * Orchestrator side: shares of floor(x / d), within one unit. Needs the crypto provider only
  * for three or more parties.
  */
-export function divideShared(x: readonly PointerTensor[], d: bigint, provider: RemoteWorker | undefined): PointerTensor[] {
+export function divideShared<H extends HeldObject<H>>(x: readonly H[], d: bigint, provider: RemoteWorker | undefined): H[] {
   if (d < 1n) throw new ProtocolError(`division by ${d}: the divisor must be a positive integer`);
-  if (d === 1n) return x.map((s) => s.clone());
+  if (d === 1n) return x.map((s) => s.command('clone', [], [s.shape])[0]!);
   const shape = x[0]!.shape;
   if (x.length === 2) return x.map((s, i) => s.command('mpc.truncLocal', [d, i], [shape])[0]!);
   if (!provider) {
@@ -57,7 +64,7 @@ export function divideShared(x: readonly PointerTensor[], d: bigint, provider: R
   return x.map((s) => s.command('mpc.trunc', [d, session, ids, provider.id], [shape])[0]!);
 }
 
-registerCommand('mpc.truncLocal', {
+commands['mpc.truncLocal'] = {
   results: 1,
   needsSelf: true,
   run(_ctx, self, args) {
@@ -67,9 +74,9 @@ registerCommand('mpc.truncLocal', {
     // Party 1's -floor(-x / d) is ceil(x / d) = floor((x + d - 1) / d): one pass fewer.
     return args[1] === 0 ? x.divScalar(d) : x.add(d - 1n).divScalar(d);
   },
-});
+};
 
-registerCommand('mpc.trunc', {
+commands['mpc.trunc'] = {
   results: 1,
   needsSelf: true,
   async run(ctx, self, args) {
@@ -90,4 +97,4 @@ registerCommand('mpc.trunc', {
     for (const p of parties.slice(1)) c = c.add(ringFrom(await ctx.recv(p, session, 'masked'), x.shape, 'masked value'));
     return c.divScalar(d).add((await derived())[0]!);
   },
-});
+};

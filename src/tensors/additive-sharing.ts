@@ -10,7 +10,7 @@ import { msbShared } from '../mpc/comparison.js';
 import { combineShares, refreshShares } from '../mpc/sharing.js';
 import { divideShared } from '../mpc/truncation.js';
 import { RingTensor } from '../ring/index.js';
-import { bad, expectFields, registerCodec } from '../workers/codec.js';
+import { type Codec, bad, expectFields } from '../workers/codec.js';
 import type { RemoteWorker } from '../workers/worker.js';
 import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
 import type { UnaryOp } from '../layer/ops.js';
@@ -308,7 +308,7 @@ function isZero(o: Operand): boolean {
   return o === 0 || o === 0n;
 }
 
-registerCodec<AdditiveSharingTensor>({
+export const astCodec: Codec<AdditiveSharingTensor> = {
   type: 'ast',
   cls: AdditiveSharingTensor,
   encode: (t, child) => ({
@@ -326,4 +326,4 @@ registerCodec<AdditiveSharingTensor>({
     const provider = p === null ? undefined : p === ctx.worker.id ? ctx.worker.asRemote() : ctx.worker.resolvePeer(p);
     return new AdditiveSharingTensor(shares as PointerTensor[], provider);
   },
-});
+};

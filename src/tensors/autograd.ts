@@ -9,7 +9,7 @@ import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
 import { type BinaryOp, type UnaryOp, binarySpec, unarySpec } from '../layer/ops.js';
 import * as G from './gradients.js';
 import { SCOPE_WALK, keep } from './scope.js';
-import { bad, expectBool, expectFields, registerCodec } from '../workers/codec.js';
+import { type Codec, bad, expectBool, expectFields } from '../workers/codec.js';
 import { type Shape, normDim, reduceDims, resolveReshape, sizeOf, sliceBounds, transposeShape } from '../shapes.js';
 
 let gradEnabled = true;
@@ -350,7 +350,7 @@ function topologicalOrder(root: AutogradTensor): AutogradTensor[] {
 }
 
 // Travels as its value and whether it is a leaf that requires grad; the graph stays behind.
-registerCodec<AutogradTensor>({
+export const autogradCodec: Codec<AutogradTensor> = {
   type: 'autograd',
   cls: AutogradTensor,
   encode: (t, child) => ({ type: 'autograd', requiresGrad: t.requiresGrad && t.isLeaf, child: child(t.child) }),
@@ -360,4 +360,4 @@ registerCodec<AutogradTensor>({
     if (!(value instanceof AbstractTensor) || value instanceof AutogradTensor) bad('autograd', 'child must be a tensor layer');
     return new AutogradTensor(value, { requiresGrad: expectBool('autograd', node.requiresGrad) });
   },
-});
+};

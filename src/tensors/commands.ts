@@ -17,7 +17,7 @@ import {
   argNumber,
   argOperand,
   argOptInt,
-  registerCommand,
+  type CommandSpec,
   selfLayer,
 } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
@@ -44,9 +44,12 @@ export function callOp(t: AbstractTensor, op: string, args: readonly OpArg[]): A
   return method.apply(t, args.map((a) => (a === null ? undefined : a)));
 }
 
+/** The commands this file adds to a worker's allow-list (registered by src/registry.ts). */
+export const tensorCommands: Record<string, CommandSpec> = {};
+
 for (const [name, spec] of Object.entries(OPS)) {
   if (!spec.remote) continue;
-  registerCommand(name, {
+  tensorCommands[name] = {
     results: 1,
     needsSelf: true,
     run(ctx, self, wire) {
@@ -56,7 +59,7 @@ for (const [name, spec] of Object.entries(OPS)) {
       spec.shape(t.shape, args);
       return callOp(t, name, args);
     },
-  });
+  };
 }
 
 // ---- copies and autograd ---------------------------------------------------------------------
@@ -64,11 +67,11 @@ for (const [name, spec] of Object.entries(OPS)) {
 type Run = (t: AbstractTensor, args: readonly WireValue[], ctx: CommandContext) => AbstractTensor;
 
 function op(name: string, run: Run): void {
-  registerCommand(name, { results: 1, needsSelf: true, run: (ctx, self, args) => run(selfLayer(self), args, ctx) });
+  tensorCommands[name] = { results: 1, needsSelf: true, run: (ctx, self, args) => run(selfLayer(self), args, ctx) };
 }
 
 function effect(name: string, run: (t: AbstractTensor, args: readonly WireValue[], ctx: CommandContext) => void): void {
-  registerCommand(name, { results: 0, needsSelf: true, run: (ctx, self, args) => run(selfLayer(self), args, ctx) });
+  tensorCommands[name] = { results: 0, needsSelf: true, run: (ctx, self, args) => run(selfLayer(self), args, ctx) };
 }
 
 op('copy', (t) => copyLayer(t));

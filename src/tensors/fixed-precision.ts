@@ -9,13 +9,17 @@
  */
 import { UnsupportedOperationError, ValueError } from '../errors.js';
 import { RingTensor, decodeFixed, encodeFixed } from '../ring/index.js';
-import { argInt, registerCommand, selfLayer } from '../workers/commands.js';
-import { bad, expectFields, expectInt, registerCodec } from '../workers/codec.js';
+import { argInt, selfLayer, type CommandSpec } from '../workers/commands.js';
+import { type Codec, bad, expectFields, expectInt } from '../workers/codec.js';
 import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
 import type { UnaryOp } from '../layer/ops.js';
 import { AutogradTensor } from './autograd.js';
 import { FloatTensor } from './float.js';
 import { reduceDims } from '../shapes.js';
+
+/** The commands this file adds to a worker's allow-list (registered by src/registry.ts). */
+export const fixedPrecisionCommands: Record<string, CommandSpec> = {};
+const commands = fixedPrecisionCommands;
 
 /** PySyft's defaults: base 10, 3 fractional digits. */
 export const DEFAULT_BASE = 10;
@@ -284,7 +288,7 @@ function truncate(t: AbstractTensor, d: bigint): AbstractTensor {
   return div.call(t, d);
 }
 
-registerCodec<FixedPrecisionTensor>({
+export const fptCodec: Codec<FixedPrecisionTensor> = {
   type: 'fpt',
   cls: FixedPrecisionTensor,
   encode: (t, child) => ({ type: 'fpt', base: t.base, precision: t.precisionFractional, child: child(t.child) }),
@@ -298,7 +302,7 @@ registerCodec<FixedPrecisionTensor>({
     }
     return new FixedPrecisionTensor(value, base, precision);
   },
-});
+};
 
 /** The value to encode, whatever autograd sits on it. */
 function plainValue(t: AbstractTensor): AbstractTensor {
@@ -320,15 +324,15 @@ export function floatPrecisionLayer(t: AbstractTensor): FloatTensor {
   throw new UnsupportedOperationError(`floatPrecision() needs a fixed-precision tensor, not a ${v.layerName}`);
 }
 
-registerCommand('fixPrecision', {
+commands['fixPrecision'] = {
   results: 1,
   needsSelf: true,
   run: (_ctx, self, args) =>
     fixPrecisionLayer(selfLayer(self), { base: argInt(args[0], 'base'), precisionFractional: argInt(args[1], 'precisionFractional') }),
-});
+};
 
-registerCommand('floatPrecision', {
+commands['floatPrecision'] = {
   results: 1,
   needsSelf: true,
   run: (_ctx, self) => floatPrecisionLayer(selfLayer(self)),
-});
+};

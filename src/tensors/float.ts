@@ -17,7 +17,7 @@ import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
 import { type UnaryOp, unarySpec } from '../layer/ops.js';
 import { AutogradTensor } from './autograd.js';
 import { formatFloat } from './format.js';
-import { expectFields, expectShape, expectTyped, registerCodec } from '../workers/codec.js';
+import { type Codec, expectFields, expectShape, expectTyped } from '../workers/codec.js';
 import {
   type Shape,
   broadcastShapes,
@@ -260,7 +260,7 @@ export class FloatTensor extends AbstractTensor {
   }
 }
 
-registerCodec<FloatTensor>({
+export const floatCodec: Codec<FloatTensor> = {
   type: 'float',
   cls: FloatTensor,
   encode: (t) => ({ type: 'float', shape: [...t.shape], values: t.values }),
@@ -269,4 +269,4 @@ registerCodec<FloatTensor>({
     const shape = expectShape('float', node.shape);
     return new FloatTensor(shape, expectTyped('float', node.values, Float32Array, sizeOf(shape)));
   },
-});
+};

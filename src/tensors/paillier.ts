@@ -25,8 +25,8 @@ import type { RnPool } from '../he/paillier/rn-pool.js';
 import type { ThreadOptions } from '../he/paillier/threads.js';
 import { poolOn, RemoteKey } from '../he/remote-key.js';
 import { EncryptedVector } from '../he/vector.js';
-import { bad, encodeObject, expectFields, expectShape, registerCodec } from '../workers/codec.js';
-import { argBool, registerCommand, selfLayer } from '../workers/commands.js';
+import { type Codec, bad, encodeObject, expectFields, expectShape } from '../workers/codec.js';
+import { argBool, selfLayer, type CommandSpec } from '../workers/commands.js';
 import type { WireNode, WireValue } from '../workers/messages.js';
 import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
 import type { UnaryOp } from '../layer/ops.js';
@@ -49,6 +49,10 @@ import {
   defaultPerm,
   normDim,
 } from '../shapes.js';
+
+/** The commands this file adds to a worker's allow-list (registered by src/registry.ts). */
+export const paillierCommands: Record<string, CommandSpec> = {};
+const commands = paillierCommands;
 
 /** Options of `x.encrypt({ protocol: 'paillier', ... })`. */
 export interface PaillierEncryptOptions {
@@ -448,7 +452,7 @@ export function decryptLayer(child: AbstractTensor, privateKey: PaillierPrivateK
 
 // ---- the wire: fixed-width ciphertext bytes plus small metadata ---------------------------------
 
-registerCodec<PaillierTensor>({
+export const paillierCodec: Codec<PaillierTensor> = {
   type: 'paillier',
   cls: PaillierTensor,
   encode(t) {
@@ -490,7 +494,7 @@ registerCodec<PaillierTensor>({
       throw e;
     }
   },
-});
+};
 
 // ---- worker commands --------------------------------------------------------------------------------
 
@@ -506,7 +510,7 @@ function argPack(v: WireValue | undefined): PackOptions | false {
   return { additions, extraBits };
 }
 
-registerCommand('paillierEncrypt', {
+commands['paillierEncrypt'] = {
   results: 1,
   needsSelf: true,
   async run(ctx, self, args) {
@@ -524,9 +528,9 @@ registerCommand('paillierEncrypt', {
     await pool.ensure(EncryptedVector.ciphertextsNeeded(value.values.length, publicKey, { encoding, pack }));
     return PaillierTensor.encrypt(value.values, value.shape, { publicKey, encoding, pack, clip, pool });
   },
-});
+};
 
-registerCommand('paillierDecrypt', {
+commands['paillierDecrypt'] = {
   results: 1,
   needsSelf: true,
   async run(ctx, self, args) {
@@ -536,4 +540,4 @@ registerCommand('paillierDecrypt', {
     if (!(t instanceof PaillierTensor)) throw new UnsupportedOperationError(`decrypt() needs an encrypted tensor, not a ${t.layerName}`);
     return t.decryptAsync(key);
   },
-});
+};

@@ -9,8 +9,7 @@
  * pointer is garbage collected — and handed over by `get()` and `move()`.
  */
 import { StateError, ValueError } from '../errors.js';
-import {
-  type DecodeContext,
+import { type Codec, type DecodeContext,
   bad,
   decodeObject,
   encodeObject,
@@ -18,8 +17,7 @@ import {
   expectInt,
   expectShape,
   expectString,
-  registerCodec,
-} from '../workers/codec.js';
+  registerCodec } from '../workers/codec.js';
 import { local } from '../workers/local.js';
 import type { ObjectId, WireNode, WireValue } from '../workers/messages.js';
 import type { RemoteWorker, Worker } from '../workers/worker.js';
@@ -279,7 +277,7 @@ export function handOverPointers(value: AbstractTensor): void {
   for (const l of value.layers()) if (l instanceof PointerTensor) l.handOver();
 }
 
-registerCodec<PointerTensor>({
+export const pointerCodec: Codec<PointerTensor> = {
   type: 'pointer',
   cls: PointerTensor,
   encode: (p) => ({ type: 'pointer', location: p.location.id, id: p.idAtLocation, shape: [...p.shape] }),
@@ -296,5 +294,5 @@ registerCodec<PointerTensor>({
     }
     return new PointerTensor(location, id, shape, ctx.worker);
   },
-});
+};
 

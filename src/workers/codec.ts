@@ -26,15 +26,23 @@ export interface Codec<T extends object> {
 const byType = new Map<string, Codec<object>>();
 const byClass = new Map<unknown, Codec<object>>();
 
+/** Lets objects of `codec.cls` travel (src/registry.ts registers the library's codecs). */
 export function registerCodec<T extends object>(codec: Codec<T>): void {
   byType.set(codec.type, codec as unknown as Codec<object>);
   byClass.set(codec.cls, codec as unknown as Codec<object>);
 }
 
+export function registerCodecs(codecs: readonly Codec<never>[]): void {
+  for (const c of codecs) registerCodec(c as unknown as Codec<object>);
+}
+
+const NOTHING_REGISTERED =
+  'this process registered no codecs; import the package entry (src/index.ts, \'syft-ts\'), which calls registerAll() from src/registry.ts';
+
 /** Encodes an object with its registered codec. */
 export function encodeObject(value: object): WireNode {
   const codec = byClass.get(value.constructor);
-  if (!codec) throw new WireFormatError(`a ${value.constructor.name} cannot be sent: no codec is registered for it`);
+  if (!codec) throw new WireFormatError(`a ${value.constructor.name} cannot be sent: ${byType.size === 0 ? NOTHING_REGISTERED : 'no codec is registered for it'}`);
   return codec.encode(value, encodeObject);
 }
 
@@ -46,7 +54,7 @@ export function decodeObject(node: WireValue, ctx: DecodeContext, depth = 0): ob
   }
   const type = (node as WireNode).type;
   const codec = typeof type === 'string' ? byType.get(type) : undefined;
-  if (!codec) throw new WireFormatError(`unknown object type ${JSON.stringify(type)}`);
+  if (!codec) throw new WireFormatError(`unknown object type ${JSON.stringify(type)}${byType.size === 0 ? `: ${NOTHING_REGISTERED}` : ''}`);
   return codec.decode(node as WireNode, (n) => decodeObject(n, ctx, depth + 1), ctx);
 }
 

@@ -45,9 +45,24 @@ export interface CommandSpec {
 
 const commands = new Map<string, CommandSpec>();
 
+/** Adds one op to the allow-list. Registering the same spec twice is a no-op; another spec under a taken name is refused. */
 export function registerCommand(name: string, spec: CommandSpec): void {
+  if (commands.get(name) === spec) return;
   if (commands.has(name)) throw new ValueError(`command '${name}' is registered twice`);
   commands.set(name, spec);
+}
+
+/** Adds a table of ops (src/registry.ts registers the library's). */
+export function registerCommands(table: Readonly<Record<string, CommandSpec>>): void {
+  for (const [name, spec] of Object.entries(table)) registerCommand(name, spec);
+}
+
+/** Why an op is unknown, for the refusal: an empty allow-list means the process registered nothing. */
+export function unknownCommandMessage(name: string): string {
+  return commands.size === 0
+    ? `unknown operation '${name}': this process registered no worker operations; import the package entry ` +
+        `(src/index.ts, 'syft-ts'), which calls registerAll() from src/registry.ts`
+    : `unknown operation '${name}'`;
 }
 
 export function getCommand(name: string): CommandSpec | undefined {

@@ -2,11 +2,15 @@
  * The two halves of `move()`: the worker holding an object sends it straight to the destination,
  * which stores it under the id the orchestrator chose. The orchestrator never sees the object.
  */
-import { argString, registerCommand } from './commands.js';
+import { argString, type CommandSpec } from './commands.js';
 import { decodeObject, encodeObject } from './codec.js';
 import { handOver } from './worker.js';
 
-registerCommand('sendTo', {
+/** The commands this file adds to a worker's allow-list (registered by src/registry.ts). */
+export const moveCommands: Record<string, CommandSpec> = {};
+const commands = moveCommands;
+
+commands['sendTo'] = {
   results: 0,
   needsSelf: true,
   run(ctx, self, args) {
@@ -18,9 +22,9 @@ registerCommand('sendTo', {
     ctx.forget(ctx.selfId!);
     handOver(obj);
   },
-});
+};
 
-registerCommand('recvFrom', {
+commands['recvFrom'] = {
   results: 1,
   needsSelf: false,
   async run(ctx, _self, args) {
@@ -29,4 +33,4 @@ registerCommand('recvFrom', {
     const node = await ctx.recv(from, session, 'move');
     return decodeObject(node, { worker: ctx.worker });
   },
-});
+};

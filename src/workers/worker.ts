@@ -13,7 +13,7 @@
  */
 import { ObjectNotFoundError, ProtocolError, SyftError, ValueError, WireFormatError } from '../errors.js';
 import { AbstractTensor } from '../layer/abstract.js';
-import { type CommandContext, getCommand } from './commands.js';
+import { type CommandContext, getCommand, unknownCommandMessage } from './commands.js';
 import { decodeObject, encodeObject } from './codec.js';
 import { Mailbox } from './mailbox.js';
 import {
@@ -211,7 +211,7 @@ export abstract class Worker {
 
   private checkCommand(m: CommandMessage): void {
     const spec = getCommand(m.op);
-    if (!spec) throw new WireFormatError(`unknown operation '${m.op}'`);
+    if (!spec) throw new WireFormatError(unknownCommandMessage(m.op));
     if (m.ret.length !== spec.results) {
       throw new WireFormatError(`'${m.op}' fills ${spec.results} result id(s), the message gives ${m.ret.length}`);
     }

@@ -4,13 +4,13 @@
 import { expect, test } from 'vitest';
 import * as sy from '../../src/index.js';
 import { ProtocolError } from '../../src/errors.js';
-import { receiveCorrelated, registerCorrelation } from '../../src/mpc/dealer.js';
+import { receiveCorrelated, registerCorrelations } from '../../src/mpc/dealer.js';
 import { introduceAll, newSession, partiesArg, postCommand, sessionArg } from '../../src/mpc/protocol.js';
 import type { RingTensor } from '../../src/ring/index.js';
 import { argString, registerCommand } from '../../src/workers/commands.js';
 
 // A correlation whose derived value the dealer cannot compute when asked for 'fail'.
-registerCorrelation('test.flaky', {
+registerCorrelations({ 'test.flaky': {
   components: () => [[4]],
   derive: ([a], params) => {
     if (params[0] === 'fail') throw new RangeError('no product for this step');
@@ -19,7 +19,7 @@ registerCorrelation('test.flaky', {
   check: (params) => {
     if (params[0] !== 'fail' && params[0] !== 'ok') throw new Error('test.flaky takes fail or ok');
   },
-});
+} });
 
 // What each party saw, by worker id: its derived share, or the error it got.
 const seen = new Map<string, { component?: RingTensor; derived?: RingTensor; error?: unknown; ms: number }>();

@@ -52,7 +52,7 @@ describe('construction', () => {
     expect(() => t.add(1 as unknown as bigint)).toThrow(/write 1n/);
     expect(() => t.mul(0.5 as unknown as bigint)).toThrow(/encodeFixed/);
     expect(() => t.add(RingTensor.zeros([3]))).toThrow(RingShapeError);
-    expect(() => t.add(RingTensor.zeros([3]))).toThrow(/\[2\] and \[3\] do not broadcast/);
+    expect(() => t.add(RingTensor.zeros([3]))).toThrow(/\[2\] and \[3\] cannot be broadcast/);
   });
 });
 

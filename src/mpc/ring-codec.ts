@@ -1,12 +1,13 @@
 /**
- * RingTensors travel as their shape and raw 64-bit words (a binary blob on the wire). The ring
- * engine stays free of worker code; its codec lives here, with the other layers'.
+ * RingTensors — the protocols' currency, every share a worker holds — travel as their shape and
+ * raw 64-bit words (a binary blob on the wire). The ring engine stays free of worker code, so
+ * its codec lives here, with the protocols.
  */
 import { RingTensor } from '../ring/index.js';
-import { expectFields, expectShape, expectTyped, registerCodec } from '../workers/codec.js';
+import { type Codec, expectFields, expectShape, expectTyped } from '../workers/codec.js';
 import { sizeOf } from '../shapes.js';
 
-registerCodec<RingTensor>({
+export const ringCodec: Codec<RingTensor> = {
   type: 'ring',
   cls: RingTensor,
   encode: (t) => ({ type: 'ring', shape: [...t.shape], data: t.data }),
@@ -15,4 +16,4 @@ registerCodec<RingTensor>({
     const shape = expectShape('ring', node.shape);
     return new RingTensor(shape, expectTyped('ring', node.data, BigInt64Array, sizeOf(shape)));
   },
-});
+};
