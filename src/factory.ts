@@ -8,7 +8,8 @@ import { Tensor } from './tensor.js';
 import type { AbstractTensor } from './layer/abstract.js';
 import { AutogradTensor } from './tensors/autograd.js';
 import { FloatTensor } from './tensors/float.js';
-import { sizeOf } from './shapes.js';
+import { checkShape, sizeOf } from './shapes.js';
+import { checkNumber, checkOptions } from './util/options.js';
 import { globalRandom } from './util/seeded.js';
 
 export type DType = 'float32' | 'int64';
@@ -49,6 +50,19 @@ function flatten(data: NestedData): { shape: number[]; values: (number | bigint)
   };
   walk(data, 0);
   return { shape, values };
+}
+
+const TENSOR_OPTIONS = ['requiresGrad', 'dtype', 'shape'] as const;
+
+// Options as plain JavaScript may pass them: unknown keys and wrong values are refused.
+function tensorOptions(opts: unknown, where: string, extra: readonly string[] = []): TensorOptions {
+  const o = checkOptions<TensorOptions>(opts, [...TENSOR_OPTIONS, ...extra], where);
+  if (o.dtype !== undefined && o.dtype !== 'float32' && o.dtype !== 'int64') {
+    throw new ValueError(`${where}: dtype must be 'float32' or 'int64', got ${JSON.stringify(o.dtype)}`);
+  }
+  if (o.requiresGrad !== undefined && typeof o.requiresGrad !== 'boolean') throw new ValueError(`${where}: requiresGrad must be true or false`);
+  if (o.shape !== undefined) checkShape(o.shape, `${where}: shape`);
+  return o;
 }
 
 function leafFrom(data: NestedData | ArrayLike<number> | tf.Tensor, opts: TensorOptions): AbstractTensor {
@@ -97,26 +111,41 @@ function finish(leaf: AbstractTensor, opts: TensorOptions): Tensor {
  * ```
  */
 export function tensor(data: NestedData | ArrayLike<number> | tf.Tensor, opts: TensorOptions = {}): Tensor {
-  return finish(leafFrom(data, opts), opts);
+  const o = tensorOptions(opts, 'sy.tensor()');
+  if (data === null || data === undefined || typeof data === 'string' || typeof data === 'boolean') {
+    throw new ValueError(`sy.tensor() takes numbers, nested arrays of numbers, a typed array or a tf.Tensor, got ${String(data)}`);
+  }
+  return finish(leafFrom(data, o), o);
 }
 
 /** A tensor filled with `value`. */
 export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
-  const leaf =
-    opts.dtype === 'int64' ? RingTensor.full(shape, checkedInt(value)) : FloatTensor.full(shape, value);
-  return finish(leaf, opts);
+  return filled('sy.full()', shape, value, opts);
 }
 
+function filled(where: string, shape: readonly number[], value: number, opts: unknown): Tensor {
+  const o = tensorOptions(opts, where);
+  const s = checkShape(shape, `${where}: shape`);
+  if (typeof value !== 'number') throw new ValueError(`${where}: the fill value must be a number, got ${typeof value}`);
+  const leaf = o.dtype === 'int64' ? RingTensor.full(s, checkedInt(value)) : FloatTensor.full(s, value);
+  return finish(leaf, o);
+}
+
+/** A tensor of zeros. @example `sy.zeros([2, 3])` */
 export function zeros(shape: readonly number[], opts: TensorOptions = {}): Tensor {
-  return full(shape, 0, opts);
+  return filled('sy.zeros()', shape, 0, opts);
 }
 
+/** A tensor of ones. @example `sy.ones([3], { dtype: 'int64' })` */
 export function ones(shape: readonly number[], opts: TensorOptions = {}): Tensor {
-  return full(shape, 1, opts);
+  return filled('sy.ones()', shape, 1, opts);
 }
 
 /** Standard normal samples from the seeded generator (`sy.manualSeed`). */
 export function randn(shape: readonly number[], opts: Omit<TensorOptions, 'dtype'> = {}): Tensor {
+  const o = tensorOptions(opts, 'sy.randn()');
+  shape = checkShape(shape, 'sy.randn(): shape');
+  opts = o;
   const r = globalRandom();
   const v = new Float32Array(sizeOf(shape));
   for (let i = 0; i < v.length; i++) v[i] = r.normal();
@@ -125,8 +154,14 @@ export function randn(shape: readonly number[], opts: Omit<TensorOptions, 'dtype
 
 /** Uniform samples in [low, high) from the seeded generator (`sy.manualSeed`). */
 export function rand(shape: readonly number[], opts: Omit<TensorOptions, 'dtype'> & { low?: number; high?: number } = {}): Tensor {
+  const o = tensorOptions(opts, 'sy.rand()', ['low', 'high']) as typeof opts;
+  shape = checkShape(shape, 'sy.rand(): shape');
+  const low = checkNumber(o.low ?? 0, 'sy.rand(): low');
+  const high = checkNumber(o.high ?? 1, 'sy.rand(): high');
+  if (!(high > low)) throw new ValueError(`sy.rand(): high (${high}) must be above low (${low})`);
+  opts = o;
   const r = globalRandom();
   const v = new Float32Array(sizeOf(shape));
-  for (let i = 0; i < v.length; i++) v[i] = r.uniform(opts.low ?? 0, opts.high ?? 1);
+  for (let i = 0; i < v.length; i++) v[i] = r.uniform(low, high);
   return finish(new FloatTensor(shape, v), opts);
 }

@@ -26,7 +26,16 @@ import { SCOPE_WALK } from './tensors/scope.js';
 import type { Shape } from './shapes.js';
 import type { RemoteWorker } from './workers/worker.js';
 import { local } from './workers/local.js';
+import { checkCount, checkOptions, describe } from './util/options.js';
 import { setObjectView } from './workers/virtual.js';
+
+/** Checks fixed-precision options from plain JavaScript (misspelt keys, bad values). */
+export function checkPrecision(opts: unknown, where: string): PrecisionOptions {
+  const o = checkOptions<PrecisionOptions>(opts, ['base', 'precisionFractional'], where);
+  if (o.base !== undefined) checkCount(o.base, `${where}: base`, 2);
+  if (o.precisionFractional !== undefined) checkCount(o.precisionFractional, `${where}: precisionFractional`, 0);
+  return o;
+}
 
 /** What tensor ops accept as their other operand. */
 export type TensorArg = Tensor | number;
@@ -42,11 +51,24 @@ export interface ShareOptions {
 /** Splits `share(bob, alice, { cryptoProvider })`'s arguments. */
 export function parseShareArgs(args: readonly (RemoteWorker | ShareOptions)[]): { workers: RemoteWorker[]; opts: ShareOptions } {
   const last = args[args.length - 1];
-  const isWorker = (a: unknown): a is RemoteWorker => typeof (a as RemoteWorker)?.post === 'function';
-  const opts = last !== undefined && !isWorker(last) ? (last as ShareOptions) : {};
-  const workers = (opts === last ? args.slice(0, -1) : args) as RemoteWorker[];
-  if (!workers.every(isWorker)) throw new ValueError('share() takes workers, then an optional { cryptoProvider, requiresGrad }');
+  // A trailing plain object is the options; anything else is meant as a worker.
+  const hasOptions = last !== undefined && !isWorker(last) && typeof last === 'object' && last !== null && Object.getPrototypeOf(last) === Object.prototype;
+  const opts = hasOptions ? checkOptions<ShareOptions>(last, ['cryptoProvider', 'requiresGrad'], 'share()') : {};
+  const workers = (hasOptions ? args.slice(0, -1) : args) as RemoteWorker[];
+  workers.forEach((w, i) => checkWorker(w, `share(): argument ${i + 1}`));
+  if (opts.cryptoProvider !== undefined) checkWorker(opts.cryptoProvider, 'share(): cryptoProvider');
   return { workers, opts };
+}
+
+function isWorker(a: unknown): a is RemoteWorker {
+  return typeof (a as RemoteWorker | null)?.post === 'function' && typeof (a as RemoteWorker).id === 'string';
+}
+
+/** A worker argument from plain JavaScript: a worker object, not its name. */
+export function checkWorker(w: unknown, where: string): RemoteWorker {
+  if (isWorker(w)) return w;
+  const hint = typeof w === 'string' ? ` (a worker's name is not enough: pass the worker object, e.g. the VirtualWorker you made with id '${w}')` : '';
+  throw new ValueError(`${where} must be a worker, got ${describe(w)}${hint}`);
 }
 
 function layerOf(o: TensorArg | bigint): AbstractTensor | number | bigint {
@@ -309,7 +331,7 @@ export class Tensor {
    * tensor arrives as one, so the worker records the graph).
    */
   send(worker: RemoteWorker): Tensor {
-    const p = sendLayer(this.#child, worker);
+    const p = sendLayer(this.#child, checkWorker(worker, 'send()'));
     handOverPointers(this.#child);
     const t = this.wrap(p);
     t.isParameter = this.isParameter;
@@ -325,7 +347,7 @@ export class Tensor {
   move(worker: RemoteWorker): this {
     const c = this.#child;
     if (!(c instanceof PointerTensor)) throw new ValueError('move() needs a pointer: send() a local tensor instead');
-    this.#child = c.move(worker);
+    this.#child = c.move(checkWorker(worker, 'move()'));
     return this;
   }
 
@@ -358,6 +380,7 @@ export class Tensor {
    * ```
    */
   fixPrecision(opts: PrecisionOptions = {}): Tensor {
+    opts = checkPrecision(opts, 'fixPrecision()');
     const c = this.#child;
     if (c instanceof PointerTensor) {
       const base = opts.base ?? DEFAULT_BASE;
