@@ -1,0 +1,12 @@
+/**
+ * Small tools for scripts and tutorials: strict command-line flags with `--help`, progress bars
+ * and epoch lines, and SVG line plots of training curves.
+ *
+ * @example
+ * ```ts
+ * const flags = sy.utils.flagsOrExit({ epochs: { type: 'number', default: 5, help: 'passes' } }, 'npx tsx train.ts');
+ * ```
+ */
+export { parseFlags, flagsOrExit, usage, FlagError, type FlagSpec, type Flags } from './flags.js';
+export { Progress, epochLine, formatSeconds, type ProgressOptions, type ProgressSink } from './progress.js';
+export { linePlot, type Series, type PlotOptions } from './plot.js';
