@@ -67,3 +67,4 @@ export * as ring from './ring/index.js';
 export * as datasets from './datasets/index.js';
 export * as paillier from './he/index.js';
 export * as federated from './federated/index.js';
+export * as dp from './dp/index.js';
