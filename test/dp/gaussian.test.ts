@@ -1,8 +1,9 @@
 // The exact discrete Gaussian sampler and the noise built on it.
 //
 // Statistical checks. Each case draws n samples and applies up to six checks; every check fails
-// with probability at most 2 e^-x, x = 18, if the sampler is right, so the 30 checks in this file
-// fail together with probability at most 60 e^-18 = 9.1e-7 < 1e-6. The bounds:
+// with probability at most 2 e^-x, x = 18, if the sampler is right, so the 27 checks in this file
+// fail together with probability at most 54 e^-18 = 8.2e-7 < 1e-6 (the "no sample beyond 40 sigma"
+// checks add below 1e-300). The bounds:
 //   - shape (Dvoretzky-Kiefer-Wolfowitz with Massart's constant, any distribution):
 //       P(sup_t |F_n(t) - F(t)| > sqrt(x / (2n))) <= 2 e^-x, F the exact CDF;
 //   - variance, upper side: N_Z(0, s^2) is s-subgaussian (Canonne, Kamath, Steinke 2020), so

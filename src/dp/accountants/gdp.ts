@@ -20,24 +20,52 @@ export interface GdpMechanism {
   sampleRate: number;
 }
 
-/** mu of T steps with Poisson sampling. */
+/**
+ * mu of T steps with Poisson sampling.
+ *
+ * @example
+ * ```ts
+ * sy.dp.computeMuPoisson({ steps: 2249, noiseMultiplier: 1.5, sampleRate: 0.04 }); // 1.419...
+ * ```
+ */
 export function computeMuPoisson({ steps, noiseMultiplier, sampleRate }: GdpMechanism): number {
   return Math.sqrt(Math.expm1(1 / (noiseMultiplier * noiseMultiplier))) * Math.sqrt(steps) * sampleRate;
 }
 
-/** mu of T steps with uniform (fixed-size, without replacement) sampling. */
+/**
+ * mu of T steps with uniform (fixed-size, without replacement) sampling.
+ *
+ * @example
+ * ```ts
+ * sy.dp.computeMuUniform({ steps: 2249, noiseMultiplier: 1.5, sampleRate: 0.04 });
+ * ```
+ */
 export function computeMuUniform({ steps, noiseMultiplier, sampleRate }: GdpMechanism): number {
   const s = noiseMultiplier;
   const c = sampleRate * Math.sqrt(steps);
   return Math.SQRT2 * c * Math.sqrt(Math.exp(1 / (s * s)) * normCdf(1.5 / s) + 3 * normCdf(-0.5 / s) - 2);
 }
 
-/** The delta at which mu-GDP gives eps-DP. */
+/**
+ * The delta at which mu-GDP gives eps-DP.
+ *
+ * @example
+ * ```ts
+ * sy.dp.deltaEpsMu(1, 0.5); // delta of 0.5-GDP at eps = 1
+ * ```
+ */
 export function deltaEpsMu(eps: number, mu: number): number {
   return normCdf(-eps / mu + mu / 2) - Math.exp(eps + logNormCdf(-eps / mu - mu / 2));
 }
 
-/** The smallest eps with (eps, delta)-DP under mu-GDP. */
+/**
+ * The smallest eps with (eps, delta)-DP under mu-GDP (0 when delta(0) is already below delta).
+ *
+ * @example
+ * ```ts
+ * sy.dp.epsFromMu(1.3, 1e-5);
+ * ```
+ */
 export function epsFromMu(mu: number, delta: number): number {
   checkDelta(delta);
   if (mu === 0) return 0;
@@ -61,12 +89,26 @@ export function epsFromMu(mu: number, delta: number): number {
   return hi;
 }
 
-/** Epsilon of T Poisson-sampled steps. */
+/**
+ * Epsilon of T Poisson-sampled steps (Opacus's `compute_eps_poisson`).
+ *
+ * @example
+ * ```ts
+ * sy.dp.computeEpsPoisson({ steps: 2249, noiseMultiplier: 1.5, sampleRate: 0.04, delta: 1e-5 }); // 6.5998...
+ * ```
+ */
 export function computeEpsPoisson(m: GdpMechanism & { delta: number }): number {
   return epsFromMu(computeMuPoisson(m), m.delta);
 }
 
-/** Epsilon of T uniformly sampled steps. */
+/**
+ * Epsilon of T uniformly sampled steps (Opacus's `compute_eps_uniform`).
+ *
+ * @example
+ * ```ts
+ * sy.dp.computeEpsUniform({ steps: 2249, noiseMultiplier: 1.5, sampleRate: 0.04, delta: 1e-5 }); // 8.4299...
+ * ```
+ */
 export function computeEpsUniform(m: GdpMechanism & { delta: number }): number {
   return epsFromMu(computeMuUniform(m), m.delta);
 }
