@@ -63,3 +63,4 @@ export * as datasets from './datasets/index.js';
 export * as paillier from './he/index.js';
 export * as federated from './federated/index.js';
 export * as utils from './util/index.js';
+export * as dp from './dp/index.js';

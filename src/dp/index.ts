@@ -1,0 +1,56 @@
+/**
+ * Differential privacy: privacy accountants for the subsampled Gaussian mechanism (Rényi DP as in
+ * Opacus, and Gaussian DP), the noise multiplier for a target budget, Gaussian noise drawn exactly
+ * from the CSPRNG on a fixed grid (no floating-point sampling weakness), and PySyft's PATE analysis.
+ *
+ * @example
+ * ```ts
+ * import * as sy from 'syft-ts';
+ * const sigma = sy.dp.getNoiseMultiplier({ targetEpsilon: 3, targetDelta: 1e-5, sampleRate: 256 / 60000, epochs: 20 });
+ * const accountant = new sy.dp.RDPAccountant();
+ * // each step: clip per-sample gradients to maxGradNorm, sum, then
+ * const noisy = sy.dp.addGaussianNoise(summedGrads, { std: sigma * maxGradNorm });
+ * accountant.step({ noiseMultiplier: sigma, sampleRate: 256 / 60000 });
+ * console.log(accountant.getEpsilon(1e-5));
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { RDPAccountant, type RdpEpsilonOptions } from './accountants/rdp.js';
+export {
+  GaussianAccountant,
+  computeMuPoisson,
+  computeMuUniform,
+  computeEpsPoisson,
+  computeEpsUniform,
+  deltaEpsMu,
+  epsFromMu,
+  type GdpEpsilonOptions,
+  type GdpMechanism,
+} from './accountants/gdp.js';
+export {
+  DEFAULT_ALPHAS,
+  computeRdp,
+  getPrivacySpent,
+  type ComputeRdpOptions,
+  type GetPrivacySpentOptions,
+  type PrivacySpent,
+} from './accountants/rdp-analysis.js';
+export type { AccountantMechanism, AccountantState, HistoryEntry, PrivacyAccountant, PrivacyStep } from './accountants/accountant.js';
+export { createAccountant, ACCOUNTANTS } from './accountants/registry.js';
+export { getNoiseMultiplier, MAX_SIGMA, type GetNoiseMultiplierOptions } from './noise-multiplier.js';
+export {
+  addGaussianNoise,
+  discreteGaussian,
+  discreteGaussianNoise,
+  gaussianGrid,
+  gaussianNoise,
+  type DiscreteGaussianNoiseOptions,
+  type DiscreteGaussianOptions,
+  type GaussianGrid,
+  type GaussianNoiseOptions,
+  type NoiseSourceOptions,
+} from './gaussian.js';
+export { DiscreteGaussianSampler, type SamplerStats } from './discrete-gaussian.js';
+export type { RandomFill } from './random-bits.js';
+export * as pate from './pate.js';
