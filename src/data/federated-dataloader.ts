@@ -1,6 +1,6 @@
 /**
  * `FederatedDataLoader`: batches of a FederatedDataset, each made on the worker that holds the
- * part (a slice or a gather: one command per tensor; the data never moves and is never read
+ * part (a gather of its rows: one command per tensor; the data never moves and is never read
  * here), as PySyft 0.2's `sy.FederatedDataLoader`:
  *
  * - every worker has its own sampler over its own part (sequential, or reshuffled every epoch),

@@ -39,7 +39,7 @@ describe('BaseDataset', () => {
     expect(d.data.arraySync()).toEqual(xs().arraySync());
   });
 
-  test('batch(): consecutive indices slice, others gather; transforms per item or per batch alike', () => {
+  test('batch(): rows in any order, repeats allowed; transforms per item or per batch alike', () => {
     const d = new sy.BaseDataset(xs(), ys());
     expect(d.batch([1, 2, 3])[0].arraySync()).toEqual([[2, 20], [3, 30], [4, 40]]);
     const [bx, by] = d.batch([4, 0, 4]);
@@ -65,7 +65,7 @@ describe('BaseDataset', () => {
     expect(() => new sy.BaseDataset(xs(), ys(), { transform: 3 as unknown as sy.Transform })).toThrow(/function/);
   });
 
-  test('send(): the remote dataset batches on its worker, one command per tensor, and get() brings it back', async () => {
+  test('send(): the remote dataset batches on its worker, one gather per tensor, and get() brings it back', async () => {
     const bob = new sy.VirtualWorker({ id: 'ds-bob' });
     const d = new sy.BaseDataset(xs(), ys(), { transform: sy.transforms.normalize(1, 2) }).send(bob);
     expect(d.location).toBe(bob);
@@ -78,7 +78,7 @@ describe('BaseDataset', () => {
     expect(post.mock.calls.map(([m]) => (m.kind === 'cmd' ? m.op : m.kind))).toEqual(['indexSelect', 'indexSelect']);
     post.mockClear();
     d.batch([1, 2]);
-    expect(post.mock.calls.map(([m]) => (m.kind === 'cmd' ? m.op : m.kind))).toEqual(['slice', 'slice']);
+    expect(post.mock.calls.map(([m]) => (m.kind === 'cmd' ? m.op : m.kind))).toEqual(['indexSelect', 'indexSelect']);
     post.mockRestore();
     expect(x.location).toBe(bob);
     expect((await x.get()).arraySync()).toEqual([[2, 24.5], [0, 4.5]]);
