@@ -199,7 +199,14 @@ function row(t: Tensor, i: number): Tensor {
   return t.indexSelect(0, Int32Array.of(i)).reshape(t.shape.slice(1));
 }
 
-/** `dataset.federate(workers)` as a free function (PySyft's `dataset_federate`). */
+/**
+ * `dataset.federate(workers)` as a free function (PySyft's `dataset_federate`).
+ *
+ * @example
+ * ```ts
+ * const federated = sy.federate(await sy.datasets.mnist({ count: 6000 }), [bob, alice]);
+ * ```
+ */
 export function federate(dataset: BaseDataset, workers: readonly RemoteWorker[]): FederatedDataset {
   if (!(dataset instanceof BaseDataset)) throw new ValueError('federate takes a sy.BaseDataset and an array of workers');
   return dataset.federate(workers);

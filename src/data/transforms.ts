@@ -79,6 +79,11 @@ export function normalize(mean: number | readonly number[], std: number | readon
 /**
  * Flattens an item to one dimension (`x.view(-1)`, as PySyft's tutorials do for MLPs): an image
  * `[1, 28, 28]` becomes `[784]`, a batch `[N, 1, 28, 28]` becomes `[N, 784]`.
+ *
+ * @example
+ * ```ts
+ * sy.transforms.flatten()(sy.zeros([1, 28, 28])).shape;   // [784]
+ * ```
  */
 export function flatten(): Transform {
   return make((x) => x.reshape([-1]), (x) => x.reshape([x.shape[0]!, -1]));
@@ -87,6 +92,11 @@ export function flatten(): Transform {
 /**
  * Transforms applied one after the other (torchvision's `Compose`). The composition has `batch`
  * when every part has it.
+ *
+ * @example
+ * ```ts
+ * const t = sy.transforms.compose([sy.transforms.normalize(0.1307, 0.3081), sy.transforms.flatten()]);
+ * ```
  */
 export function compose(transforms: readonly Transform[]): Transform {
   if (!Array.isArray(transforms) || !transforms.every((t) => typeof t === 'function')) {
