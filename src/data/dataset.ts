@@ -12,6 +12,7 @@
 import { ValueError } from '../errors.js';
 import { type Shape, toIndices } from '../shapes.js';
 import { Tensor } from '../tensor.js';
+import { AutogradTensor } from '../tensors/autograd.js';
 import { SCOPE_WALK } from '../tensors/scope.js';
 import type { RemoteWorker } from '../workers/worker.js';
 import { stack } from './collate.js';
@@ -118,7 +119,7 @@ export class BaseDataset implements Iterable<Sample> {
       }
       return stack(Array.from(idx, (i) => f(row(t, i))));
     }
-    const rows = t.indexSelect(0, idx);
+    const rows = plain(t).indexSelect(0, idx);
     return f ? f.batch!(rows) : rows;
   }
 
@@ -196,7 +197,13 @@ export class BaseDataset implements Iterable<Sample> {
 
 /** Item `i` of `t`: row i without its first dimension. */
 function row(t: Tensor, i: number): Tensor {
-  return t.indexSelect(0, Int32Array.of(i)).reshape(t.shape.slice(1));
+  return plain(t).indexSelect(0, Int32Array.of(i)).reshape(t.shape.slice(1));
+}
+
+// Local data made with requiresGrad (PySyft's toy datasets are) is read without its graph: a batch
+// of data is an input, not a parameter.
+function plain(t: Tensor): Tensor {
+  return t.child instanceof AutogradTensor ? t.detach() : t;
 }
 
 /**

@@ -30,6 +30,17 @@ describe('indexSelect', () => {
     expect(m.indexSelect(1, [1, 1, 0]).arraySync()).toEqual([[2n, 2n, 1n], [4n, 4n, 3n]]);
   });
 
+  test('autograd: passes through a tensor that needs no gradient, refuses one that does', () => {
+    const w = sy.tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    expect(() => w.indexSelect(0, [1])).toThrow(/records no gradient yet; detach\(\) the tensor first/);
+    expect(w.detach().indexSelect(0, [1]).arraySync()).toEqual([[3, 4]]);
+    expect(sy.noGrad(() => w.indexSelect(0, [1])).arraySync()).toEqual([[3, 4]]);
+    // Local data made with requiresGrad (as PySyft's toy datasets are) still batches.
+    const d = new sy.BaseDataset(w, sy.tensor([0, 1]));
+    expect(d.batch([1, 0])[0].arraySync()).toEqual([[3, 4], [1, 2]]);
+    expect(d.batch([1, 0])[0].requiresGrad).toBe(false);
+  });
+
   test('bad indices are refused with a clear error', () => {
     expect(() => x().indexSelect(0, [4])).toThrow(/index 4 is out of range for dimension 0 of size 4/);
     expect(() => x().indexSelect(0, [-1])).toThrow(sy.ValueError);
