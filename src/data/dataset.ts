@@ -129,7 +129,7 @@ export class BaseDataset implements Iterable<Sample> {
    */
   send(worker: RemoteWorker): BaseDataset {
     if (this.location) throw new ValueError(`this dataset is already on '${this.location.id}': move() its tensors to take it elsewhere`);
-    const [data, targets] = this.transformed(0, this.length);
+    const [data, targets] = this.transform || this.targetTransform ? this.transformed(0, this.length) : [plain(this.data), plain(this.targets)];
     return new BaseDataset(data.send(worker), targets.send(worker));
   }
 
