@@ -9,7 +9,7 @@
 // several minutes on 2 cores. BENCH_QUICK=1 (or PAILLIER_BENCH_PARAMS=<n>) shrinks the model.
 import { modPow as bcuModPow } from 'bigint-crypto-utils';
 import { ready } from '../src/backend.js';
-import { IMAGE_SIZE, loadMnist, oneHot } from '../src/datasets/index.js';
+import { IMAGE_SIZE, loadMnist, oneHot } from '../src/data/datasets.js';
 import { crossEntropy, Linear, ReLU, Sequential } from '../src/nn/index.js';
 import { Tensor } from '../src/tensor.js';
 import { PaillierTensor } from '../src/tensors/paillier.js';

@@ -59,7 +59,23 @@ export * from './errors.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as ring from './ring/index.js';
-export * as datasets from './datasets/index.js';
+export * as datasets from './data/datasets.js';
+export * as transforms from './data/transforms.js';
+export {
+  BaseDataset,
+  FederatedDataset,
+  DataLoader,
+  FederatedDataLoader,
+  federate,
+  type DatasetOptions,
+  type Sample,
+  type DataLoaderOptions,
+  type FederatedDataLoaderOptions,
+  type FederatedStep,
+  type WorkerBatches,
+  type Transform,
+  type LoaderOptions,
+} from './data/index.js';
 export * as paillier from './he/index.js';
 export * as federated from './federated/index.js';
 export * as utils from './util/index.js';

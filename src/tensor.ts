@@ -23,7 +23,7 @@ import type { PaillierPrivateKey, RemoteKey } from './he/index.js';
 import { RingTensor } from './ring/index.js';
 import { shareLocal, shareRemote } from './tensors/sharing.js';
 import { SCOPE_WALK } from './tensors/scope.js';
-import type { Shape } from './shapes.js';
+import { type Shape, toIndices } from './shapes.js';
 import type { RemoteWorker } from './workers/worker.js';
 import { local } from './workers/local.js';
 import { checkCount, checkOptions, describe } from './util/options.js';
@@ -182,6 +182,18 @@ export class Tensor {
   }
   /** PyTorch's `x[start:end]` along `dim` (default 0): `x.slice(0, 2)` is `x[0:2]`. */
   slice(start: number, end?: number, dim = 0): Tensor { return this.wrap(this.#child.slice(start, end, dim)); }
+  /**
+   * PyTorch's `index_select`: the slabs at `indices` along `dim`, in that order. On a pointer the
+   * worker gathers them (one command); indices must be in range.
+   *
+   * @example
+   * ```ts
+   * sy.tensor([[1, 2], [3, 4], [5, 6]]).indexSelect(0, [2, 0]);   // tensor([[5., 6.], [1., 2.]])
+   * ```
+   */
+  indexSelect(dim: number, indices: readonly number[] | Int32Array): Tensor {
+    return this.wrap(this.#child.indexSelect(dim, toIndices(indices)));
+  }
   broadcastTo(shape: readonly number[]): Tensor { return this.wrap(this.#child.broadcastTo(shape)); }
   /** Rows of one-hot vectors for a tensor of class indices. */
   oneHot(numClasses: number): Tensor { return this.wrap(this.#child.oneHot(numClasses)); }

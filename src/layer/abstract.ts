@@ -92,6 +92,8 @@ export abstract class AbstractTensor {
   transpose(_perm?: readonly number[]): AbstractTensor { return this.unsupported('transpose'); }
   /** PyTorch's `x[start:end]` along `dim` (default 0). */
   slice(_start: number, _end?: number, _dim?: number): AbstractTensor { return this.unsupported('slice'); }
+  /** PyTorch's `index_select(dim, indices)`: the slabs at `indices` along `dim`, in that order. */
+  indexSelect(_dim: number, _indices: Int32Array): AbstractTensor { return this.unsupported('indexSelect'); }
   broadcastTo(_shape: readonly number[]): AbstractTensor { return this.unsupported('broadcastTo'); }
   /** Adds `before` and `after` zeros along `dim` (the gradient of a slice). */
   pad(_dim: number, _before: number, _after: number): AbstractTensor { return this.unsupported('pad'); }

@@ -22,6 +22,7 @@ import {
   broadcastShapes,
   broadcastToShape,
   checkPerm,
+  indexSelectShape,
   matmulShape,
   padShape,
   reduceDims,
@@ -134,12 +135,17 @@ export function binarySpec(op: BinaryOp): BinarySpec {
  * - `number`, `int`, `bool`: a finite number, a safe integer, true/false;
  * - `int?`: an integer or null (omitted);
  * - `ints`: up to 16 integers (a shape, a permutation); `ints?`: that or null;
- * - `dims`: an integer, up to 16 integers, or null (all dims).
+ * - `dims`: an integer, up to 16 integers, or null (all dims);
+ * - `index`: a list of up to {@link MAX_INDEX_COUNT} indices, sent as an Int32Array (the op's
+ *   shape rule checks each is in range).
  */
-export type ArgKind = 'operand' | 'tensor' | 'number' | 'int' | 'int?' | 'bool' | 'ints' | 'ints?' | 'dims';
+export type ArgKind = 'operand' | 'tensor' | 'number' | 'int' | 'int?' | 'bool' | 'ints' | 'ints?' | 'dims' | 'index';
 
-/** An argument as layers take it (a tensor layer, a number, a list of integers, ...). */
-export type OpArg = Operand | boolean | readonly number[] | undefined | null;
+/** An argument as layers take it (a tensor layer, a number, a list of integers, indices, ...). */
+export type OpArg = Operand | boolean | readonly number[] | Int32Array | undefined | null;
+
+/** The most indices one `indexSelect` takes (a batch of a data loader is far smaller). */
+export const MAX_INDEX_COUNT = 65_536;
 
 export interface OpSpec {
   readonly args: readonly ArgKind[];
@@ -183,6 +189,8 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   reshape: { args: ['ints'], shape: (s, a) => resolveReshape(s, a[0] as number[]), remote: true },
   transpose: { args: ['ints?'], shape: (s, a) => checkPerm(s.length, (a[0] ?? undefined) as number[] | undefined).map((d) => s[d]!), remote: true },
   slice: { args: ['int', 'int?', 'int'], shape: (s, a) => sliceShape(s, a[0] as number, asInt(a[1]), a[2] as number), remote: true },
+  // Rows (or slabs along any dim) by index: a shuffled batch of a dataset, gathered where it is.
+  indexSelect: { args: ['int', 'index'], shape: (s, a) => indexSelectShape(s, a[0] as number, a[1] as Int32Array, MAX_INDEX_COUNT), remote: true },
   broadcastTo: { args: ['ints'], shape: (s, a) => broadcastToShape(s, a[0]), remote: true },
   pad: { args: ['int', 'int', 'int'], shape: (s, a) => padShape(s, a[0] as number, a[1] as number, a[2] as number), remote: true },
   oneHot: { args: ['int'], shape: (s, a) => [...s, positiveInt(a[0], 'oneHot: the number of classes')], remote: true },

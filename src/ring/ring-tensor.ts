@@ -12,11 +12,13 @@ import {
   broadcastShapes,
   broadcastStrides,
   checkShape,
+  indexSelectShape,
   normDim,
   sameShape,
   sizeOf,
   stridesOf,
 } from '../shapes.js';
+import { gatherAlong } from '../util/gather.js';
 
 /** The other operand of a binary op: a tensor (broadcast as in numpy) or a bigint scalar. */
 export type RingOperand = RingTensor | bigint;
@@ -432,6 +434,22 @@ export class RingTensor extends AbstractTensor {
       copyRun(this.data, (o * size + s) * inner, len * inner, out, o * len * inner);
     }
     return new RingTensor(outShape, out);
+  }
+
+  /**
+   * PyTorch's `index_select`: the slabs at `indices` along `dim` (default 0), in that order.
+   *
+   * @example
+   * ```ts
+   * RingTensor.from([3], [5n, 6n, 7n]).indexSelect(0, Int32Array.of(2, 0)); // tensor([7, 5])
+   * ```
+   */
+  override indexSelect(dim: number, indices: Int32Array): RingTensor {
+    const outShape = indexSelectShape(this.shape, dim, indices, Number.MAX_SAFE_INTEGER);
+    const d = normDim(dim, this.shape.length, 'indexSelect: dim');
+    const outer = sizeOf(this.shape.slice(0, d));
+    const inner = sizeOf(this.shape.slice(d + 1));
+    return new RingTensor(outShape, gatherAlong(this.data, outer, this.shape[d], inner, indices, allocUninit(sizeOf(outShape))));
   }
 
   /**

@@ -198,6 +198,12 @@ export class AutogradTensor extends AbstractTensor {
     return new AutogradTensor(this.#child.pad(dim, before, after));
   }
 
+  // No gradient is written for it yet: refused where one would be needed, rather than dropped.
+  override indexSelect(dim: number, indices: Int32Array) {
+    if (this.requiresGrad && gradEnabled) this.unsupported('indexSelect', 'it records no gradient yet; detach() the tensor first');
+    return new AutogradTensor(this.#child.indexSelect(dim, indices));
+  }
+
   override oneHot(numClasses: number) {
     return new AutogradTensor(this.#child.oneHot(numClasses));
   }

@@ -6,7 +6,7 @@
  */
 import { ValueError } from '../errors.js';
 import type { AbstractTensor } from '../layer/abstract.js';
-import { type ArgKind, OPS, type OpArg, isUnaryOp } from '../layer/ops.js';
+import { type ArgKind, MAX_INDEX_COUNT, OPS, type OpArg, isUnaryOp } from '../layer/ops.js';
 import {
   type CommandContext,
   argBool,
@@ -34,7 +34,15 @@ function decodeArg(kind: ArgKind, v: WireValue | undefined, ctx: CommandContext,
     case 'ints': return argInts(v, what);
     case 'ints?': return v === null || v === undefined ? undefined : argInts(v, what);
     case 'dims': return argDims(v);
+    case 'index': return argIndex(v, what);
   }
+}
+
+// Indices travel as an Int32Array; their range is the op's shape rule's to check.
+function argIndex(v: WireValue | undefined, what: string): Int32Array {
+  if (!(v instanceof Int32Array)) throw new ValueError(`${what} must be an Int32Array of indices`);
+  if (v.length > MAX_INDEX_COUNT) throw new ValueError(`${what} holds ${v.length} indices, more than ${MAX_INDEX_COUNT}`);
+  return v;
 }
 
 /** Runs a table op on a layer by name. */

@@ -17,11 +17,13 @@ import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
 import { type UnaryOp, unarySpec } from '../layer/ops.js';
 import { AutogradTensor } from './autograd.js';
 import { formatFloat } from './format.js';
+import { gatherAlong } from '../util/gather.js';
 import { type Codec, expectFields, expectShape, expectTyped } from '../workers/codec.js';
 import {
   type Shape,
   broadcastShapes,
   checkShape,
+  indexSelectShape,
   matmulShape,
   normDim,
   reduceDims,
@@ -219,6 +221,15 @@ export class FloatTensor extends AbstractTensor {
     const begin = this.#shape.map((_, i) => (i === d ? s : 0));
     const size = this.#shape.map((n, i) => (i === d ? e - s : n));
     return this.run((x) => tf.slice(x, begin, size));
+  }
+
+  /** Gathered in JavaScript: the cost is the selected slabs', not an upload of the whole tensor. */
+  override indexSelect(dim: number, indices: Int32Array): FloatTensor {
+    const out = indexSelectShape(this.#shape, dim, indices, Number.MAX_SAFE_INTEGER);
+    const d = normDim(dim, this.#shape.length);
+    const outer = sizeOf(this.#shape.slice(0, d));
+    const inner = sizeOf(this.#shape.slice(d + 1));
+    return new FloatTensor(out, gatherAlong(this.#values, outer, this.#shape[d]!, inner, indices, new Float32Array(sizeOf(out))));
   }
 
   override broadcastTo(shape: readonly number[]) {

@@ -202,6 +202,7 @@ export class PointerTensor extends AbstractTensor implements Releasable {
   override reshape(shape: readonly number[]) { return this.send('reshape', [shape]); }
   override transpose(perm?: readonly number[]) { return this.send('transpose', [perm]); }
   override slice(start: number, end?: number, dim = 0) { return this.send('slice', [start, end, dim]); }
+  override indexSelect(dim: number, indices: Int32Array) { return this.send('indexSelect', [dim, indices]); }
   override broadcastTo(shape: readonly number[]) { return this.send('broadcastTo', [shape]); }
   override pad(dim: number, before: number, after: number) { return this.send('pad', [dim, before, after]); }
   override oneHot(numClasses: number) { return this.send('oneHot', [numClasses]); }
