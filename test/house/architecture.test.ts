@@ -22,7 +22,7 @@ const FLOORS: string[][] = [
   ['mpc'],
   ['tensors'],
   ['tensor', 'factory'],
-  ['nn', 'optim', 'datasets', 'data'],
+  ['nn', 'optim', 'data'],
   ['federated', 'dp', 'plans'],
   ['registry', 'index', 'browser', 'cli', 'thread-host'],
 ];
