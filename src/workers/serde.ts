@@ -114,6 +114,12 @@ function encodeValue(v: unknown, blobs: Typed[], depth: number): unknown {
  * Encodes a message (already made of wire values) into one binary frame. Throws a
  * {@link WireFormatError} for a value that cannot travel, or a message larger than any worker
  * decodes (a header over `LIMITS.headerBytes`, more than `LIMITS.blobCount` typed arrays).
+ *
+ * @example
+ * ```ts
+ * const frame = sy.encodeMessage({ kind: 'req', req: 1, op: 'get', args: [42, true] });
+ * sy.decodeMessage(frame); // { kind: 'req', req: 1, op: 'get', args: [42, true] }
+ * ```
  */
 export function encodeMessage(msg: Message): Uint8Array {
   const blobs: Typed[] = [];
@@ -267,7 +273,17 @@ function restore(v: unknown, b: Blobs, depth: number): unknown {
   return o;
 }
 
-/** Decodes and validates one frame. Throws {@link WireFormatError} on anything malformed. */
+/**
+ * Decodes and validates one frame, in time and memory linear in its length. Throws
+ * {@link WireFormatError} on anything malformed, over a limit, or of another version.
+ *
+ * @example
+ * ```ts
+ * const m = sy.decodeMessage(sy.encodeMessage({ kind: 'peer', session: 'ab'.repeat(16), tag: 't', payload: 5n }));
+ * m.kind; // 'peer' (its payload is 5n again)
+ * sy.decodeMessage(new Uint8Array(12)); // throws WireFormatError: undecodable frame: wrong magic number ...
+ * ```
+ */
 export function decodeMessage(frame: Uint8Array): Message {
   if (!(frame instanceof Uint8Array)) bad('not bytes');
   if (frame.length < 12) bad('too short');
