@@ -58,17 +58,25 @@ function unencodable(v: unknown, why?: string): never {
   throw new WireFormatError(`a value of type ${what} cannot travel${why ? `: ${why}` : ''} (send numbers, strings, bigints, typed arrays, arrays and plain objects)`);
 }
 
+interface Encoding {
+  blobs: Typed[];
+  /** The count {@link checkHeaderShape} will make of the header: 1 + array slots + 2 per key - 1 per object. */
+  nodes: number;
+}
+
 // The message as header JSON: typed arrays become blob references, and what JSON cannot hold
 // becomes a reserved single-key object.
-function encodeValue(v: unknown, blobs: Typed[], depth: number): unknown {
+function encodeValue(v: unknown, e: Encoding, depth: number): unknown {
   switch (typeof v) {
     case 'string':
     case 'boolean':
       return v;
     case 'number':
       if (Number.isFinite(v) && !Object.is(v, -0)) return v;
+      e.nodes++;
       return { $num: Object.is(v, -0) ? '-0' : String(v) };
     case 'bigint':
+      e.nodes++;
       return { $big: v.toString(16) };
     case 'object':
       break;
@@ -80,15 +88,17 @@ function encodeValue(v: unknown, blobs: Typed[], depth: number): unknown {
   if (ArrayBuffer.isView(v)) {
     const kind = kindOf(v);
     if (kind < 0) unencodable(v);
-    blobs.push(v as Typed);
-    return { $blob: blobs.length - 1 };
+    e.blobs.push(v as Typed);
+    e.nodes++;
+    return { $blob: e.blobs.length - 1 };
   }
   if (Array.isArray(v)) {
     const out = new Array<unknown>(v.length);
+    e.nodes += Math.max(v.length, 1);
     for (let i = 0; i < v.length; i++) {
       const x: unknown = v[i];
       if (x === undefined) unencodable(x, 'an array holds undefined');
-      out[i] = encodeValue(x, blobs, depth + 1);
+      out[i] = encodeValue(x, e, depth + 1);
     }
     return out;
   }
@@ -100,14 +110,19 @@ function encodeValue(v: unknown, blobs: Typed[], depth: number): unknown {
   for (const k of Object.keys(v)) {
     const x = (v as Record<string, unknown>)[k];
     if (x === undefined) continue; // as JSON does: an optional field left out
-    const value = encodeValue(x, blobs, depth + 1);
+    const value = encodeValue(x, e, depth + 1);
     // An own '__proto__' key stays a key, so that the receiver sees it and refuses the message.
     if (k === '__proto__') Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
     else out[k] = value;
     n++;
     last = k;
   }
-  return n === 1 && last.charCodeAt(0) === DOLLAR ? { $obj: out } : out;
+  if (n > 0) e.nodes += 2 * n - 1;
+  if (n === 1 && last.charCodeAt(0) === DOLLAR) {
+    e.nodes++;
+    return { $obj: out };
+  }
+  return out;
 }
 
 /**
@@ -122,8 +137,9 @@ function encodeValue(v: unknown, blobs: Typed[], depth: number): unknown {
  * ```
  */
 export function encodeMessage(msg: Message): Uint8Array {
-  const blobs: Typed[] = [];
-  const header = new TextEncoder().encode(JSON.stringify(encodeValue(msg, blobs, 0)));
+  const e: Encoding = { blobs: [], nodes: 1 };
+  const header = new TextEncoder().encode(JSON.stringify(encodeValue(msg, e, 0)));
+  const { blobs } = e;
   if (header.length > LIMITS.headerBytes) {
     throw new WireFormatError(
       `a '${msg.kind}' message whose header takes ${header.length} bytes (at most ${LIMITS.headerBytes}): send bulk numbers as typed arrays, or in several messages`,
@@ -131,6 +147,9 @@ export function encodeMessage(msg: Message): Uint8Array {
   }
   if (blobs.length > LIMITS.blobCount) {
     throw new WireFormatError(`a '${msg.kind}' message with ${blobs.length} typed arrays (at most ${LIMITS.blobCount}): send it in several messages`);
+  }
+  if (e.nodes > LIMITS.headerNodes) {
+    throw new WireFormatError(`a '${msg.kind}' message of ${e.nodes} values and keys (at most ${LIMITS.headerNodes}): send bulk numbers as typed arrays, or in several messages`);
   }
   const tableStart = pad(8 + header.length, 4);
   const dataStart = pad(tableStart + 4 + blobs.length * 8, 8);
@@ -176,7 +195,8 @@ function checkHeaderShape(b: Uint8Array, start: number, end: number): void {
     } else if (c === 0x2c || c === 0x3a) nodes++;
     else if (c === 0x5b || c === 0x7b) {
       if (c === 0x5b) nodes++;
-      if (++depth > MAX_DEPTH) bad('nested too deeply');
+      // Reserved forms nest up to two JSON levels per level of the value: the walk checks exactly.
+      if (++depth > 2 * MAX_DEPTH) bad('nested too deeply');
     } else if (c === 0x5d || c === 0x7d) depth--;
     if (nodes > LIMITS.headerNodes) bad(`a header of more than ${LIMITS.headerNodes} values and keys`);
   }

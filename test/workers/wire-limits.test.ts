@@ -176,6 +176,31 @@ describe('the header format', () => {
     expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
   });
 
+  test('the encoder counts values and keys exactly as the decoder does: what it writes at the limit decodes', () => {
+    // The decoder's count of a header: 1 + each '[', ',' and ':' outside strings.
+    const scanCount = (frame: Uint8Array) => {
+      const text = new TextDecoder().decode(frame.subarray(8, 8 + new DataView(frame.buffer).getUint32(4, true)));
+      return 1 + (text.replace(/"(?:[^"\\]|\\.)*"/g, '').match(/[[,:]/g)?.length ?? 0);
+    };
+    const tricky = [{}, [], [[]], { $x: { $obj: 1 } }, 'a,b:[c]"d\\', 7n, Number.NaN, new Uint8Array(2), { k: [1, { j: null }] }];
+    const make = (n: number) => peer([...tricky, ...new Array<number>(n).fill(0)]);
+    let lo = 0;
+    let hi = LIMITS.headerNodes;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      try {
+        encodeMessage(make(mid));
+        lo = mid;
+      } catch {
+        hi = mid - 1;
+      }
+    }
+    const atLimit = encodeMessage(make(lo));
+    expect(scanCount(atLimit)).toBe(LIMITS.headerNodes);
+    expect((decodeMessage(atLimit) as { payload: unknown[] }).payload).toHaveLength(tricky.length + lo);
+    expect(() => encodeMessage(make(lo + 1))).toThrow(/values and keys \(at most \d+\): send bulk numbers as typed arrays/);
+  });
+
   test('messages past the header limits are refused when encoding, with what to do', () => {
     const ids = Array.from({ length: 100_000 }, (_, i) => 2 ** 52 + i);
     expect(roundTrip({ kind: 'del', ids })).toEqual({ kind: 'del', ids });
