@@ -26,7 +26,7 @@ import { SCOPE_WALK } from './tensors/scope.js';
 import type { Shape } from './tensors/shapes.js';
 import type { RemoteWorker } from './workers/worker.js';
 import { local } from './workers/local.js';
-import { setObjectView } from './workers/virtual.js';
+import { registerHandles } from './workers/handles.js';
 
 /** What tensor ops accept as their other operand. */
 export type TensorArg = Tensor | number;
@@ -474,4 +474,13 @@ export class Tensor {
   }
 }
 
-setObjectView((layer) => new Tensor(layer));
+// How the workers hand out tensors (search results, `objects` views) without importing this file.
+declare module './workers/handles.js' {
+  interface HandleTypes {
+    tensor: Tensor;
+  }
+}
+registerHandles({
+  pointer: (location, id, shape, owner) => new Tensor(new PointerTensor(location, id, shape, owner)),
+  view: (obj) => (obj instanceof AbstractTensor ? new Tensor(obj) : obj),
+});

@@ -20,6 +20,7 @@ import {
   expectString,
   registerCodec,
 } from '../workers/codec.js';
+import { type Held, scheduleDelete } from '../workers/deletes.js';
 import { local } from '../workers/local.js';
 import type { ObjectId, WireNode, WireValue } from '../workers/messages.js';
 import type { RemoteWorker, Worker } from '../workers/worker.js';
@@ -39,40 +40,7 @@ import {
   transposeShape,
 } from './shapes.js';
 
-// ---- freeing remote objects of pointers nobody references any more -------------------------
-
-interface Held {
-  location: RemoteWorker;
-  id: ObjectId;
-  owner: Worker;
-}
-
-const pendingDeletes = new Map<RemoteWorker, { owner: Worker; ids: ObjectId[] }>();
-let flushScheduled = false;
-
-function scheduleDelete(h: Held): void {
-  let batch = pendingDeletes.get(h.location);
-  if (!batch) pendingDeletes.set(h.location, (batch = { owner: h.owner, ids: [] }));
-  batch.ids.push(h.id);
-  if (!flushScheduled) {
-    flushScheduled = true;
-    queueMicrotask(flushDeletes);
-  }
-}
-
-/** Sends the queued deletes, one message per worker. */
-export function flushDeletes(): void {
-  flushScheduled = false;
-  for (const [location, { owner, ids }] of pendingDeletes) {
-    try {
-      location.post({ kind: 'del', ids }, owner);
-    } catch {
-      // The worker is gone (closed connection): its objects went with it.
-    }
-  }
-  pendingDeletes.clear();
-}
-
+// Pointers nobody references any more free their remote objects (batched: workers/deletes.ts).
 const collected = new FinalizationRegistry<Held>(scheduleDelete);
 
 /** Pointers are created by ops and by decoding; this is the single constructor path. */

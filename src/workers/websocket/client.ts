@@ -19,7 +19,8 @@
 import { WebSocket } from 'ws';
 import { AuthenticationError, ProtocolError, RemoteError, TimeoutError, ValueError } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
-import { PointerTensor, flushDeletes } from '../../tensors/pointer.js';
+import { PointerTensor } from '../../tensors/pointer.js';
+import { flushDeletes } from '../deletes.js';
 import { local } from '../local.js';
 import type { Message, ObjectId, ReplyMessage, RequestMessage, WireError, WireValue } from '../messages.js';
 import type { RemoteWorker, Worker } from '../worker.js';
