@@ -6,8 +6,9 @@
  * A session does not care how its connection came to be. Today a listening worker accepts the
  * connection (listener.ts) and keeps its sessions in a table (sessions.ts); a worker that dials
  * out to serve (a page, a host behind NAT) can carry a session over a connection it opened with
- * the same class. A session outlives its connections: it is attached to each new one after a
- * resumed handshake, and detached when one drops.
+ * the same class (handing it decoded messages with `handle`, replies going out on the carrier's
+ * channel). A session outlives its connections: it is attached to each new one after a resumed
+ * handshake, and detached when one drops.
  */
 import { ProtocolError } from '../../errors.js';
 import type { Message, ObjectId, ReplyMessage, WireError } from '../messages.js';
@@ -29,7 +30,6 @@ export interface SessionHost {
 }
 
 export class ServedSession {
-  readonly channel = new FrameChannel();
   socket: FrameSocket | undefined;
   /** Objects its messages created that the worker still holds. */
   readonly owned = new Set<ObjectId>();
@@ -44,6 +44,8 @@ export class ServedSession {
     /** The ticket a peer session was opened with (a resume must show the same). */
     readonly ticket: string | undefined,
     private readonly host: SessionHost,
+    /** The exactly-once channel replies go out on (a dialled carrier passes its own). */
+    readonly channel = new FrameChannel(),
   ) {}
 
   /** Carries the session over `socket` from now on: drops what the other side has, resends the rest. */
@@ -75,6 +77,11 @@ export class ServedSession {
     } catch (e) {
       return this.refuse(e, undefined);
     }
+    this.handle(msg);
+  }
+
+  /** Takes one decoded message of the session's party: refused when its role may not send it, else delivered. */
+  handle(msg: Message): void {
     if (this.role === 'peer' && msg.kind !== 'peer') {
       return this.refuse(new ProtocolError(`a peer connection carries protocol values only, not '${msg.kind}' messages`), msg);
     }
