@@ -42,6 +42,17 @@ interface Pending {
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
+/**
+ * The calling end of a link to one worker. A transport makes one with how to move a message
+ * (`transmit`) and hands it every reply that comes back (`settle`).
+ *
+ * @example
+ * ```ts
+ * const caller = new Caller({ peer: () => 'bob', owner: sy.local, transmit: (msg, from) => socket.send(encode(msg)) });
+ * socket.onReply = (reply) => caller.settle(reply);
+ * await caller.sync();
+ * ```
+ */
 export class Caller {
   /** How long requests wait for their reply (ms); undefined: no limit. */
   timeoutMs: number | undefined;

@@ -83,9 +83,14 @@ export class ThreadWorker implements RemoteWorker {
     return w;
   }
 
-  /** Refused posts, as the thread reported them. */
+  /** Refused posts, as the thread reported them (and posts relayed for it that their target refused). */
   get lastRejection(): WireError | undefined {
     return this.#caller.lastRejection;
+  }
+
+  // As a Sender (the relay posts for the thread's worker), refusals of its posts are kept here.
+  set lastRejection(error: WireError | undefined) {
+    if (error) this.#caller.noteRejection(error);
   }
 
   /** How many posts the thread refused. */

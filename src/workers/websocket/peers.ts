@@ -64,7 +64,7 @@ export function parseConnectPeer(args: readonly WireValue[], selfId: string): Pe
   return { id, url, nonce, key: Buffer.from(key, 'hex') };
 }
 
-/** A worker's own connection to a peer, authenticated by a ticket: carries protocol values only. */
+/** A worker's own connection to a peer, authenticated by a ticket: the peer accepts protocol values only. */
 class PeerLink implements RemoteWorker {
   readonly connection: DialledConnection;
   readonly #caller: Caller;
@@ -73,11 +73,20 @@ class PeerLink implements RemoteWorker {
     readonly id: string,
     readonly url: string,
     private readonly owner: Sender,
-    opts: { ticket: PeerIntroduction; maxMessageBytes: number; ca: DialOptions['ca']; dial: Dial; log: (line: string) => void; closed: (e: Error) => void },
+    opts: {
+      ticket: PeerIntroduction;
+      timeoutMs: number;
+      maxMessageBytes: number;
+      ca: DialOptions['ca'];
+      dial: Dial;
+      log: (line: string) => void;
+      closed: (e: Error) => void;
+    },
   ) {
     this.#caller = new Caller({
       peer: () => id,
       owner,
+      timeoutMs: opts.timeoutMs,
       transmit: (msg) => this.connection.send(msg),
       onRejection: (e) => opts.log(`peer '${id}' refused a value: ${e.name}: ${e.message}`),
     });
@@ -111,15 +120,16 @@ class PeerLink implements RemoteWorker {
     );
   }
 
+  // What is not a protocol value goes over too, and the peer refuses it (its refusal is logged).
   post(msg: Message, from: Sender): void {
-    if (msg.kind !== 'peer' || from !== this.owner) {
-      throw new ProtocolError(`the link from '${this.owner.id}' to '${this.id}' carries this worker's protocol values only`);
+    if (msg.kind === 'peer' && from !== this.owner) {
+      throw new ProtocolError(`the link from '${this.owner.id}' to '${this.id}' carries this worker's protocol values only, not '${from.id}''s`);
     }
     this.#caller.post(msg, from);
   }
 
-  request(_msg: RequestMessage, _from: Sender): Promise<WireValue> {
-    return Promise.reject(new ProtocolError(`the link from '${this.owner.id}' to '${this.id}' carries protocol values only, no requests`));
+  request(msg: RequestMessage, from: Sender): Promise<WireValue> {
+    return this.#caller.request(msg, from);
   }
 
   introduce(): void {
@@ -129,7 +139,8 @@ class PeerLink implements RemoteWorker {
 
 /** What the worker that keeps the links lends them. */
 export interface PeerLinksHost {
-  readonly owner: Sender;
+  /** The worker whose values the links carry; `timeoutMs` bounds a request over a link. */
+  readonly owner: Sender & { readonly timeoutMs: number };
   readonly maxMessageBytes: number;
   readonly ca: DialOptions['ca'];
   readonly dial: Dial;
@@ -172,6 +183,7 @@ export class PeerLinks {
     }
     const link: PeerLink = new PeerLink(p.id, p.url, h.owner, {
       ticket: p,
+      timeoutMs: h.owner.timeoutMs,
       maxMessageBytes: h.maxMessageBytes,
       ca: h.ca,
       dial: h.dial,

@@ -33,6 +33,12 @@ export interface ServingOptions extends WorkerOptions {
   peerCa: DialOptions['ca'];
 }
 
+/**
+ * A worker serving parties over authenticated sessions: what {@link WebsocketServerWorker} is
+ * apart from listening. Its sessions own the objects they create, its owner's published data
+ * follows its policy on every path in, and it links to its peers when an orchestrator
+ * introduces them.
+ */
 export abstract class ServingWorker extends Worker implements RemoteWorker {
   readonly maxMessageBytes: number;
   readonly sessionGraceMs: number;
