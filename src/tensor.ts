@@ -27,7 +27,7 @@ import { type Shape, toIndices } from './shapes.js';
 import type { RemoteWorker } from './workers/worker.js';
 import { local } from './workers/local.js';
 import { checkCount, checkOptions, describe } from './util/options.js';
-import { setObjectView } from './workers/virtual.js';
+import { registerHandles } from './workers/handles.js';
 
 /** Checks fixed-precision options from plain JavaScript (misspelt keys, bad values). */
 export function checkPrecision(opts: unknown, where: string): PrecisionOptions {
@@ -511,4 +511,13 @@ export class Tensor {
   }
 }
 
-setObjectView((layer) => new Tensor(layer));
+// How the workers hand out tensors (search results, `objects` views) without importing this file.
+declare module './workers/handles.js' {
+  interface HandleTypes {
+    tensor: Tensor;
+  }
+}
+registerHandles({
+  pointer: (location, id, shape, owner) => new Tensor(new PointerTensor(location, id, shape, owner)),
+  view: (obj) => (obj instanceof AbstractTensor ? new Tensor(obj) : obj),
+});

@@ -17,7 +17,9 @@ import { type Codec, type DecodeContext,
   expectInt,
   expectShape,
   expectString,
-  registerCodec } from '../workers/codec.js';
+  registerCodec,
+} from '../workers/codec.js';
+import { type Held, scheduleDelete } from '../workers/deletes.js';
 import { local } from '../workers/local.js';
 import type { ObjectId, WireNode, WireValue } from '../workers/messages.js';
 import type { RemoteWorker, Worker } from '../workers/worker.js';
@@ -27,40 +29,7 @@ import { SCOPE_WALK, type Releasable, trackInScope } from './scope.js';
 import type { Shape } from '../shapes.js';
 import { type OpArg, type UnaryOp, opSpec } from '../layer/ops.js';
 
-// ---- freeing remote objects of pointers nobody references any more -------------------------
-
-interface Held {
-  location: RemoteWorker;
-  id: ObjectId;
-  owner: Worker;
-}
-
-const pendingDeletes = new Map<RemoteWorker, { owner: Worker; ids: ObjectId[] }>();
-let flushScheduled = false;
-
-function scheduleDelete(h: Held): void {
-  let batch = pendingDeletes.get(h.location);
-  if (!batch) pendingDeletes.set(h.location, (batch = { owner: h.owner, ids: [] }));
-  batch.ids.push(h.id);
-  if (!flushScheduled) {
-    flushScheduled = true;
-    queueMicrotask(flushDeletes);
-  }
-}
-
-/** Sends the queued deletes, one message per worker. */
-export function flushDeletes(): void {
-  flushScheduled = false;
-  for (const [location, { owner, ids }] of pendingDeletes) {
-    try {
-      location.post({ kind: 'del', ids }, owner);
-    } catch {
-      // The worker is gone (closed connection): its objects went with it.
-    }
-  }
-  pendingDeletes.clear();
-}
-
+// Pointers nobody references any more free their remote objects (batched: workers/deletes.ts).
 const collected = new FinalizationRegistry<Held>(scheduleDelete);
 
 /** Pointers are created by ops and by decoding; this is the single constructor path. */

@@ -28,15 +28,25 @@ import {
   validateMessage,
 } from './messages.js';
 
+/**
+ * Who sends a message, as far as a transport needs to know: the id its messages carry, and where
+ * the refusal of a post it made (one no caller waits for) is kept for inspection. Every
+ * {@link Worker} is one.
+ */
+export interface Sender {
+  readonly id: string;
+  lastRejection?: WireError | undefined;
+}
+
 /** A worker as seen from elsewhere: where pointers point and where commands go. */
 export interface RemoteWorker {
   readonly id: string;
   /** Delivers a message. Messages from one sender are processed in the order posted. */
-  post(msg: Message, from: Worker): void;
+  post(msg: Message, from: Sender): void;
   /** Sends a request, resolving with the reply's value or rejecting with a RemoteError. */
-  request(msg: RequestMessage, from: Worker): Promise<WireValue>;
+  request(msg: RequestMessage, from: Sender): Promise<WireValue>;
   /** Makes sure this worker can send protocol values to `peer`. */
-  introduce(peer: RemoteWorker, from: Worker): void;
+  introduce(peer: RemoteWorker, from: Sender): void;
 }
 
 export interface WorkerOptions {
