@@ -21,8 +21,10 @@ export interface CommandContext {
   arg(v: WireValue | undefined): unknown;
   /** Replaces a stored object in place (same id). */
   replace(id: ObjectId, value: object): void;
-  /** Drops a stored object. */
+  /** Drops a stored object, freeing what it points to. */
   forget(id: ObjectId): void;
+  /** Takes a stored object out without freeing what it points to (the command hands it on). */
+  take(id: ObjectId): object;
   /** Sends a protocol value to a peer. */
   send(to: string, session: string, tag: string, payload: WireValue): void;
   /** Waits for a protocol value from a peer (times out with a ProtocolError). */

@@ -16,6 +16,8 @@ import { AbstractTensor } from '../layer/abstract.js';
 import { type CommandContext, getCommand, unknownCommandMessage } from './commands.js';
 import { decodeObject, encodeObject } from './codec.js';
 import { Mailbox } from './mailbox.js';
+import { ObjectStore } from './store.js';
+import { parseQuery, searchObjects } from './tags.js';
 import {
   type CommandMessage,
   type Message,
@@ -47,6 +49,11 @@ export interface RemoteWorker {
   request(msg: RequestMessage, from: Sender): Promise<WireValue>;
   /** Makes sure this worker can send protocol values to `peer`. */
   introduce(peer: RemoteWorker, from: Sender): void;
+  /**
+   * False for a worker that cannot hold pointers to other workers (pointer chains): a WebSocket
+   * worker's links to its peers carry protocol values only, not forwarded commands. Default true.
+   */
+  readonly holdsPointers?: boolean;
 }
 
 export interface WorkerOptions {
@@ -93,7 +100,8 @@ export abstract class Worker {
   /** How long protocol steps wait for peers (ms). */
   timeoutMs: number;
   readonly mailbox = new Mailbox();
-  protected readonly store = new Map<ObjectId, object>();
+  /** Frees what a freed object points to (pointer chains): see store.ts. */
+  protected readonly store = new ObjectStore();
   private readonly failures = new Map<ObjectId, Failure>();
   protected readonly peers = new Map<string, RemoteWorker>();
   private queue: QueueItem[] = [];
@@ -169,7 +177,7 @@ export abstract class Worker {
   }
 
   protected clearStore(): void {
-    this.store.clear();
+    this.store.freeAll();
     this.failures.clear();
   }
 
@@ -304,9 +312,9 @@ export abstract class Worker {
     }
   }
 
-  /** Drops an object (a `del` message, or the end of its session). */
+  /** Drops an object (a `del` message, or the end of its session), and frees what it points to. */
   protected forget(id: ObjectId): void {
-    this.store.delete(id);
+    this.store.free(id);
     this.failures.delete(id);
   }
 
@@ -322,6 +330,11 @@ export abstract class Worker {
         this.store.set(id, value);
       },
       forget: (id) => this.forget(id),
+      take: (id) => {
+        const v = this.resolve(id);
+        this.store.delete(id);
+        return v;
+      },
       send: (to, session, tag, payload) =>
         this.resolvePeer(to).post({ kind: 'peer', session, tag, payload }, this),
       recv: (peer, session, tag) => this.mailbox.wait(peer, session, tag, this.timeoutMs),
@@ -408,6 +421,8 @@ export abstract class Worker {
         return m.op === 'ping' ? 'pong' : null;
       case 'ids':
         return this.objectIds();
+      case 'search':
+        return searchObjects(this.store, parseQuery(m.args));
       default:
         throw new WireFormatError(`unknown request '${m.op}'`);
     }
