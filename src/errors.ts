@@ -67,3 +67,10 @@ export class TimeoutError extends SyftError {}
 
 /** A connection refused for a missing or wrong token, or a peer that is not who it says. */
 export class AuthenticationError extends SyftError {}
+
+/**
+ * Refused because it would reveal, in the clear, a value its holder shared to keep it private
+ * (for example `get()` straight after `share()` of a worker's tensor, as PySyft's Part 10 spells
+ * it). The message says what to call instead.
+ */
+export class PrivacyError extends SyftError {}

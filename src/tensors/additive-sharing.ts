@@ -15,6 +15,7 @@ import type { RemoteWorker } from '../workers/worker.js';
 import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
 import type { UnaryOp } from '../layer/ops.js';
 import { PointerTensor } from './pointer.js';
+import { checkReveal } from './reveal-guard.js';
 import { type Shape, broadcastShapes, matmulShape, normDim, sameShape } from '../shapes.js';
 
 export class AdditiveSharingTensor extends AbstractTensor {
@@ -296,6 +297,7 @@ export class AdditiveSharingTensor extends AbstractTensor {
 
   /** Brings every share here and adds them up: this reveals the value to the caller. */
   override async get(): Promise<AbstractTensor> {
+    checkReveal(this); // a worker's value shared by share() of its pointer: see reveal-guard.ts
     const parts = await Promise.all(this.#shares.map((s) => s.get()));
     return combineShares(parts as RingTensor[]);
   }

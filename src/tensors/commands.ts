@@ -22,6 +22,7 @@ import {
 } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import { AutogradTensor, copyLayer } from './autograd.js';
+import { forwardToPointee } from './chains.js';
 
 function decodeArg(kind: ArgKind, v: WireValue | undefined, ctx: CommandContext, what: string): OpArg {
   switch (kind) {
@@ -103,6 +104,7 @@ effect('assign_', (t, a, ctx) => {
 });
 effect('requiresGrad_', (t, a, ctx) => {
   const on = argBool(a[0], 'requiresGrad');
+  if (forwardToPointee(t, 'requiresGrad_', [on], 0) === null) return; // a chain: where the data is
   if (t instanceof AutogradTensor) t.requiresGrad = on;
   else if (on) ctx.replace(ctx.selfId!, new AutogradTensor(t, { requiresGrad: true }));
 });

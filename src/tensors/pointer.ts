@@ -38,7 +38,14 @@ export class PointerTensor extends AbstractTensor implements Releasable {
   readonly id: number = randomId();
   #shape: Shape;
   #released = false;
+  // A borrowed pointer (a search result) uses an object someone else owns and never frees it.
+  #borrowed = false;
   kept = false;
+  /**
+   * When the remote object is itself a pointer (a pointer chain) and this side knows it: the
+   * worker it points at. `move()` introduces the destination to it, so the moved pointer works.
+   */
+  pointee: RemoteWorker | undefined;
   /**
    * What the remote object is, when this side knows: fixed precision with these settings
    * (set by `fixPrecision()` on a pointer). Lets `share()` of a remote tensor wrap the shares.
@@ -89,9 +96,26 @@ export class PointerTensor extends AbstractTensor implements Releasable {
     collected.unregister(this);
   }
 
+  /**
+   * Makes this a borrowed pointer: it computes on the object but never frees it (dropping it,
+   * `dispose()` and the end of a tidy scope leave the object where it is). Search results are
+   * borrowed: the object stays its owner's. Returns this pointer.
+   */
+  borrow(): this {
+    this.#borrowed = true;
+    collected.unregister(this);
+    return this;
+  }
+
+  /** True for a pointer that never frees its object (see {@link borrow}). */
+  get borrowed(): boolean {
+    return this.#borrowed;
+  }
+
   override dispose(): void {
     if (this.#released) return;
     this.handOver();
+    if (this.#borrowed) return;
     scheduleDelete({ location: this.location, id: this.idAtLocation, owner: this.owner });
   }
 
@@ -135,7 +159,12 @@ export class PointerTensor extends AbstractTensor implements Releasable {
         : (a as WireValue),
     );
     this.location.post({ kind: 'cmd', op, self: this.idAtLocation, args: wireArgs, ret }, this.owner);
-    return ret.map((id, i) => new PointerTensor(this.location, id, resultShapes[i]!, this.owner));
+    return ret.map((id, i) => {
+      const p = new PointerTensor(this.location, id, resultShapes[i]!, this.owner);
+      // What an op on a pointer's pointer leaves on its worker is a pointer to the same worker.
+      p.pointee = this.pointee;
+      return p;
+    });
   }
 
   /**
@@ -219,11 +248,14 @@ export class PointerTensor extends AbstractTensor implements Releasable {
     const session = randomSessionId();
     const newId = randomId();
     this.location.introduce(dest, this.owner);
+    if (this.pointee && this.pointee.id !== dest.id) dest.introduce(this.pointee, this.owner);
     this.effect('sendTo', [dest.id, session]);
     dest.post({ kind: 'cmd', op: 'recvFrom', args: [this.location.id, session], ret: [newId] }, this.owner);
     this.handOver();
     const moved = new PointerTensor(dest, newId, this.#shape, this.owner);
     moved.fixedPrecision = this.fixedPrecision;
+    // A pointer moved to the worker it points at becomes that worker's object (move.ts).
+    moved.pointee = this.pointee?.id === dest.id ? undefined : this.pointee;
     return moved;
   }
 

@@ -19,6 +19,7 @@ import type { HandshakeHost } from './handshake.js';
 import { PeerLinks } from './peers.js';
 import type { Role } from './protocol.js';
 import { PublishedData, checkTag, localTensor } from './published.js';
+import { addMeta, parseQuery, searchObjects } from '../tags.js';
 import type { ServedSession } from './session.js';
 import { SessionTable } from './sessions.js';
 import type { Dial, DialOptions } from './socket.js';
@@ -44,9 +45,13 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
   readonly sessionGraceMs: number;
   /** Handshakes refused (wrong token or ticket, bad hello). */
   authFailures = 0;
+  /** Its links to other workers carry protocol values only: it holds no pointers to them. */
+  readonly holdsPointers = false;
   protected readonly log: (line: string) => void;
   readonly #caller: Caller = inProcessCaller(this, { copyIn: cloneMessage, copyOut: (r) => r });
   readonly #published = new PublishedData(this.id);
+  // The session each queued `search` request came from (what its answer may show).
+  readonly #searchers = new WeakMap<RequestMessage, ServedSession>();
   readonly #sessions: SessionTable;
   readonly #links: PeerLinks;
 
@@ -147,8 +152,10 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
     checkTag(tag);
     const { layer, shape } = localTensor(tensor);
     const id = randomId();
-    // A copy through the codec: the caller's tensor stays the caller's.
-    this.put(id, decodeObject(encodeObject(layer), { worker: this }));
+    // A copy through the codec: the caller's tensor stays the caller's (its own tags come along).
+    const copy = decodeObject(encodeObject(layer), { worker: this });
+    addMeta(copy, [tag]);
+    this.put(id, copy);
     this.#published.add(id, tag, shape);
     return id;
   }
@@ -170,6 +177,7 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
   private deliver(s: ServedSession, msg: Message): void {
     const refusal = this.#published.refusal(msg);
     if (refusal) return s.refuse(refusal, msg);
+    if (msg.kind === 'req' && msg.op === 'search') this.#searchers.set(msg, s);
     const held = (id: ObjectId) => this.peek(id) !== undefined;
     this.#sessions.receive(s, msg, held, (reply) => {
       const before = this.rejected;
@@ -210,7 +218,13 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
 
   protected override handleRequest(m: RequestMessage, from: string): WireValue | Promise<WireValue> {
     if (m.op === 'connectPeer') return this.#links.connect(m.args);
-    if (m.op === 'search') return this.#published.search(m.args);
+    if (m.op === 'search') {
+      // A client finds the owner's published data and its own objects, never another session's.
+      // (The worker's own process, searching in-process, sees everything.)
+      const s = this.#searchers.get(m);
+      const visible = s ? (id: ObjectId) => this.#published.has(id) || s.owned.has(id) : undefined;
+      return searchObjects(this.store, parseQuery(m.args), visible);
+    }
     if (m.op === 'get' && isObjectId(m.args[0]) && this.#published.has(m.args[0])) this.#published.refuseGet(m.args[0]);
     if (m.op === 'stats') {
       if (m.args.length !== 0) throw new ValueError('stats takes no arguments');
