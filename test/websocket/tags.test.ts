@@ -80,4 +80,20 @@ describe('tags and search over WebSocket workers', () => {
     expect(() => x.send(bob)).toThrow(sy.ValueError);
     expect(flat(await x.get())).toEqual([1]); // still usable: nothing was sent
   });
+
+  test("a pointer a client stores on a WebSocket worker frees nothing when dropped: what it names may be another session's", async () => {
+    const server = await net.server('tags-stored-pointer');
+    const victim = await net.client(server);
+    const other = await net.client(server);
+    const theirs = net.hold(sy.tensor([1, 2]).send(victim))[0];
+    await victim.sync();
+    const node = { type: 'pointer', location: server.id, id: theirs.idAtLocation!, shape: [2] };
+    other.post({ kind: 'store', id: 77, obj: node }, sy.local);
+    other.post({ kind: 'store', id: 78, obj: node }, sy.local);
+    other.post({ kind: 'del', ids: [77] }, sy.local);
+    await other.close(); // the end of its session frees 78
+    await victim.sync();
+    expect(server.objectIds()).toEqual([theirs.idAtLocation]);
+    expect(flat(await theirs.get())).toEqual([1, 2]);
+  });
 });

@@ -225,4 +225,24 @@ describe('pointer chains on thread workers', () => {
       await Promise.all([bob.close(), alice.close()]);
     }
   });
+
+  test('chains between a thread worker and a worker of this thread, both ways', async () => {
+    const bob = new sy.VirtualWorker({ id: 'chain-vbob' });
+    const alice = await sy.ThreadWorker.start({ id: 'chain-talice2' });
+    try {
+      const toBob = sy.tensor([1, 2, 3]).send(bob).send(alice);
+      expect(flat(await (await toBob.mul(toBob).get()).get())).toEqual([1, 4, 9]);
+      toBob.remoteGet();
+      await alice.sync();
+      expect(bob.objectCount).toBe(0);
+      expect(flat(await toBob.get())).toEqual([1, 2, 3]);
+      const toAlice = sy.tensor([4]).send(alice).send(bob);
+      expect(flat(await (await toAlice.add(1).get()).get())).toEqual([5]);
+      toAlice.dispose();
+      await bob.sync();
+      expect(await settles(() => alice.objectIds(), [])).toEqual([]);
+    } finally {
+      await alice.close();
+    }
+  });
 });

@@ -13,7 +13,7 @@ import { type TensorHandle, handles } from '../handles.js';
 import { inProcessCaller } from '../in-process.js';
 import { type Message, type ObjectId, type RequestMessage, type WireValue, isObjectId } from '../messages.js';
 import { cloneMessage } from '../serde.js';
-import { type RemoteWorker, type Sender, Worker, type WorkerOptions } from '../worker.js';
+import { type RemoteWorker, type Sender, Worker, type WorkerOptions, handOver } from '../worker.js';
 import { randomId } from '../../util/random.js';
 import type { HandshakeHost } from './handshake.js';
 import { PeerLinks } from './peers.js';
@@ -205,12 +205,17 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
   protected override forget(id: ObjectId): void {
     // Pointers found with search() free nothing when dropped: the data stays its owner's.
     if (this.#published.has(id)) return;
+    // This worker holds no pointers of its own making (see holdsPointers): one a client stored
+    // here is dropped without freeing what it names, which may be someone else's.
+    const v = this.peek(id);
+    if (v) handOver(v);
     super.forget(id);
     this.#sessions.disown(id);
   }
 
   protected override clearStore(): void {
     const kept = this.#published.ids().map((id) => [id, this.peek(id)!] as const);
+    for (const id of this.objectIds()) handOver(this.peek(id)!);
     super.clearStore();
     for (const [id, v] of kept) this.put(id, v);
     this.#sessions.disownAll();
