@@ -135,6 +135,11 @@ export abstract class AbstractTensor {
    */
   async get(): Promise<AbstractTensor> { return this; }
 
+  /** Bytes of numbers this layer holds itself, not counting the layers below it (for quotas). */
+  ownBytes(): number {
+    return 0;
+  }
+
   /** The layers directly below this one: the child, or every share for a shared tensor. */
   children(): readonly AbstractTensor[] {
     const c = this.child;

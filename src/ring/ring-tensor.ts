@@ -137,6 +137,10 @@ export class RingTensor extends AbstractTensor {
     return new RingTensor(s, data);
   }
 
+  override ownBytes(): number {
+    return this.data.byteLength;
+  }
+
   /** Number of elements. */
   get size(): number {
     return this.data.length;

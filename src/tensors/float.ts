@@ -64,6 +64,10 @@ export class FloatTensor extends AbstractTensor {
     return this.#shape;
   }
 
+  override ownBytes(): number {
+    return this.#values.byteLength;
+  }
+
   /** The numbers, row-major. Treat as read-only. */
   get values(): Float32Array {
     return this.#values;

@@ -19,6 +19,7 @@ import { type Codec, type DecodeContext,
   expectString,
   registerCodec,
 } from '../workers/codec.js';
+import { nextHops } from '../workers/forwarding.js';
 import { type Held, scheduleDelete } from '../workers/deletes.js';
 import { local } from '../workers/local.js';
 import type { ObjectId, WireNode, WireValue } from '../workers/messages.js';
@@ -134,7 +135,9 @@ export class PointerTensor extends AbstractTensor implements Releasable {
         ? this.argument(a as Operand | null | undefined)
         : (a as WireValue),
     );
-    this.location.post({ kind: 'cmd', op, self: this.idAtLocation, args: wireArgs, ret }, this.owner);
+    // Sent while a worker runs a command (an op on a pointer it holds): one hop further.
+    const hops = nextHops();
+    this.location.post({ kind: 'cmd', op, self: this.idAtLocation, args: wireArgs, ret, ...(hops === undefined ? {} : { hops }) }, this.owner);
     return ret.map((id, i) => new PointerTensor(this.location, id, resultShapes[i]!, this.owner));
   }
 
@@ -256,9 +259,12 @@ export const pointerCodec: Codec<PointerTensor> = {
     const where = expectString('pointer', node.location, 64);
     const id = expectInt('pointer', node.id, 1, Number.MAX_SAFE_INTEGER);
     const shape = expectShape('pointer', node.shape);
+    // A worker never holds a pointer to itself: an op on it would post to itself, and a pointer
+    // under its own id would do so forever.
+    if (where === ctx.worker.id) bad('pointer', `a pointer to worker '${where}' itself cannot be stored there: send the object instead`);
     let location: RemoteWorker;
     try {
-      location = where === ctx.worker.id ? ctx.worker.asRemote() : ctx.worker.resolvePeer(where);
+      location = ctx.worker.resolvePeer(where);
     } catch (e) {
       bad('pointer', (e as Error).message);
     }
