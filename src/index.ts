@@ -34,7 +34,8 @@ export { FixedPrecisionTensor, type PrecisionOptions } from './tensors/fixed-pre
 export { AdditiveSharingTensor } from './tensors/additive-sharing.js';
 export { PaillierTensor, type PaillierEncryptOptions } from './tensors/paillier.js';
 
-export { Worker, type RemoteWorker, type WorkerOptions } from './workers/worker.js';
+export { Worker, type RemoteWorker, type WorkerOptions, type Sender } from './workers/worker.js';
+export { DEFAULT_LIMITS, type WorkerLimits } from './workers/limits.js';
 export { VirtualWorker, type VirtualWorkerOptions } from './workers/virtual.js';
 export { local } from './workers/local.js';
 export { ThreadWorker, type ThreadWorkerOptions } from './workers/thread/thread-worker.js';
@@ -50,7 +51,6 @@ export {
   type WorkerTraffic,
   type WorkerStats,
 } from './workers/websocket/index.js';
-export { PermissionError } from './workers/websocket/errors.js';
 export { encodeMessage, decodeMessage } from './workers/serde.js';
 export type { Message, WireValue, WireNode, ObjectId } from './workers/messages.js';
 

@@ -28,6 +28,7 @@ import {
   reduceDims,
   reduceShape,
   resolveReshape,
+  sizeOf,
   sliceShape,
 } from '../shapes.js';
 import type { AbstractTensor, Operand } from './abstract.js';
@@ -153,6 +154,8 @@ export interface OpSpec {
   readonly shape: (self: Shape, args: readonly OpArg[]) => Shape;
   /** Whether a worker runs it on request (the allow-list). */
   readonly remote: boolean;
+  /** Multiply-adds it costs, for ops whose work is not proportional to their output (products). */
+  readonly macs?: (self: Shape, args: readonly OpArg[], out: Shape) => number;
 }
 
 function shapeOf(o: OpArg): Shape {
@@ -179,9 +182,9 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   ...fromTable(UNARY, { args: [], shape: same }),
   ...fromTable(BINARY, { args: ['operand'], shape: broadcast }),
   pow: { args: ['number'], shape: same, remote: true },
-  matmul: { args: ['tensor'], shape: (s, a) => matmulShape(s, shapeOf(a[0])), remote: true },
+  matmul: { args: ['tensor'], shape: (s, a) => matmulShape(s, shapeOf(a[0])), remote: true, macs: (s, _a, out) => sizeOf(out) * (s[s.length - 1] ?? 1) },
   // A public left factor brought along by value: o @ self.
-  rmatmul: { args: ['tensor'], shape: (s, a) => matmulShape(shapeOf(a[0]), s), remote: true },
+  rmatmul: { args: ['tensor'], shape: (s, a) => matmulShape(shapeOf(a[0]), s), remote: true, macs: (s, _a, out) => sizeOf(out) * (s.length > 1 ? s[s.length - 2]! : s[0] ?? 1) },
   sum: { args: ['dims', 'bool'], shape: reduce, remote: true },
   mean: { args: ['dims', 'bool'], shape: reduce, remote: true },
   max: { args: ['int?', 'bool'], shape: (s, a) => reduceShape(s, reduceDims(s.length, asInt(a[0])), a[1] === true), remote: true },

@@ -27,6 +27,24 @@ export class InputFailed extends SyftError {
   }
 }
 
+/**
+ * Marks an object that must never leave the worker holding it (a private key it generated): no
+ * `get()` or `move()` takes it away, whoever asks.
+ */
+export const STAYS: unique symbol = Symbol.for('syft.staysOnWorker');
+
+export function markStays<T extends object>(v: T): T {
+  Object.defineProperty(v, STAYS, { value: true, enumerable: false });
+  return v;
+}
+
+/** Throws a PermissionError for an object marked with {@link markStays}. */
+export function checkMayLeave(v: object, workerId: string, how: string): void {
+  if ((v as { [STAYS]?: boolean })[STAYS] === true) {
+    throw new PermissionError(`this object was made on worker '${workerId}' to stay there (a private key it generated): it cannot be ${how}`);
+  }
+}
+
 /** How an identity wants to touch an object. */
 export type Access = 'use' | 'change' | 'take';
 

@@ -25,7 +25,7 @@ import { withHops } from './forwarding.js';
 import { type WorkerLimits, resolveLimits, within } from './limits.js';
 import { Mailbox } from './mailbox.js';
 import { SenderQueues } from './queues.js';
-import { InputFailed, ObjectStore } from './store.js';
+import { InputFailed, ObjectStore, checkMayLeave } from './store.js';
 import {
   type CommandMessage,
   type Message,
@@ -385,6 +385,7 @@ export abstract class Worker {
           throw new InputFailed(f);
         }
         const v = this.store.access(id, from, keep ? 'use' : 'take');
+        checkMayLeave(v, this.id, 'fetched with get()');
         const node = encodeObject(v);
         if (!keep) {
           this.store.delete(id, from);
