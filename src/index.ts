@@ -22,6 +22,7 @@ export { ready, type ReadyInfo, type ReadyOptions, type BackendName } from './ba
 export { Tensor, type TensorArg, type ShareOptions } from './tensor.js';
 export { tensor, full, zeros, ones, randn, rand, type TensorOptions, type DType, type NestedData } from './factory.js';
 export { tidy, keep } from './tensors/scope.js';
+export { config, type Config } from './config.js';
 export { noGrad } from './tensors/autograd.js';
 export { manualSeed } from './util/seeded.js';
 
@@ -55,6 +56,7 @@ export { encodeMessage, decodeMessage } from './workers/serde.js';
 export type { Message, WireValue, WireNode, ObjectId } from './workers/messages.js';
 
 export * from './errors.js';
+export { FixedPointOverflowError } from './ring/errors.js';
 
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';

@@ -46,6 +46,12 @@ export interface ShareOptions {
   cryptoProvider?: RemoteWorker;
   /** Put an AutogradTensor on top, so the shared tensor can be trained (`model.share(..., { requiresGrad: true })`). */
   requiresGrad?: boolean;
+  /**
+   * The largest |value| the shared tensor holds, as a real number, when the sharer knows it (a data
+   * owner knows its data's range): products of bounded shared values that could leave the ring
+   * raise before they run. Local values are measured without it.
+   */
+  bound?: number;
 }
 
 /** Splits `share(bob, alice, { cryptoProvider })`'s arguments. */
@@ -53,10 +59,13 @@ export function parseShareArgs(args: readonly (RemoteWorker | ShareOptions)[]): 
   const last = args[args.length - 1];
   // A trailing plain object is the options; anything else is meant as a worker.
   const hasOptions = last !== undefined && !isWorker(last) && typeof last === 'object' && last !== null && Object.getPrototypeOf(last) === Object.prototype;
-  const opts = hasOptions ? checkOptions<ShareOptions>(last, ['cryptoProvider', 'requiresGrad'], 'share()') : {};
+  const opts = hasOptions ? checkOptions<ShareOptions>(last, ['cryptoProvider', 'requiresGrad', 'bound'], 'share()') : {};
   const workers = (hasOptions ? args.slice(0, -1) : args) as RemoteWorker[];
   workers.forEach((w, i) => checkWorker(w, `share(): argument ${i + 1}`));
   if (opts.cryptoProvider !== undefined) checkWorker(opts.cryptoProvider, 'share(): cryptoProvider');
+  if (opts.bound !== undefined && (typeof opts.bound !== 'number' || !(opts.bound >= 0) || !Number.isFinite(opts.bound))) {
+    throw new ValueError(`share(): bound must be a non-negative finite number, got ${describe(opts.bound)}`);
+  }
   return { workers, opts };
 }
 
@@ -444,10 +453,10 @@ export class Tensor {
         shareRemote(value, workers, fp ? [fp.base, fp.precisionFractional] : null),
         opts.cryptoProvider,
       );
-      shared = fp ? new FixedPrecisionTensor(ast, fp.base, fp.precisionFractional) : ast;
+      shared = fp ? new FixedPrecisionTensor(ast, fp.base, fp.precisionFractional, opts.bound) : ast;
     } else if (value instanceof FixedPrecisionTensor && value.child instanceof RingTensor) {
       const ast = new AdditiveSharingTensor(shareLocal(value.child, workers, local), opts.cryptoProvider);
-      shared = new FixedPrecisionTensor(ast, value.base, value.precisionFractional);
+      shared = new FixedPrecisionTensor(ast, value.base, value.precisionFractional, opts.bound ?? value.bound);
     } else if (value instanceof RingTensor) {
       shared = new AdditiveSharingTensor(shareLocal(value, workers, local), opts.cryptoProvider);
     } else if (value instanceof FloatTensor) {
