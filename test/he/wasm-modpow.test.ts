@@ -2,9 +2,10 @@
 // operands, 64 to 8192-bit moduli), the dispatching modPow / FixedModulus, the self-check that
 // keeps a wrong kernel out, and Paillier's CRT maths on the kernel vs on BigInt.
 import { describe, expect, it } from 'vitest';
+import { ValueError } from '../../src/errors.js';
 import { crtDecrypt, crtParams, crtRandomNthResidue } from '../../src/he/paillier/crt.js';
 import { FixedModulus, modPow, modPowBigint, modPowEngine } from '../../src/he/paillier/modpow.js';
-import { activeKernel, loadModPowKernel, selfCheck } from '../../src/he/paillier/wasm-modpow.js';
+import { activeKernel, loadModPowKernel, reselectModPowEngine, selfCheck } from '../../src/he/paillier/wasm-modpow.js';
 import type { ModPowKernel } from '../../src/he/paillier/wasm-modpow.js';
 import { TestRandom } from './helpers.js';
 
@@ -124,6 +125,31 @@ describe('modPow (dispatching) and FixedModulus', () => {
     }
     expect(() => new FixedModulus(0n)).toThrow(RangeError);
     expect(() => modPow(2n, 3n, -5n)).toThrow(RangeError);
+  });
+});
+
+describe('SYFT_PAILLIER_MODPOW', () => {
+  it('forces the scalar build or BigInt, with the same results', () => {
+    const rnd = new TestRandom(808);
+    const mod = oddModulus(rnd, 2048);
+    const base = rnd.bits(2047);
+    const exp = rnd.bits(1024);
+    const want = modPowBigint(base, exp, mod);
+    try {
+      process.env['SYFT_PAILLIER_MODPOW'] = 'scalar';
+      expect(reselectModPowEngine()).toMatchObject({ engine: 'scalar', reason: 'forced by SYFT_PAILLIER_MODPOW=scalar' });
+      expect(new FixedModulus(mod).pow(base, exp)).toBe(want);
+      process.env['SYFT_PAILLIER_MODPOW'] = 'bigint';
+      expect(reselectModPowEngine()).toMatchObject({ engine: 'bigint', maxModulusBits: 0 });
+      const fixed = new FixedModulus(mod);
+      expect(fixed.usesWasm).toBe(false);
+      expect(fixed.pow(base, exp)).toBe(want);
+      process.env['SYFT_PAILLIER_MODPOW'] = 'gmp';
+      expect(() => reselectModPowEngine()).toThrow(ValueError);
+    } finally {
+      delete process.env['SYFT_PAILLIER_MODPOW'];
+      expect(reselectModPowEngine().engine).toBe('simd');
+    }
   });
 });
 

@@ -12,6 +12,7 @@
  */
 import { wasmBase64 as scalarBase64 } from './generated/modpow-scalar.js';
 import { wasmBase64 as simdBase64 } from './generated/modpow-simd.js';
+import { ValueError } from '../../errors.js';
 import { modPowBigint } from './modpow-bigint.js';
 
 /** Which arithmetic {@link modPow} uses: a wasm build, or BigInt when no build can run. */
@@ -212,10 +213,12 @@ interface Selected {
 
 let selected: Selected | undefined;
 
-function forcedEngine(): string | undefined {
+function forcedEngine(): 'simd' | 'scalar' | 'bigint' | undefined {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   const value = env?.['SYFT_PAILLIER_MODPOW'];
-  return value === undefined || value === '' ? undefined : value;
+  if (value === undefined || value === '') return undefined;
+  if (value === 'simd' || value === 'scalar' || value === 'bigint') return value;
+  throw new ValueError(`SYFT_PAILLIER_MODPOW must be simd, scalar or bigint (or unset to choose automatically), got '${value}'`);
 }
 
 function select(): Selected {
@@ -223,7 +226,7 @@ function select(): Selected {
   if (forced === 'bigint') return { kernel: undefined, info: { engine: 'bigint', reason: 'forced by SYFT_PAILLIER_MODPOW=bigint', maxModulusBits: 0 } };
   if (typeof WebAssembly === 'undefined') return { kernel: undefined, info: { engine: 'bigint', reason: 'this runtime has no WebAssembly', maxModulusBits: 0 } };
   const failures: string[] = [];
-  const order: Array<'simd' | 'scalar'> = forced === 'scalar' ? ['scalar'] : ['simd', 'scalar'];
+  const order: Array<'simd' | 'scalar'> = forced === undefined ? ['simd', 'scalar'] : [forced];
   for (const engine of order) {
     let kernel: ModPowKernel;
     try {
@@ -246,6 +249,15 @@ function select(): Selected {
   return { kernel: undefined, info: { engine: 'bigint', reason: `fallback: ${failures.join('; ')}`, maxModulusBits: 0 } };
 }
 
+/**
+ * Forgets the choice so the next call chooses again (reading SYFT_PAILLIER_MODPOW anew).
+ * FixedModulus objects made before keep the kernel they were made with. @internal (for tests)
+ */
+export function reselectModPowEngine(): ModPowEngineInfo {
+  selected = select();
+  return selected.info;
+}
+
 /** The kernel this thread uses, or undefined when it runs on BigInt. Loads it on first call. */
 export function activeKernel(): ModPowKernel | undefined {
   selected ??= select();
@@ -254,7 +266,8 @@ export function activeKernel(): ModPowKernel | undefined {
 
 /**
  * Which arithmetic Paillier's exponentiations use on this thread, and why. `SYFT_PAILLIER_MODPOW`
- * (`bigint` or `scalar`) forces a choice, for comparisons.
+ * (`simd`, `scalar` or `bigint`) forces a choice, for comparisons; a forced build that cannot run
+ * falls back to BigInt, and any other value throws a ValueError.
  *
  * @example
  * ```ts
