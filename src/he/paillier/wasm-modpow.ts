@@ -108,7 +108,7 @@ export class ModPowKernel {
 
   /**
    * base^exp mod N for 0 ≤ base < N and 0 < exp < 2^maxExponentBits, N odd. The caller checks the
-   * ranges ({@link modPowWasm} does).
+   * ranges (FixedModulus.pow does); a RangeError says which one the kernel refused.
    */
   pow(k: MontgomeryConstants, base: bigint, exp: bigint): bigint {
     const u64 = this.u64;
@@ -117,7 +117,13 @@ export class ModPowKernel {
     writeWords(u64, this.inBase, base, k.words);
     const eWords = writeWords(u64, this.inExp, exp, -1);
     const status = this.x.modpow(2 * k.words, 2 * eWords);
-    if (status !== 0) throw new RangeError(`the modpow kernel refused its input (status ${status})`);
+    if (status !== 0) {
+      throw new RangeError(
+        status === -1
+          ? 'the modpow kernel needs an odd modulus (Montgomery); use modPow, which takes even moduli on BigInt'
+          : `the modpow kernel takes moduli of 2 to ${this.maxModulusBits} bits and exponents of 1 to ${this.maxExponentBits} bits; use modPow for others`,
+      );
+    }
     let r = 0n;
     for (let i = this.out + k.words - 1; i >= this.out; i--) r = (r << 64n) | u64[i]!;
     return r;
