@@ -309,6 +309,9 @@ async function roundFigures(h: Harness, threads: number): Promise<void> {
   const largest = Math.max(...gradients.map((g) => g.reduce((m, v) => Math.max(m, Math.abs(v)), 0)));
   const model = { params: PARAMS, clients: CLIENTS, ciphertexts: count, threads, gradients: `MNIST MLP, ${DIGITS_PER_CLIENT} digits per client` };
   h.record('gradient: largest |value| over the clients', largest, '', { digitsPerClient: DIGITS_PER_CLIENT });
+  // Start the worker threads first: a client runs many rounds, so thread start-up (which under tsx
+  // includes compiling the TypeScript sources) is not part of one.
+  await new RnPool(pk, { privateKey: sk }).fill(threads);
   const uploads: Uint8Array[] = [];
   const fills: number[] = [];
   const encrypts: number[] = [];
