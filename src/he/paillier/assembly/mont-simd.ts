@@ -21,10 +21,12 @@
 // diagonal; the triangle where the four rows overlap (columns 2i..2i+7) is done with three dot
 // products on shuffled limbs.
 //
-// Bounds (per lane, 13-bit limbs < 2^13, doubled limbs < 2^14): four rows of a product add at most
-// 4·2^26 (a·b) + 4·2^26 (m·N) < 2^29, four rows of a square at most 4·2^27 + 4·2^26 = 3·2^28. A
-// carry-save pass leaves a column below 2^13 + 2^19. So the sweep normalises every 7 row quads of
-// a product (7·2^29 + 2^20 < 2^32) and every 5 of a square (15·2^28 + 2^20 < 2^32).
+// Bounds (per lane; limbs ≤ 8191, doubled limbs ≤ 16382): four rows of a product add at most
+// 8·8191² = 536,739,848 (a·b and m·N), four rows of a square 4·16382·8191 + 4·8191² = 805,109,772
+// (the square's triangle counts with its rows). A carry-save pass leaves a lane at most
+// 8191 + (2^32 - 1) >> 13 = 532,478. So the sweep normalises every 7 row quads of a product
+// (7 quads: 3,757,711,414 < 2^32) and every 5 of a square (4,026,081,338 < 2^32), and no quad's
+// products may land before the previous quad's pass: a sixth quad would overflow.
 //
 // Values stay in [0, 2N) (R = 2^(13L) ≥ 4N), so no final subtraction is needed between
 // operations; L (the limb count) is a multiple of 8 and at least (bits + 2) / 13.
@@ -279,16 +281,18 @@ export function montsqr(L: i32, np: u32): void {
   let carry = digitCarry;
   for (let i = 0; i < L; i += 4) {
     const t4 = <usize>i << 2;
+    // This quad's triangle (quad 0's went before its digits). It must not go in before the
+    // previous quad's carry-save pass: the bound counts at most 5 quads of additions per lane.
+    if (i > 0) triangle(i, zero);
     const M0 = i32x4.splat(<u32>d);
     const M1 = i32x4.splat(<u32>(d >>> 32));
     const dv = i16x8.shl(v128.load(<usize>i << 1, XP), 1);
     const P0 = i32x4.splat(i32x4.extract_lane(dv, 0));
     const P1 = i32x4.splat(i32x4.extract_lane(dv, 1));
     // First group, columns i+4..i+7 (no a·a terms yet: row i's start at 2i+8), then the next
-    // quad's triangle and digits.
+    // quad's digits (its columns need no later triangle: triangle j starts at column 8j).
     v128.store(t4, gm(v128.load(t4, T + 16), v128.load(16, NQ), v128.load(8, NQ), M0, M1), T + 16);
     if (i + 4 < L) {
-      triangle(i + 4, zero);
       d = digits(<u64>load<u32>(t4, T + 16), <u64>load<u32>(t4, T + 20), <u64>load<u32>(t4, T + 24), <u64>load<u32>(t4, T + 28), carry, np, n0, n1, n2, n3);
       carry = digitCarry;
     }
