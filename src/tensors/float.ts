@@ -1,35 +1,61 @@
 /**
  * The float leaf of the chain: float32 numbers in ordinary (garbage-collected) memory, computed
- * on by tfjs.
+ * on by tfjs kernels and by plain-JavaScript kernels (./float-kernels.ts).
  *
  * Why not keep a tf.Tensor here: tfjs tensors live outside the JS heap and must be disposed by
  * hand, and a PyTorch-style API gives no moment to do it (nobody calls dispose() on `a.add(b)`).
  * JS FinalizationRegistry callbacks only run after major GCs, so leaning on them lets thousands
- * of tensors pile up. Instead every op uploads its inputs, runs the tfjs kernel inside
- * `tf.tidy`, and reads the result back: tfjs holds nothing between ops, so
- * `tf.memory().numTensors` stays flat however long a run is. On the cpu backend the upload and
- * read-back share memory; on wasm they cost a copy, small next to the kernel.
+ * of tensors pile up. Instead every tfjs kernel call writes its inputs into the backend, runs and
+ * reads the result back, skipping tfjs's engine (./tf-kernels.ts): tfjs holds nothing between
+ * ops, so `tf.memory().numTensors` and the backend's buffers stay flat however long a run is.
+ *
+ * Which kernels: matrix products and convolutions go to tfjs (XNNPACK on the wasm backend), with
+ * the layout changes around them done here in one pass each; elementwise ops go to tfjs too;
+ * windows, pooling, softmax rows, gathers and transposes run here, where tfjs would cost more
+ * than the work (the wasm backend's Transpose kernel, and its matmuls with transposed operands,
+ * measured several times slower than a tiled copy followed by a plain matmul).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { assertReady } from '../backend.js';
 import { UnsupportedOperationError, ValueError } from '../errors.js';
 import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
-import { type UnaryOp, unarySpec } from '../layer/ops.js';
+import { type BinaryOp, type UnaryOp, binarySpec, unarySpec } from '../layer/ops.js';
+import {
+  type Pair,
+  type Window2d,
+  col2imShape,
+  conv2dShape,
+  conv2dWeightShape,
+  convTranspose2dShape,
+  im2colShape,
+  pool2dShape,
+  window2d,
+  windowOut,
+} from '../layer/window.js';
+import { RingTensor } from '../ring/index.js';
 import { AutogradTensor } from './autograd.js';
+import * as K from './float-kernels.js';
 import { formatFloat } from './format.js';
+import { type KernelInput, runKernel } from './tf-kernels.js';
 import { type Codec, expectFields, expectShape, expectTyped } from '../workers/codec.js';
 import {
   type Shape,
   broadcastShapes,
-  checkShape,
+  broadcastStrides,
+  broadcastToShape,
   matmulShape,
   normDim,
+  padShape,
   reduceDims,
+  reduceShape,
   resolveReshape,
   sizeOf,
   sliceBounds,
+  stridesOf,
   transposeShape,
 } from '../shapes.js';
+
+type Dims4 = [number, number, number, number];
 
 export class FloatTensor extends AbstractTensor {
   #shape: Shape;
@@ -88,19 +114,14 @@ export class FloatTensor extends AbstractTensor {
     return build(0);
   }
 
-  // Runs a tfjs kernel on this tensor (and others) and brings the result back.
-  private run(f: (x: tf.Tensor, ...rest: tf.Tensor[]) => tf.Tensor, ...others: (FloatTensor | number)[]): FloatTensor {
-    assertReady();
-    const out = tf.tidy(() => {
-      const ins = others.map((o) => (typeof o === 'number' ? tf.scalar(o, 'float32') : o.toTf()));
-      const r = f(this.toTf(), ...ins);
-      return r.dtype === 'float32' ? r : tf.cast(r, 'float32');
-    });
-    try {
-      return FloatTensor.fromTf(out);
-    } finally {
-      out.dispose();
-    }
+  // ---- running kernels ------------------------------------------------------------------------
+
+  /** A tfjs kernel on these values (input `x`, or the inputs given), as a new tensor. */
+  private kernel(name: string, attrs: object = {}, inputs?: Record<string, FloatTensor | number>, shape?: Shape): FloatTensor {
+    const ins: Record<string, KernelInput | number> = {};
+    for (const [k, v] of Object.entries(inputs ?? { x: this })) ins[k] = typeof v === 'number' ? v : { values: v.#values, shape: v.#shape };
+    const out = runKernel(name, ins, attrs);
+    return new FloatTensor(shape ?? out.shape, out.values);
   }
 
   private operand(o: Operand, op: string): FloatTensor | number {
@@ -115,17 +136,24 @@ export class FloatTensor extends AbstractTensor {
     );
   }
 
-  // Elementwise: checks broadcasting first, for a message that says what to do.
-  private elementwise(f: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, o: Operand, op: string): FloatTensor {
+  private tensorOperand(o: AbstractTensor, op: string): FloatTensor {
+    const t = this.operand(o, op);
+    if (typeof t === 'number') throw new ValueError(`${op} needs a tensor operand, not a number`);
+    return t;
+  }
+
+  // Elementwise ops of the table run the tfjs kernel it names; broadcasting is checked first,
+  // for a message that says what to do.
+  private elementwise(op: BinaryOp, o: Operand): FloatTensor {
     const other = this.operand(o, op);
     if (other instanceof FloatTensor) broadcastShapes(this.#shape, other.shape);
-    return this.run((a, b) => f(a, b!), other);
+    return this.kernel(binarySpec(op).tf, {}, { a: this, b: other });
   }
 
   // A constant meeting a tensor that records gradients joins the graph (x.matmul(W), W a
   // parameter), as in PyTorch.
-  private lifted(o: Operand): AutogradTensor | undefined {
-    return o instanceof AutogradTensor ? new AutogradTensor(this) : undefined;
+  private lifted(...os: (Operand | undefined)[]): AutogradTensor | undefined {
+    return os.some((o) => o instanceof AutogradTensor) ? new AutogradTensor(this) : undefined;
   }
 
   // A public value meeting an encrypted one (plain + enc): the encrypted side knows how to
@@ -136,112 +164,286 @@ export class FloatTensor extends AbstractTensor {
 
   override add(o: Operand): AbstractTensor {
     if (FloatTensor.reflects(o)) return o.add(this);
-    return this.lifted(o)?.add(o) ?? this.elementwise(tf.add, o, 'add');
+    return this.lifted(o)?.add(o) ?? this.elementwise('add', o);
   }
   override sub(o: Operand): AbstractTensor {
     if (FloatTensor.reflects(o)) return o.neg().add(this);
-    return this.lifted(o)?.sub(o) ?? this.elementwise(tf.sub, o, 'sub');
+    return this.lifted(o)?.sub(o) ?? this.elementwise('sub', o);
   }
   override mul(o: Operand): AbstractTensor {
     if (FloatTensor.reflects(o)) return o.mul(this);
-    return this.lifted(o)?.mul(o) ?? this.elementwise(tf.mul, o, 'mul');
+    return this.lifted(o)?.mul(o) ?? this.elementwise('mul', o);
   }
-  override div(o: Operand): AbstractTensor { return this.lifted(o)?.div(o) ?? this.elementwise(tf.div, o, 'div'); }
-  override pow(exponent: number) { return this.run((x, e) => tf.pow(x, e!), exponent); }
+  override div(o: Operand): AbstractTensor { return this.lifted(o)?.div(o) ?? this.elementwise('div', o); }
+  override pow(exponent: number) { return this.kernel('Pow', {}, { a: this, b: exponent }); }
 
   /** Every unary op of the table runs the tfjs kernel the table names. */
   override unary(op: UnaryOp): FloatTensor {
     const name = unarySpec(op).tf;
-    const kernel = name === undefined ? undefined : (tf as unknown as Record<string, (x: tf.Tensor) => tf.Tensor>)[name];
-    if (typeof kernel !== 'function') return this.unsupported(op, 'no float kernel is named for it in src/layer/ops.ts');
-    return this.run(kernel);
+    if (name === undefined) return this.unsupported(op, 'no float kernel is named for it in src/layer/ops.ts');
+    return this.kernel(name);
   }
 
-  override eq(o: Operand) { return this.elementwise(tf.equal, o, 'eq'); }
-  override gt(o: Operand) { return this.elementwise(tf.greater, o, 'gt'); }
-  override lt(o: Operand) { return this.elementwise(tf.less, o, 'lt'); }
-  override ge(o: Operand) { return this.elementwise(tf.greaterEqual, o, 'ge'); }
-  override le(o: Operand) { return this.elementwise(tf.lessEqual, o, 'le'); }
+  override eq(o: Operand) { return this.elementwise('eq', o); }
+  override gt(o: Operand) { return this.elementwise('gt', o); }
+  override lt(o: Operand) { return this.elementwise('lt', o); }
+  override ge(o: Operand) { return this.elementwise('ge', o); }
+  override le(o: Operand) { return this.elementwise('le', o); }
+
+  // ---- linear algebra -------------------------------------------------------------------------
+
+  /** [m, k] @ [k, n] on plain row-major arrays. */
+  private static mm(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array {
+    if (m === 0 || n === 0) return new Float32Array(m * n);
+    if (k === 0) return new Float32Array(m * n);
+    return runKernel('BatchMatMul', { a: { values: a, shape: [1, m, k] }, b: { values: b, shape: [1, k, n] } }, { transposeA: false, transposeB: false }).values;
+  }
 
   override matmul(o: AbstractTensor): AbstractTensor {
     if (FloatTensor.reflects(o)) return o.rmatmul(this);
     const lifted = this.lifted(o);
     if (lifted) return lifted.matmul(o);
-    const other = this.operand(o, 'matmul');
-    if (typeof other === 'number') throw new ValueError('matmul needs a tensor operand, not a number');
+    const other = this.tensorOperand(o, 'matmul');
     const outShape = matmulShape(this.#shape, other.shape);
-    // tfjs wants rank >= 2: promote vectors as torch.matmul does, then drop the added dims.
+    // Promote vectors to matrices as torch.matmul does; the added dims leave with outShape.
     const a = this.#shape.length === 1 ? [1, this.#shape[0]!] : this.#shape;
     const b = other.shape.length === 1 ? [other.shape[0]!, 1] : other.shape;
-    return this.run(
-      (x, y) => tf.reshape(tf.matMul(tf.reshape(x, [...a]), tf.reshape(y!, [...b])), [...outShape]),
-      other,
-    );
+    const [m, k, n] = [a[a.length - 2]!, a[a.length - 1]!, b[b.length - 1]!];
+    const aBatch = a.slice(0, -2);
+    const bBatch = b.slice(0, -2);
+    if (bBatch.every((d) => d === 1)) {
+      // One right matrix: stack the left ones into a single tall product.
+      return new FloatTensor(outShape, FloatTensor.mm(this.#values, other.values, sizeOf(aBatch) * m, k, n));
+    }
+    const batch = broadcastShapes(aBatch, bBatch, 'matmul (batch dimensions)');
+    const av = FloatTensor.expand(this.#values, a, [...batch, m, k]);
+    const bv = FloatTensor.expand(other.values, b, [...batch, k, n]);
+    const out = runKernel('BatchMatMul', { a: { values: av, shape: [sizeOf(batch), m, k] }, b: { values: bv, shape: [sizeOf(batch), k, n] } }, {});
+    return new FloatTensor(outShape, out.values);
   }
 
+  // Values of `shape` broadcast to `to` (copied only when they differ).
+  private static expand(v: Float32Array, shape: Shape, to: Shape): Float32Array {
+    return sizeOf(shape) === sizeOf(to) ? v : K.stridedCopyF32(v, broadcastStrides(shape, to), to);
+  }
+
+  override linear(weight: AbstractTensor, bias: AbstractTensor | undefined): AbstractTensor {
+    const lifted = this.lifted(weight, bias);
+    if (lifted) return lifted.linear(weight, bias);
+    const w = this.tensorOperand(weight, 'linear');
+    const b = bias === undefined ? undefined : this.tensorOperand(bias, 'linear');
+    const [out, inF] = w.shape as [number, number];
+    if (this.#shape[this.#shape.length - 1] !== inF) return super.linear(w, b); // the composite's error
+    const m = sizeOf(this.#shape) / Math.max(inF, 1);
+    const wt = K.transposeLastF32(w.values, 1, out, inF);
+    const y = FloatTensor.mm(this.#values, wt, m, inF, out);
+    if (b) for (let i = 0; i < m; i++) for (let j = 0, r = i * out; j < out; j++) y[r + j]! += b.values[j]!;
+    return new FloatTensor([...this.#shape.slice(0, -1), out], y);
+  }
+
+  // ---- reductions -------------------------------------------------------------------------
+
   override sum(dims?: Dims, keepDim = false) {
-    const axes = reduceDims(this.#shape.length, dims);
-    return this.run((x) => tf.sum(x, axes, keepDim));
+    const axis = reduceDims(this.#shape.length, dims);
+    return this.kernel('Sum', { axis, keepDims: keepDim }, undefined, reduceShape(this.#shape, axis, keepDim));
   }
 
   override mean(dims?: Dims, keepDim = false) {
-    const axes = reduceDims(this.#shape.length, dims);
-    return this.run((x) => tf.mean(x, axes, keepDim));
+    const axis = reduceDims(this.#shape.length, dims);
+    return this.kernel('Mean', { axis, keepDims: keepDim }, undefined, reduceShape(this.#shape, axis, keepDim));
   }
 
   override max(dim?: number, keepDim = false) {
-    const axes = dim === undefined ? undefined : normDim(dim, this.#shape.length);
-    return this.run((x) => tf.max(x, axes, keepDim));
+    const axis = reduceDims(this.#shape.length, dim);
+    return this.kernel('Max', { reductionIndices: axis, keepDims: keepDim }, undefined, reduceShape(this.#shape, axis, keepDim));
   }
 
   override argmax(dim?: number, keepDim = false) {
     if (dim === undefined) {
-      return this.run((x) => tf.argMax(tf.reshape(x, [-1]), 0));
+      const flat = this.reshape([-1]);
+      return flat.kernel('ArgMax', { axis: 0 }, undefined, keepDim ? this.#shape.map(() => 1) : []);
     }
     const d = normDim(dim, this.#shape.length);
-    return this.run((x) => {
-      const r = tf.argMax(x, d);
-      return keepDim ? tf.expandDims(r, d) : r;
-    });
+    return this.kernel('ArgMax', { axis: d }, undefined, reduceShape(this.#shape, [d], keepDim));
   }
+
+  // ---- shape ------------------------------------------------------------------------------
 
   override reshape(shape: readonly number[]): FloatTensor {
     return new FloatTensor(resolveReshape(this.#shape, shape), this.#values);
   }
 
   override transpose(perm?: readonly number[]) {
-    transposeShape(this.#shape, perm);
-    return this.run((x) => tf.transpose(x, perm ? [...perm] : undefined));
+    const p = perm ?? this.#shape.map((_, i) => this.#shape.length - 1 - i);
+    const out = transposeShape(this.#shape, p);
+    const strides = stridesOf(this.#shape);
+    return new FloatTensor(out, K.stridedCopyF32(this.#values, p.map((d) => strides[normDim(d, this.#shape.length)]!), out));
   }
 
   override slice(start: number, end?: number, dim = 0) {
     const [d, s, e] = sliceBounds(this.#shape, start, end, dim);
-    const begin = this.#shape.map((_, i) => (i === d ? s : 0));
-    const size = this.#shape.map((n, i) => (i === d ? e - s : n));
-    return this.run((x) => tf.slice(x, begin, size));
+    const out = this.#shape.map((n, i) => (i === d ? e - s : n));
+    const inner = sizeOf(this.#shape.slice(d + 1));
+    const outer = sizeOf(this.#shape.slice(0, d));
+    const size = this.#shape[d]!;
+    if (outer === 1) return new FloatTensor(out, this.#values.slice(s * inner, e * inner));
+    const v = new Float32Array(sizeOf(out));
+    const run = (e - s) * inner;
+    for (let o = 0; o < outer; o++) v.set(this.#values.subarray((o * size + s) * inner, (o * size + s) * inner + run), o * run);
+    return new FloatTensor(out, v);
   }
 
   override broadcastTo(shape: readonly number[]) {
-    checkShape(shape);
-    broadcastShapes(this.#shape, shape);
-    return this.run((x) => tf.broadcastTo(x, [...shape]));
+    const target = broadcastToShape(this.#shape, shape);
+    return new FloatTensor(target, K.stridedCopyF32(this.#values, broadcastStrides(this.#shape, target), target));
   }
 
   override pad(dim: number, before: number, after: number) {
+    const out = padShape(this.#shape, dim, before, after);
     const d = normDim(dim, this.#shape.length);
-    const paddings = this.#shape.map((_, i): [number, number] => (i === d ? [before, after] : [0, 0]));
-    return this.run((x) => tf.pad(x, paddings));
+    const inner = sizeOf(this.#shape.slice(d + 1));
+    const outer = sizeOf(this.#shape.slice(0, d));
+    const run = this.#shape[d]! * inner;
+    const v = new Float32Array(sizeOf(out));
+    for (let o = 0; o < outer; o++) v.set(this.#values.subarray(o * run, (o + 1) * run), o * out[d]! * inner + before * inner);
+    return new FloatTensor(out, v);
   }
 
   override oneHot(numClasses: number) {
     if (!Number.isInteger(numClasses) || numClasses < 1) throw new ValueError(`oneHot needs a positive class count, got ${numClasses}`);
-    for (const v of this.#values) {
-      if (!Number.isInteger(v) || v < 0 || v >= numClasses) {
-        throw new ValueError(`oneHot: ${v} is not a class index in [0, ${numClasses})`);
-      }
-    }
-    return this.run((x) => tf.oneHot(tf.cast(x, 'int32'), numClasses));
+    const v = new Float32Array(this.#values.length * numClasses);
+    this.#values.forEach((c, i) => {
+      if (!Number.isInteger(c) || c < 0 || c >= numClasses) throw new ValueError(`oneHot: ${c} is not a class index in [0, ${numClasses})`);
+      v[i * numClasses + c] = 1;
+    });
+    return new FloatTensor([...this.#shape, numClasses], v);
   }
+
+  // ---- convolution and pooling ------------------------------------------------------------
+
+  private dims4(): Dims4 {
+    return this.#shape as unknown as Dims4;
+  }
+
+  override im2col(kernel: Pair, stride: Pair, padding: Pair): FloatTensor {
+    const win = window2d(kernel, stride, padding);
+    const out = im2colShape(this.#shape, win);
+    const [oh, ow] = windowOut(this.#shape[2]!, this.#shape[3]!, win, 'im2col');
+    return new FloatTensor(out, K.im2colF32(this.#values, this.dims4(), win, oh, ow));
+  }
+
+  override col2im(size: Pair, kernel: Pair, stride: Pair, padding: Pair): FloatTensor {
+    const win = window2d(kernel, stride, padding);
+    const out = col2imShape(this.#shape, size, win);
+    const [oh, ow] = windowOut(out[2]!, out[3]!, win, 'col2im');
+    return new FloatTensor(out, K.col2imF32(this.#values, out as unknown as Dims4, win, oh, ow));
+  }
+
+  /**
+   * conv2d by the backend's convolution kernel (XNNPACK on wasm), which works on NHWC: the input
+   * and the result change layout here, the bias joining the result's layout pass.
+   */
+  override conv2d(weight: AbstractTensor, bias: AbstractTensor | undefined, stride: Pair, padding: Pair): AbstractTensor {
+    const lifted = this.lifted(weight, bias);
+    if (lifted) return lifted.conv2d(weight, bias, stride, padding);
+    const w = this.tensorOperand(weight, 'conv2d');
+    const b = bias === undefined ? undefined : this.tensorOperand(bias, 'conv2d');
+    const out = conv2dShape(this.#shape, w.shape, b?.shape, stride, padding);
+    const [n, c, h, wd] = this.dims4();
+    const [o, , kh, kw] = w.shape as Dims4;
+    const [, , oh, ow] = out as Dims4;
+    const nhwc = c === 1 ? this.#values : K.transposeLastF32(this.#values, n, c, h * wd);
+    const filter = K.stridedCopyF32(w.values, [kw, 1, kh * kw, c * kh * kw], [kh, kw, c, o]);
+    const y = runKernel(
+      'Conv2D',
+      { x: { values: nhwc, shape: [n, h, wd, c] }, filter: { values: filter, shape: [kh, kw, c, o] } },
+      { strides: [...stride], pad: [[0, 0], [padding[0], padding[0]], [padding[1], padding[1]], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1] },
+    ).values;
+    return new FloatTensor(out, K.transposeLastF32(y, n, oh * ow, o, b?.values));
+  }
+
+  /** conv2d's input gradient: one matmul of the gradient by the weight, then col2im. */
+  override convTranspose2d(weight: AbstractTensor, bias: AbstractTensor | undefined, stride: Pair, padding: Pair, outputPadding: Pair): AbstractTensor {
+    if (this.lifted(weight, bias)) return super.convTranspose2d(weight, bias, stride, padding, outputPadding);
+    const w = this.tensorOperand(weight, 'convTranspose2d');
+    const b = bias === undefined ? undefined : this.tensorOperand(bias, 'convTranspose2d');
+    const out = convTranspose2dShape(this.#shape, w.shape, b?.shape, stride, padding, outputPadding) as Dims4;
+    const [n, o, oh, ow] = this.dims4();
+    const [, c, kh, kw] = w.shape as Dims4;
+    const l = oh * ow;
+    const gLO = K.transposeLastF32(this.#values, n, o, l); // [N*L, O]
+    const cols = FloatTensor.mm(gLO, w.values, n * l, o, c * kh * kw); // [N*L, C*kh*kw]
+    const win: Window2d = { kernel: [kh, kw], stride, padding };
+    const x = K.col2imF32(cols, out, win, oh, ow, 'lk');
+    if (b) for (let p = 0, plane = out[2] * out[3]; p < n * c; p++) for (let i = 0, bv = b.values[p % c]!; i < plane; i++) x[p * plane + i]! += bv;
+    return new FloatTensor(out, x);
+  }
+
+  /** conv2d's weight gradient: the input's columns times the gradient. */
+  override conv2dWeight(grad: AbstractTensor, kernel: Pair, stride: Pair, padding: Pair): AbstractTensor {
+    if (this.lifted(grad)) return super.conv2dWeight(grad, kernel, stride, padding);
+    const g = this.tensorOperand(grad, 'conv2dWeight');
+    const out = conv2dWeightShape(this.#shape, g.shape, kernel, stride, padding) as Dims4;
+    const [n, , oh, ow] = g.shape as Dims4;
+    const [o, c, kh, kw] = out;
+    const l = oh * ow;
+    const win: Window2d = { kernel, stride, padding };
+    const cols = K.im2colF32(this.#values, this.dims4(), win, oh, ow, 'knl'); // [K, N*L]
+    const gLO = K.transposeLastF32(g.values, n, o, l); // [N*L, O]
+    const dwT = FloatTensor.mm(cols, gLO, c * kh * kw, n * l, o); // [K, O]
+    return new FloatTensor(out, K.transposeLastF32(dwT, 1, c * kh * kw, o));
+  }
+
+  private pool(kernel: Pair, stride: Pair, padding: Pair, mode: 'max' | 'avg'): FloatTensor {
+    const win = window2d(kernel, stride, padding);
+    const out = pool2dShape(this.#shape, win, mode === 'max' ? 'maxPool2d' : 'avgPool2d');
+    return new FloatTensor(out, K.pool2dF32(this.#values, this.dims4(), win, out[2]!, out[3]!, mode));
+  }
+
+  override maxPool2d(kernel: Pair, stride: Pair, padding: Pair) { return this.pool(kernel, stride, padding, 'max'); }
+  override avgPool2d(kernel: Pair, stride: Pair, padding: Pair) { return this.pool(kernel, stride, padding, 'avg'); }
+
+  override maxPool2dBackward(grad: AbstractTensor, kernel: Pair, stride: Pair, padding: Pair): AbstractTensor {
+    const g = this.tensorOperand(grad, 'maxPool2dBackward');
+    const win = window2d(kernel, stride, padding);
+    const out = pool2dShape(this.#shape, win, 'maxPool2dBackward');
+    if (sizeOf(out) !== sizeOf(g.shape)) throw new ValueError(`maxPool2dBackward: gradient [${g.shape.join(', ')}] must be [${out.join(', ')}]`);
+    return new FloatTensor(this.#shape, K.maxPool2dBackwardF32(this.#values, g.values, this.dims4(), win, out[2]!, out[3]!));
+  }
+
+  // ---- classification ---------------------------------------------------------------------
+
+  override logSoftmax(dim: number) {
+    return new FloatTensor(this.#shape, K.softmaxF32(this.#values, this.#shape, normDim(dim, this.#shape.length), true));
+  }
+
+  override softmax(dim: number) {
+    return new FloatTensor(this.#shape, K.softmaxF32(this.#values, this.#shape, normDim(dim, this.#shape.length), false));
+  }
+
+  /** The gradient of `softmax` (or of `logSoftmax` when `log`) along `dim`, from its output `out`. */
+  softmaxBackward(out: FloatTensor, dim: number, log: boolean): FloatTensor {
+    return new FloatTensor(this.#shape, K.softmaxBackwardF32(this.#values, out.values, this.#shape, normDim(dim, this.#shape.length), log));
+  }
+
+  override gather(dim: number, index: AbstractTensor) {
+    const d = normDim(dim, this.#shape.length);
+    return new FloatTensor(index.shape, K.gatherF32(this.#values, this.#shape, d, index.shape, indexValues(index, 'gather')));
+  }
+
+  override scatterAdd(dim: number, index: AbstractTensor, src: AbstractTensor): AbstractTensor {
+    const lifted = this.lifted(src);
+    if (lifted) return lifted.scatterAdd(dim, index, src);
+    const s = this.tensorOperand(src, 'scatterAdd');
+    const d = normDim(dim, this.#shape.length);
+    return new FloatTensor(this.#shape, K.scatterAddF32(this.#values, this.#shape, d, index.shape, indexValues(index, 'scatterAdd'), s.values));
+  }
+
+  override dropoutMask(p: number, seed: number) {
+    return new FloatTensor(this.#shape, K.dropoutMaskF32(this.#values.length, p, seed));
+  }
+
+  // ---- making and copying -----------------------------------------------------------------
 
   override fullLike(value: number): FloatTensor {
     return FloatTensor.full(this.#shape, value);
@@ -258,6 +460,13 @@ export class FloatTensor extends AbstractTensor {
     this.#shape = src.#shape;
     this.#values = src.#values;
   }
+}
+
+/** The integers of a public index: int64 ring values, or floats that hold whole numbers. */
+function indexValues(index: AbstractTensor, op: string): ArrayLike<number | bigint> {
+  if (index instanceof RingTensor) return index.data;
+  if (index instanceof FloatTensor) return index.values;
+  throw new UnsupportedOperationError(`${op}: the index must be a public int64 (or float) tensor here, not a ${index.layerName}`);
 }
 
 export const floatCodec: Codec<FloatTensor> = {
