@@ -189,11 +189,16 @@ export abstract class Module {
    */
   copy(): this {
     const twin = Object.create(Object.getPrototypeOf(this)) as this;
+    const copyTensor = (t: Tensor): Tensor => {
+      const c = t.copy();
+      if (BUFFERS.has(t)) BUFFERS.add(c);
+      return c;
+    };
     for (const [k, v] of Object.entries(this)) {
       let c: unknown = v;
-      if (v instanceof Tensor) c = v.copy();
+      if (v instanceof Tensor) c = copyTensor(v);
       else if (v instanceof Module) c = v.copy();
-      else if (Array.isArray(v)) c = v.map((x) => (x instanceof Module ? x.copy() : x instanceof Tensor ? x.copy() : x));
+      else if (Array.isArray(v)) c = v.map((x) => (x instanceof Module ? x.copy() : x instanceof Tensor ? copyTensor(x) : x));
       (twin as Record<string, unknown>)[k] = c;
     }
     return twin;

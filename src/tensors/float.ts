@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertReady } from '../backend.js';
 import { UnsupportedOperationError, ValueError } from '../errors.js';
 import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
-import { type BinaryOp, type UnaryOp, binarySpec, unarySpec } from '../layer/ops.js';
+import { type BinaryOp, type UnaryOp, binarySpec, opSpec, unarySpec } from '../layer/ops.js';
 import {
   type Pair,
   type Window2d,
@@ -232,8 +232,8 @@ export class FloatTensor extends AbstractTensor {
     if (lifted) return lifted.linear(weight, bias);
     const w = this.tensorOperand(weight, 'linear');
     const b = bias === undefined ? undefined : this.tensorOperand(bias, 'linear');
+    opSpec('linear').shape(this.#shape, [w, b]);
     const [out, inF] = w.shape as [number, number];
-    if (this.#shape[this.#shape.length - 1] !== inF) return super.linear(w, b); // the composite's error
     const m = sizeOf(this.#shape) / Math.max(inF, 1);
     const wt = K.transposeLastF32(w.values, 1, out, inF);
     const y = FloatTensor.mm(this.#values, wt, m, inF, out);
