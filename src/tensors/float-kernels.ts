@@ -19,18 +19,44 @@ function span(k: number, stride: number, pad: number, size: number, outSize: num
   return [first, end];
 }
 
+/** Column layouts: 'nkl' is PyTorch's unfold [N, K, L]; 'knl' is [K, N*L]; 'lk' is [N*L, K] (K = C*kh*kw). */
+export type ColumnLayout = 'nkl' | 'knl' | 'lk';
+
 /**
- * im2col: x [N, C, H, W] -> columns. `layout` 'nkl' is PyTorch's unfold [N, C*kh*kw, L];
- * 'lk' is [N*L, C*kh*kw] (one row per output position: the left factor of a convolution by
- * weight^T); 'knl' is [C*kh*kw, N*L] (the right factor of weight times columns).
+ * im2col: x [N, C, H, W] -> columns in `layout`, into `out` (zero-filled, N*K*L long) or a new
+ * array. 'knl' is the right factor of weight [O, K] times columns, 'lk' the left factor of
+ * columns times weight^T.
  */
-export function im2colF32(x: Float32Array, [N, C, H, W]: Dims4, win: Window2d, oh: number, ow: number, layout: 'nkl' | 'lk' | 'knl' = 'nkl'): Float32Array {
+export function im2colF32(x: Float32Array, [N, C, H, W]: Dims4, win: Window2d, oh: number, ow: number, layout: ColumnLayout = 'nkl', out?: Float32Array): Float32Array {
   const [kh, kw] = win.kernel;
   const [sh, sw] = win.stride;
   const [ph, pw] = win.padding;
   const L = oh * ow;
   const K = C * kh * kw;
-  const out = new Float32Array(N * K * L);
+  const cols = out ?? new Float32Array(N * K * L);
+  if (layout === 'lk') {
+    // One row per output position: each row gathers its window from C planes.
+    for (let n = 0, r = 0; n < N; n++) {
+      for (let i = 0; i < oh; i++) {
+        for (let j = 0; j < ow; j++, r++) {
+          const z0 = j * sw - pw;
+          const kj0 = Math.max(0, -z0);
+          const kj1 = Math.min(kw, W - z0);
+          for (let c = 0; c < C; c++) {
+            const plane = (n * C + c) * H * W;
+            for (let ki = 0; ki < kh; ki++) {
+              const y = i * sh - ph + ki;
+              if (y < 0 || y >= H) continue;
+              const d = r * K + (c * kh + ki) * kw;
+              const s = plane + y * W + z0;
+              for (let kj = kj0; kj < kj1; kj++) cols[d + kj] = x[s + kj]!;
+            }
+          }
+        }
+      }
+    }
+    return cols;
+  }
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
       const plane = (n * C + c) * H * W;
@@ -39,33 +65,53 @@ export function im2colF32(x: Float32Array, [N, C, H, W]: Dims4, win: Window2d, o
           const k = (c * kh + ki) * kw + kj;
           const [first, end] = span(kj, sw, pw, W, ow);
           if (end <= first) continue;
-          // Where column (k, l) of image n goes, and the step between neighbouring l.
-          let base: number;
-          let step: number;
-          if (layout === 'nkl') [base, step] = [(n * K + k) * L, 1];
-          else if (layout === 'knl') [base, step] = [(k * N + n) * L, 1];
-          else [base, step] = [n * L * K + k, K];
+          const base = layout === 'nkl' ? (n * K + k) * L : (k * N + n) * L;
           for (let i = 0; i < oh; i++) {
-            const ih = i * sh - ph + ki;
-            if (ih < 0 || ih >= H) continue;
-            let d = base + (i * ow + first) * step;
-            for (let j = first, s = plane + ih * W + first * sw - pw + kj; j < end; j++, s += sw, d += step) out[d] = x[s]!;
+            const y = i * sh - ph + ki;
+            if (y < 0 || y >= H) continue;
+            const d = base + i * ow;
+            const s = plane + y * W - pw + kj;
+            if (sw === 1) for (let j = first; j < end; j++) cols[d + j] = x[s + j]!;
+            else for (let j = first; j < end; j++) cols[d + j] = x[s + j * sw]!;
           }
         }
       }
     }
   }
-  return out;
+  return cols;
 }
 
-/** col2im, the adjoint of {@link im2colF32}: columns in `layout` summed back into [N, C, H, W]. */
-export function col2imF32(cols: Float32Array, [N, C, H, W]: Dims4, win: Window2d, oh: number, ow: number, layout: 'nkl' | 'lk' | 'knl' = 'nkl'): Float32Array {
+/** col2im, the adjoint of {@link im2colF32}: columns in `layout` summed back into a new [N, C, H, W]. */
+export function col2imF32(cols: Float32Array, [N, C, H, W]: Dims4, win: Window2d, oh: number, ow: number, layout: ColumnLayout = 'nkl'): Float32Array {
   const [kh, kw] = win.kernel;
   const [sh, sw] = win.stride;
   const [ph, pw] = win.padding;
   const L = oh * ow;
   const K = C * kh * kw;
   const out = new Float32Array(N * C * H * W);
+  if (layout === 'lk') {
+    // Rows in memory order: each output position adds its window back into C planes.
+    for (let n = 0, r = 0; n < N; n++) {
+      for (let i = 0; i < oh; i++) {
+        for (let j = 0; j < ow; j++, r++) {
+          const z0 = j * sw - pw;
+          const kj0 = Math.max(0, -z0);
+          const kj1 = Math.min(kw, W - z0);
+          for (let c = 0; c < C; c++) {
+            const plane = (n * C + c) * H * W;
+            for (let ki = 0; ki < kh; ki++) {
+              const y = i * sh - ph + ki;
+              if (y < 0 || y >= H) continue;
+              const s = r * K + (c * kh + ki) * kw;
+              const d = plane + y * W + z0;
+              for (let kj = kj0; kj < kj1; kj++) out[d + kj]! += cols[s + kj]!;
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
       const plane = (n * C + c) * H * W;
@@ -74,16 +120,14 @@ export function col2imF32(cols: Float32Array, [N, C, H, W]: Dims4, win: Window2d
           const k = (c * kh + ki) * kw + kj;
           const [first, end] = span(kj, sw, pw, W, ow);
           if (end <= first) continue;
-          let base: number;
-          let step: number;
-          if (layout === 'nkl') [base, step] = [(n * K + k) * L, 1];
-          else if (layout === 'knl') [base, step] = [(k * N + n) * L, 1];
-          else [base, step] = [n * L * K + k, K];
+          const base = layout === 'nkl' ? (n * K + k) * L : (k * N + n) * L;
           for (let i = 0; i < oh; i++) {
-            const ih = i * sh - ph + ki;
-            if (ih < 0 || ih >= H) continue;
-            let s = base + (i * ow + first) * step;
-            for (let j = first, d = plane + ih * W + first * sw - pw + kj; j < end; j++, d += sw, s += step) out[d]! += cols[s]!;
+            const y = i * sh - ph + ki;
+            if (y < 0 || y >= H) continue;
+            const s = base + i * ow;
+            const d = plane + y * W - pw + kj;
+            if (sw === 1) for (let j = first; j < end; j++) out[d + j]! += cols[s + j]!;
+            else for (let j = first; j < end; j++) out[d + j * sw]! += cols[s + j]!;
           }
         }
       }
@@ -93,15 +137,18 @@ export function col2imF32(cols: Float32Array, [N, C, H, W]: Dims4, win: Window2d
 }
 
 /**
- * Pooling over every [H, W] plane of x [N, C, H, W]. Max pooling pads with -inf (PyTorch);
- * average pooling counts padding zeros (PyTorch's count_include_pad default).
+ * Pooling over every [H, W] plane of x [N, C, H, W]. Max pooling pads with -inf and lets NaN
+ * win (PyTorch); average pooling counts padding zeros (PyTorch's count_include_pad default).
  */
-export function pool2dF32(x: Float32Array, [N, C, H, W]: Dims4, win: Window2d, oh: number, ow: number, mode: 'max' | 'avg'): Float32Array {
+export function pool2dF32(x: Float32Array, dims: Dims4, win: Window2d, oh: number, ow: number, mode: 'max' | 'avg'): Float32Array {
+  if (win.padding[0] === 0 && win.padding[1] === 0) return mode === 'max' ? maxPoolInside(x, dims, win, oh, ow) : avgPoolInside(x, dims, win, oh, ow);
+  const [N, C, H, W] = dims;
   const [kh, kw] = win.kernel;
   const [sh, sw] = win.stride;
   const [ph, pw] = win.padding;
   const out = new Float32Array(N * C * oh * ow);
-  const area = kh * kw;
+  const inv = 1 / (kh * kw);
+  const max = mode === 'max';
   let o = 0;
   for (let p = 0; p < N * C; p++) {
     const plane = p * H * W;
@@ -111,20 +158,71 @@ export function pool2dF32(x: Float32Array, [N, C, H, W]: Dims4, win: Window2d, o
       for (let j = 0; j < ow; j++, o++) {
         const w0 = Math.max(0, j * sw - pw);
         const w1 = Math.min(W, j * sw - pw + kw);
-        if (mode === 'max') {
-          let best = x[plane + h0 * W + w0]!;
-          for (let a = h0; a < h1; a++) {
-            for (let b = w0, s = plane + a * W + w0; b < w1; b++, s++) {
-              const v = x[s]!;
-              if (v > best || (v !== v && best === best)) best = v;
+        // Windows always hold a real element (padding is at most half the kernel).
+        let acc = max ? x[plane + h0 * W + w0]! : 0;
+        for (let a = h0; a < h1; a++) {
+          const row = plane + a * W;
+          if (max) {
+            for (let b = w0; b < w1; b++) {
+              const v = x[row + b]!;
+              if (v > acc || v !== v) acc = v;
             }
+          } else {
+            for (let b = w0; b < w1; b++) acc += x[row + b]!;
           }
-          out[o] = best;
-        } else {
-          let sum = 0;
-          for (let a = h0; a < h1; a++) for (let b = w0, s = plane + a * W + w0; b < w1; b++, s++) sum += x[s]!;
-          out[o] = sum / area;
         }
+        out[o] = max ? acc : acc * inv;
+      }
+    }
+  }
+  return out;
+}
+
+/** Offsets of a window's elements from its first, in an H x W plane of width `w`. */
+function windowOffsets(kh: number, kw: number, w: number): Int32Array {
+  const off = new Int32Array(kh * kw);
+  for (let a = 0, t = 0; a < kh; a++) for (let b = 0; b < kw; b++, t++) off[t] = a * w + b;
+  return off;
+}
+
+// Without padding every window lies inside its plane: no bounds, one list of offsets.
+function maxPoolInside(x: Float32Array, [N, C, H, W]: Dims4, win: Window2d, oh: number, ow: number): Float32Array {
+  const [sh, sw] = win.stride;
+  const off = windowOffsets(win.kernel[0], win.kernel[1], W);
+  const k = off.length;
+  const out = new Float32Array(N * C * oh * ow);
+  const two = win.kernel[0] === 2 && win.kernel[1] === 2;
+  // Math.max lets NaN win, as PyTorch's max pooling does, and measured faster than a compare
+  // and branch per element (which mispredicts on data).
+  for (let p = 0, o = 0; p < N * C; p++) {
+    for (let i = 0; i < oh; i++) {
+      let base = p * H * W + i * sh * W;
+      if (two) {
+        for (let j = 0; j < ow; j++, o++, base += sw) out[o] = Math.max(x[base]!, x[base + 1]!, x[base + W]!, x[base + W + 1]!);
+        continue;
+      }
+      for (let j = 0; j < ow; j++, o++, base += sw) {
+        let m = x[base]!;
+        for (let t = 1; t < k; t++) m = Math.max(m, x[base + off[t]!]!);
+        out[o] = m;
+      }
+    }
+  }
+  return out;
+}
+
+function avgPoolInside(x: Float32Array, [N, C, H, W]: Dims4, win: Window2d, oh: number, ow: number): Float32Array {
+  const [sh, sw] = win.stride;
+  const off = windowOffsets(win.kernel[0], win.kernel[1], W);
+  const k = off.length;
+  const inv = 1 / k;
+  const out = new Float32Array(N * C * oh * ow);
+  for (let p = 0, o = 0; p < N * C; p++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0, base = p * H * W + i * sh * W; j < ow; j++, o++, base += sw) {
+        let s = 0;
+        for (let t = 0; t < k; t++) s += x[base + off[t]!]!;
+        out[o] = s * inv;
       }
     }
   }
@@ -137,6 +235,28 @@ export function maxPool2dBackwardF32(x: Float32Array, g: Float32Array, [N, C, H,
   const [sh, sw] = win.stride;
   const [ph, pw] = win.padding;
   const out = new Float32Array(N * C * H * W);
+  if (ph === 0 && pw === 0) {
+    const off = windowOffsets(kh, kw, W);
+    const k = off.length;
+    for (let p = 0, o = 0; p < N * C; p++) {
+      for (let i = 0; i < oh; i++) {
+        for (let j = 0, base = p * H * W + i * sh * W; j < ow; j++, o++, base += sw) {
+          let at = base;
+          let m = x[base]!;
+          for (let t = 1; t < k; t++) {
+            const v = x[base + off[t]!]!;
+            // NaN wins and stays (as in PyTorch); otherwise the first maximum keeps its place.
+            if (v > m || (v !== v && m === m)) {
+              m = v;
+              at = base + off[t]!;
+            }
+          }
+          out[at]! += g[o]!;
+        }
+      }
+    }
+    return out;
+  }
   let o = 0;
   for (let p = 0; p < N * C; p++) {
     const plane = p * H * W;
@@ -146,16 +266,15 @@ export function maxPool2dBackwardF32(x: Float32Array, g: Float32Array, [N, C, H,
       for (let j = 0; j < ow; j++, o++) {
         const w0 = Math.max(0, j * sw - pw);
         const w1 = Math.min(W, j * sw - pw + kw);
-        // Windows always hold a real element (padding is at most half the kernel).
         let at = plane + h0 * W + w0;
         let best = x[at]!;
         for (let a = h0; a < h1; a++) {
-          for (let b = w0, s = plane + a * W + w0; b < w1; b++, s++) {
-            const v = x[s]!;
-            // NaN wins and stays (as in PyTorch); otherwise the first maximum keeps its place.
+          const row = plane + a * W;
+          for (let b = w0; b < w1; b++) {
+            const v = x[row + b]!;
             if (v > best || (v !== v && best === best)) {
               best = v;
-              at = s;
+              at = row + b;
             }
           }
         }
@@ -163,6 +282,21 @@ export function maxPool2dBackwardF32(x: Float32Array, g: Float32Array, [N, C, H,
       }
     }
   }
+  return out;
+}
+
+/**
+ * 1 where `x op v` holds, else 0 (a comparison with a number). Branch-free (`+(a > b)`): on
+ * random signs a branch per element costs several times the loop.
+ */
+export function compareScalarF32(x: Float32Array, v: number, op: 'eq' | 'gt' | 'lt' | 'ge' | 'le'): Float32Array {
+  const out = new Float32Array(x.length);
+  const n = x.length;
+  if (op === 'gt') for (let i = 0; i < n; i++) out[i] = +(x[i]! > v);
+  else if (op === 'lt') for (let i = 0; i < n; i++) out[i] = +(x[i]! < v);
+  else if (op === 'ge') for (let i = 0; i < n; i++) out[i] = +(x[i]! >= v);
+  else if (op === 'le') for (let i = 0; i < n; i++) out[i] = +(x[i]! <= v);
+  else for (let i = 0; i < n; i++) out[i] = +(x[i]! === v);
   return out;
 }
 
@@ -239,10 +373,10 @@ const TILE = 32;
  * Adjacent dims walked contiguously are merged first; contiguous rows are block copies, and a
  * swap of the two innermost dims goes tile by tile so reads and writes stay in cache.
  */
-export function stridedCopyF32(src: Float32Array, strides: readonly number[], shape: readonly number[]): Float32Array {
+export function stridedCopyF32(src: Float32Array, strides: readonly number[], shape: readonly number[], into?: Float32Array): Float32Array {
   let n = 1;
   for (const d of shape) n *= d;
-  const out = new Float32Array(n);
+  const out = into ?? new Float32Array(n);
   if (n === 0) return out;
   const outStrides: number[] = [];
   for (let d = shape.length - 1, s = 1; d >= 0; d--) {
@@ -304,12 +438,12 @@ export function stridedCopyF32(src: Float32Array, strides: readonly number[], sh
 }
 
 /**
- * Swaps the last two dims of [batch, rows, cols] in cache-sized tiles. `bias`, when given, is
- * added per output row (the rows of the result are the input's columns): a layout change and a
- * bias in one pass.
+ * Swaps the last two dims of [batch, rows, cols] in cache-sized tiles, into `into` or a new
+ * array. `bias`, when given, is added per output row (the rows of the result are the input's
+ * columns): a layout change and a bias in one pass.
  */
-export function transposeLastF32(x: Float32Array, batch: number, rows: number, cols: number, bias?: Float32Array): Float32Array {
-  const out = new Float32Array(batch * rows * cols);
+export function transposeLastF32(x: Float32Array, batch: number, rows: number, cols: number, bias?: Float32Array, into?: Float32Array): Float32Array {
+  const out = into ?? new Float32Array(batch * rows * cols);
   const plane = rows * cols;
   for (let b = 0; b < batch; b++) {
     const o = b * plane;

@@ -36,7 +36,7 @@ import { RingTensor } from '../ring/index.js';
 import { AutogradTensor } from './autograd.js';
 import * as K from './float-kernels.js';
 import { formatFloat } from './format.js';
-import { type KernelInput, runKernel } from './tf-kernels.js';
+import { type KernelInput, runKernel, withKernel } from './tf-kernels.js';
 import { type Codec, expectFields, expectShape, expectTyped } from '../workers/codec.js';
 import {
   type Shape,
@@ -119,9 +119,13 @@ export class FloatTensor extends AbstractTensor {
   /** A tfjs kernel on these values (input `x`, or the inputs given), as a new tensor. */
   private kernel(name: string, attrs: object = {}, inputs?: Record<string, FloatTensor | number>, shape?: Shape): FloatTensor {
     const ins: Record<string, KernelInput | number> = {};
-    for (const [k, v] of Object.entries(inputs ?? { x: this })) ins[k] = typeof v === 'number' ? v : { values: v.#values, shape: v.#shape };
+    for (const [k, v] of Object.entries(inputs ?? { x: this })) ins[k] = typeof v === 'number' ? v : v.input();
     const out = runKernel(name, ins, attrs);
     return new FloatTensor(shape ?? out.shape, out.values);
+  }
+
+  private input(): KernelInput {
+    return { values: this.#values, shape: this.#shape };
   }
 
   private operand(o: Operand, op: string): FloatTensor | number {
@@ -184,11 +188,18 @@ export class FloatTensor extends AbstractTensor {
     return this.kernel(name);
   }
 
-  override eq(o: Operand) { return this.elementwise('eq', o); }
-  override gt(o: Operand) { return this.elementwise('gt', o); }
-  override lt(o: Operand) { return this.elementwise('lt', o); }
-  override ge(o: Operand) { return this.elementwise('ge', o); }
-  override le(o: Operand) { return this.elementwise('le', o); }
+  // A comparison with a number (relu's mask) is one pass here: tfjs would return booleans to convert.
+  private compare(op: 'eq' | 'gt' | 'lt' | 'ge' | 'le', o: Operand): FloatTensor {
+    const v = typeof o === 'bigint' ? Number(o) : o;
+    if (typeof v === 'number') return new FloatTensor(this.#shape, K.compareScalarF32(this.#values, Math.fround(v), op));
+    return this.elementwise(op, o);
+  }
+
+  override eq(o: Operand) { return this.compare('eq', o); }
+  override gt(o: Operand) { return this.compare('gt', o); }
+  override lt(o: Operand) { return this.compare('lt', o); }
+  override ge(o: Operand) { return this.compare('ge', o); }
+  override le(o: Operand) { return this.compare('le', o); }
 
   // ---- linear algebra -------------------------------------------------------------------------
 
@@ -235,10 +246,19 @@ export class FloatTensor extends AbstractTensor {
     opSpec('linear').shape(this.#shape, [w, b]);
     const [out, inF] = w.shape as [number, number];
     const m = sizeOf(this.#shape) / Math.max(inF, 1);
-    const wt = K.transposeLastF32(w.values, 1, out, inF);
-    const y = FloatTensor.mm(this.#values, wt, m, inF, out);
-    if (b) for (let i = 0; i < m; i++) for (let j = 0, r = i * out; j < out; j++) y[r + j]! += b.values[j]!;
-    return new FloatTensor([...this.#shape.slice(0, -1), out], y);
+    const outShape = [...this.#shape.slice(0, -1), out];
+    if (m === 0 || out === 0 || inF === 0) return b ? new FloatTensor([m, out], new Float32Array(m * out)).add(b).reshape(outShape) : FloatTensor.full(outShape, 0);
+    // x @ w^T + b in one kernel; w^T is laid out in the backend's memory directly.
+    const y = runKernel(
+      '_FusedMatMul',
+      {
+        a: { values: this.#values, shape: [1, m, inF] },
+        b: { fill: (v) => K.transposeLastF32(w.values, 1, out, inF, undefined, v), shape: [1, inF, out] },
+        ...(b ? { bias: b.input() } : {}),
+      },
+      { transposeA: false, transposeB: false, activation: 'linear', leakyreluAlpha: 0 },
+    );
+    return new FloatTensor(outShape, y.values);
   }
 
   // ---- reductions -------------------------------------------------------------------------
@@ -352,14 +372,14 @@ export class FloatTensor extends AbstractTensor {
     const [n, c, h, wd] = this.dims4();
     const [o, , kh, kw] = w.shape as Dims4;
     const [, , oh, ow] = out as Dims4;
-    const nhwc = c === 1 ? this.#values : K.transposeLastF32(this.#values, n, c, h * wd);
-    const filter = K.stridedCopyF32(w.values, [kw, 1, kh * kw, c * kh * kw], [kh, kw, c, o]);
-    const y = runKernel(
+    const x: KernelInput =
+      c === 1 ? { values: this.#values, shape: [n, h, wd, 1] } : { fill: (v) => K.transposeLastF32(this.#values, n, c, h * wd, undefined, v), shape: [n, h, wd, c] };
+    return withKernel(
       'Conv2D',
-      { x: { values: nhwc, shape: [n, h, wd, c] }, filter: { values: filter, shape: [kh, kw, c, o] } },
+      { x, filter: { fill: (v) => K.stridedCopyF32(w.values, [kw, 1, kh * kw, c * kh * kw], [kh, kw, c, o], v), shape: [kh, kw, c, o] } },
       { strides: [...stride], pad: [[0, 0], [padding[0], padding[0]], [padding[1], padding[1]], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1] },
-    ).values;
-    return new FloatTensor(out, K.transposeLastF32(y, n, oh * ow, o, b?.values));
+      (y) => new FloatTensor(out, K.transposeLastF32(y, n, oh * ow, o, b?.values)),
+    );
   }
 
   /** conv2d's input gradient: one matmul of the gradient by the weight, then col2im. */
@@ -371,10 +391,17 @@ export class FloatTensor extends AbstractTensor {
     const [n, o, oh, ow] = this.dims4();
     const [, c, kh, kw] = w.shape as Dims4;
     const l = oh * ow;
-    const gLO = K.transposeLastF32(this.#values, n, o, l); // [N*L, O]
-    const cols = FloatTensor.mm(gLO, w.values, n * l, o, c * kh * kw); // [N*L, C*kh*kw]
     const win: Window2d = { kernel: [kh, kw], stride, padding };
-    const x = K.col2imF32(cols, out, win, oh, ow, 'lk');
+    // cols [N*L, C*kh*kw] = g (as [N*L, O]) @ w [O, C*kh*kw], folded back where it lies.
+    const x = withKernel(
+      'BatchMatMul',
+      {
+        a: { fill: (v) => K.transposeLastF32(this.#values, n, o, l, undefined, v), shape: [1, n * l, o] },
+        b: { values: w.values, shape: [1, o, c * kh * kw] },
+      },
+      { transposeA: false, transposeB: false },
+      (cols) => K.col2imF32(cols, out, win, oh, ow, 'lk'),
+    );
     if (b) for (let p = 0, plane = out[2] * out[3]; p < n * c; p++) for (let i = 0, bv = b.values[p % c]!; i < plane; i++) x[p * plane + i]! += bv;
     return new FloatTensor(out, x);
   }
@@ -388,10 +415,17 @@ export class FloatTensor extends AbstractTensor {
     const [o, c, kh, kw] = out;
     const l = oh * ow;
     const win: Window2d = { kernel, stride, padding };
-    const cols = K.im2colF32(this.#values, this.dims4(), win, oh, ow, 'knl'); // [K, N*L]
-    const gLO = K.transposeLastF32(g.values, n, o, l); // [N*L, O]
-    const dwT = FloatTensor.mm(cols, gLO, c * kh * kw, n * l, o); // [K, O]
-    return new FloatTensor(out, K.transposeLastF32(dwT, 1, c * kh * kw, o));
+    const kk = c * kh * kw;
+    // dW^T [K, O] = columns [K, N*L] @ g (as [N*L, O]), both laid out in the backend's memory.
+    return withKernel(
+      'BatchMatMul',
+      {
+        a: { fill: (v) => K.im2colF32(this.#values, this.dims4(), win, oh, ow, 'knl', v), shape: [1, kk, n * l] },
+        b: { fill: (v) => K.transposeLastF32(g.values, n, o, l, undefined, v), shape: [1, n * l, o] },
+      },
+      { transposeA: false, transposeB: false },
+      (dwT) => new FloatTensor(out, K.transposeLastF32(dwT, 1, kk, o)),
+    );
   }
 
   private pool(kernel: Pair, stride: Pair, padding: Pair, mode: 'max' | 'avg'): FloatTensor {
