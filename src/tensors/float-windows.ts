@@ -1,0 +1,207 @@
+/**
+ * Sliding windows over float32 [N, C, H, W] planes in plain JavaScript: im2col and col2im in the
+ * three column layouts the convolution kernels want, and max/average pooling with max pooling's
+ * gradient.
+ *
+ * Every window is a fixed pattern of offsets from its first element, and every output position a
+ * fixed offset from its plane's start, so the loops are two index lists and no bounds: padding is
+ * handled by padding the planes first (im2col) or cropping afterwards (col2im). Loops over short
+ * rows (kernel widths of 2-5) with bounds checks measured about twice as slow. Comparisons avoid
+ * data-dependent branches where they can (Math.max): those mispredict on real activations.
+ */
+import type { Window2d } from '../layer/window.js';
+
+type Dims4 = readonly [number, number, number, number];
+
+/** Column layouts: 'nkl' is PyTorch's unfold [N, K, L]; 'knl' is [K, N*L]; 'lk' is [N*L, K] (K = C*kh*kw). */
+export type ColumnLayout = 'nkl' | 'knl' | 'lk';
+
+/** x with `ph` rows and `pw` columns of `fill` around every plane. */
+function padPlanes(x: Float32Array, [N, C, H, W]: Dims4, ph: number, pw: number, fill = 0): Float32Array {
+  const hp = H + 2 * ph;
+  const wp = W + 2 * pw;
+  const out = new Float32Array(N * C * hp * wp);
+  if (fill !== 0) out.fill(fill);
+  for (let p = 0; p < N * C; p++) {
+    for (let y = 0; y < H; y++) out.set(x.subarray((p * H + y) * W, (p * H + y + 1) * W), (p * hp + y + ph) * wp + pw);
+  }
+  return out;
+}
+
+/** The plane with its padding cut away (col2im's last step). */
+function cropPlanes(x: Float32Array, [N, C, H, W]: Dims4, ph: number, pw: number): Float32Array {
+  const hp = H + 2 * ph;
+  const wp = W + 2 * pw;
+  const out = new Float32Array(N * C * H * W);
+  for (let p = 0; p < N * C; p++) {
+    for (let y = 0; y < H; y++) out.set(x.subarray((p * hp + y + ph) * wp + pw, (p * hp + y + ph) * wp + pw + W), (p * H + y) * W);
+  }
+  return out;
+}
+
+/** Offsets of output positions (row-major over oh x ow) from their plane's start, in a plane of width `w`. */
+function positionOffsets(oh: number, ow: number, sh: number, sw: number, w: number): Int32Array {
+  const off = new Int32Array(oh * ow);
+  for (let i = 0, p = 0; i < oh; i++) for (let j = 0; j < ow; j++, p++) off[p] = i * sh * w + j * sw;
+  return off;
+}
+
+/** Offsets of a window's elements, (channel, row, column) order, from its first, in planes of h x w. */
+function windowOffsets(c: number, kh: number, kw: number, h: number, w: number): Int32Array {
+  const off = new Int32Array(c * kh * kw);
+  for (let ch = 0, t = 0; ch < c; ch++) for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++, t++) off[t] = ch * h * w + a * w + b;
+  return off;
+}
+
+/**
+ * im2col: x [N, C, H, W] -> columns in `layout`, into `out` (zero-filled, N*K*L long) or a new
+ * array. 'knl' is the right factor of weight [O, K] times columns, 'lk' the left factor of
+ * columns times weight^T.
+ */
+export function im2colF32(x: Float32Array, dims: Dims4, win: Window2d, oh: number, ow: number, layout: ColumnLayout = 'nkl', out?: Float32Array): Float32Array {
+  const [N, C, H, W] = dims;
+  const [kh, kw] = win.kernel;
+  const [ph, pw] = win.padding;
+  const [hp, wp] = [H + 2 * ph, W + 2 * pw];
+  const xp = ph > 0 || pw > 0 ? padPlanes(x, dims, ph, pw) : x;
+  const L = oh * ow;
+  const K = C * kh * kw;
+  const cols = out ?? new Float32Array(N * K * L);
+  const pos = positionOffsets(oh, ow, win.stride[0], win.stride[1], wp);
+  if (layout === 'lk') {
+    const off = windowOffsets(C, kh, kw, hp, wp);
+    for (let n = 0, d = 0; n < N; n++) {
+      for (let p = 0; p < L; p++) {
+        const s = n * C * hp * wp + pos[p]!;
+        for (let t = 0; t < K; t++, d++) cols[d] = xp[s + off[t]!]!;
+      }
+    }
+    return cols;
+  }
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      for (let a = 0; a < kh; a++) {
+        for (let b = 0; b < kw; b++) {
+          const k = (c * kh + a) * kw + b;
+          const d = layout === 'nkl' ? (n * K + k) * L : (k * N + n) * L;
+          const s = (n * C + c) * hp * wp + a * wp + b;
+          for (let p = 0; p < L; p++) cols[d + p] = xp[s + pos[p]!]!;
+        }
+      }
+    }
+  }
+  return cols;
+}
+
+/** col2im, the adjoint of {@link im2colF32}: columns in `layout` summed back into a new [N, C, H, W]. */
+export function col2imF32(cols: Float32Array, dims: Dims4, win: Window2d, oh: number, ow: number, layout: ColumnLayout = 'nkl'): Float32Array {
+  const [N, C, H, W] = dims;
+  const [kh, kw] = win.kernel;
+  const [ph, pw] = win.padding;
+  const [hp, wp] = [H + 2 * ph, W + 2 * pw];
+  const L = oh * ow;
+  const K = C * kh * kw;
+  const out = new Float32Array(N * C * hp * wp);
+  const pos = positionOffsets(oh, ow, win.stride[0], win.stride[1], wp);
+  if (layout === 'lk') {
+    const off = windowOffsets(C, kh, kw, hp, wp);
+    for (let n = 0, s = 0; n < N; n++) {
+      for (let p = 0; p < L; p++) {
+        const d = n * C * hp * wp + pos[p]!;
+        for (let t = 0; t < K; t++, s++) out[d + off[t]!]! += cols[s]!;
+      }
+    }
+  } else {
+    for (let n = 0; n < N; n++) {
+      for (let c = 0; c < C; c++) {
+        for (let a = 0; a < kh; a++) {
+          for (let b = 0; b < kw; b++) {
+            const k = (c * kh + a) * kw + b;
+            const s = layout === 'nkl' ? (n * K + k) * L : (k * N + n) * L;
+            const d = (n * C + c) * hp * wp + a * wp + b;
+            for (let p = 0; p < L; p++) out[d + pos[p]!]! += cols[s + p]!;
+          }
+        }
+      }
+    }
+  }
+  return ph > 0 || pw > 0 ? cropPlanes(out, dims, ph, pw) : out;
+}
+
+/**
+ * Pooling over every [H, W] plane of x [N, C, H, W]. Max pooling pads with -inf and lets NaN
+ * win (PyTorch); average pooling counts padding zeros (PyTorch's count_include_pad default).
+ */
+export function pool2dF32(x: Float32Array, dims: Dims4, win: Window2d, oh: number, ow: number, mode: 'max' | 'avg'): Float32Array {
+  const [N, C, H, W] = dims;
+  const [kh, kw] = win.kernel;
+  const [ph, pw] = win.padding;
+  // Padding: zeros count for the average; for the maximum, -inf padding never wins.
+  const xp = ph > 0 || pw > 0 ? padPlanes(x, dims, ph, pw, mode === 'max' ? -Infinity : 0) : x;
+  const [hp, wp] = [H + 2 * ph, W + 2 * pw];
+  const pos = positionOffsets(oh, ow, win.stride[0], win.stride[1], wp);
+  const off = windowOffsets(1, kh, kw, hp, wp);
+  const k = off.length;
+  const L = oh * ow;
+  const out = new Float32Array(N * C * L);
+  const two = kh === 2 && kw === 2;
+  for (let q = 0, o = 0; q < N * C; q++) {
+    const plane = q * hp * wp;
+    if (mode === 'avg') {
+      const inv = 1 / k;
+      for (let p = 0; p < L; p++, o++) {
+        const s = plane + pos[p]!;
+        let acc = 0;
+        for (let t = 0; t < k; t++) acc += xp[s + off[t]!]!;
+        out[o] = acc * inv;
+      }
+    } else if (two) {
+      for (let p = 0; p < L; p++, o++) {
+        const s = plane + pos[p]!;
+        out[o] = Math.max(xp[s]!, xp[s + 1]!, xp[s + wp]!, xp[s + wp + 1]!);
+      }
+    } else {
+      for (let p = 0; p < L; p++, o++) {
+        const s = plane + pos[p]!;
+        let m = xp[s]!;
+        for (let t = 1; t < k; t++) m = Math.max(m, xp[s + off[t]!]!);
+        out[o] = m;
+      }
+    }
+  }
+  return out;
+}
+
+/** Max pooling's input gradient: each window's gradient goes to its first maximum (as PyTorch). */
+export function maxPool2dBackwardF32(x: Float32Array, g: Float32Array, dims: Dims4, win: Window2d, oh: number, ow: number): Float32Array {
+  const [N, C, H, W] = dims;
+  const [kh, kw] = win.kernel;
+  const [ph, pw] = win.padding;
+  const padded = ph > 0 || pw > 0;
+  const [hp, wp] = [H + 2 * ph, W + 2 * pw];
+  const xp = padded ? padPlanes(x, dims, ph, pw, -Infinity) : x;
+  const out = new Float32Array(N * C * hp * wp);
+  const pos = positionOffsets(oh, ow, win.stride[0], win.stride[1], wp);
+  const off = windowOffsets(1, kh, kw, hp, wp);
+  const k = off.length;
+  const L = oh * ow;
+  for (let q = 0, o = 0; q < N * C; q++) {
+    const plane = q * hp * wp;
+    for (let p = 0; p < L; p++, o++) {
+      const s = plane + pos[p]!;
+      let at = s;
+      let best = xp[s]!;
+      for (let t = 1; t < k; t++) {
+        const v = xp[s + off[t]!]!;
+        // NaN wins and stays (as in PyTorch); otherwise the first maximum keeps its place.
+        if (v > best || (v !== v && best === best)) {
+          best = v;
+          at = s + off[t]!;
+        }
+      }
+      out[at]! += g[o]!;
+    }
+  }
+  // Padding is -inf: it never wins a window, so nothing is lost by cropping it.
+  return padded ? cropPlanes(out, dims, ph, pw) : out;
+}
