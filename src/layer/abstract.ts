@@ -70,6 +70,17 @@ export abstract class AbstractTensor {
   sqrt(): AbstractTensor { return this.unary('sqrt'); }
   abs(): AbstractTensor { return this.unary('abs'); }
   relu(): AbstractTensor { return this.unary('relu'); }
+  /**
+   * relu for autograd: the output and what its gradient needs. By default that is the 0/1 mask
+   * (x > 0), computed once for both passes: relu(x) = x · mask, and on shares one secure
+   * comparison serves forward and backward.
+   */
+  reluForward(): [out: AbstractTensor, saved: AbstractTensor] {
+    const mask = this.gt(0);
+    return [this.mul(mask), mask];
+  }
+  /** relu's input gradient (this is the output gradient) from what reluForward kept: g · mask by default. */
+  reluBackward(saved: AbstractTensor): AbstractTensor { return this.mul(saved); }
   sigmoid(): AbstractTensor { return this.unary('sigmoid'); }
   tanh(): AbstractTensor { return this.unary('tanh'); }
 

@@ -130,10 +130,10 @@ export class AutogradTensor extends AbstractTensor {
   override unary(op: UnaryOp): AutogradTensor {
     const x = this.#child;
     if (op === 'relu') {
-      // relu(x) = x · (x > 0). Computing the mask once serves the forward pass and the backward
-      // pass; on shared values that halves the number of secure comparisons.
-      const mask = x.gt(0);
-      return this.result(x.mul(mask), [this], () => new G.ReluBackward(this, mask));
+      // The layer below says what relu's gradient keeps: the 0/1 mask by default (computed once
+      // for both passes; on shares that halves the secure comparisons), the output on floats.
+      const [out, saved] = x.reluForward();
+      return this.result(out, [this], () => new G.ReluBackward(this, saved));
     }
     const out = x.unary(op);
     const spec = unarySpec(op);

@@ -188,6 +188,18 @@ export function transposeLastF32(x: Float32Array, batch: number, rows: number, c
   return out;
 }
 
+/**
+ * g where y > 0, else 0 (relu's gradient from its output), as an exact select without a branch:
+ * the float's bits and-ed with -1 or 0.
+ */
+export function passWherePositive(g: Float32Array, y: Float32Array): Float32Array {
+  const out = new Float32Array(g.length);
+  const gi = new Int32Array(g.buffer, g.byteOffset, g.length);
+  const oi = new Int32Array(out.buffer);
+  for (let i = 0; i < g.length; i++) oi[i] = gi[i]! & -(y[i]! > 0);
+  return out;
+}
+
 /** A dropout mask: 0 with probability p, else 1/(1-p), from a generator seeded with `seed`. */
 export function dropoutMaskF32(n: number, p: number, seed: number): Float32Array {
   const r = new SeededRandom(seed);

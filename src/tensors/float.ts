@@ -189,6 +189,17 @@ export class FloatTensor extends AbstractTensor {
     return this.kernel(name);
   }
 
+  /** On floats relu keeps its output: the gradient is one pass, where the output is positive. */
+  override reluForward(): [FloatTensor, FloatTensor] {
+    const out = this.unary('relu');
+    return [out, out];
+  }
+
+  override reluBackward(saved: AbstractTensor): AbstractTensor {
+    if (!(saved instanceof FloatTensor) || saved.#values.length !== this.#values.length) return this.mul(saved.gt(0));
+    return new FloatTensor(this.#shape, K.passWherePositive(this.#values, saved.#values));
+  }
+
   // A comparison with a number (relu's mask) is one pass here: tfjs would return booleans to convert.
   private compare(op: 'eq' | 'gt' | 'lt' | 'ge' | 'le', o: Operand): FloatTensor {
     const v = typeof o === 'bigint' ? Number(o) : o;

@@ -193,11 +193,11 @@ export class MaxBackward extends GradFunc {
   }
 }
 
-/** relu(x) = x · mask with mask = (x > 0); the same mask gates the gradient. */
+/** relu's gradient from what the forward pass kept (see AbstractTensor.reluForward). */
 export class ReluBackward extends GradFunc {
-  constructor(a: AutogradTensor, private mask: AbstractTensor) { super([a]); }
+  constructor(a: AutogradTensor, private saved: AbstractTensor) { super([a]); }
   get name() { return 'ReluBackward'; }
-  backward(g: AbstractTensor) { return [g.mul(this.mask)]; }
+  backward(g: AbstractTensor) { return [g.reluBackward(this.saved)]; }
 }
 
 export class ReshapeBackward extends GradFunc {
