@@ -205,3 +205,87 @@ export function maxPool2dBackwardF32(x: Float32Array, g: Float32Array, dims: Dim
   // Padding is -inf: it never wins a window, so nothing is lost by cropping it.
   return padded ? cropPlanes(out, dims, ph, pw) : out;
 }
+
+// ---- channels-last (NHWC) storage: the layout of convolution outputs on float tensors -------
+
+/** NHWC planes with `ph` rows and `pw` columns of `fill` around each image. */
+function padNhwc(x: Float32Array, [N, C, H, W]: Dims4, ph: number, pw: number, fill = 0): Float32Array {
+  const [hp, wp] = [H + 2 * ph, W + 2 * pw];
+  const out = new Float32Array(N * hp * wp * C);
+  if (fill !== 0) out.fill(fill);
+  for (let n = 0; n < N; n++) {
+    for (let y = 0; y < H; y++) out.set(x.subarray(((n * H + y) * W) * C, ((n * H + y + 1) * W) * C), ((n * hp + y + ph) * wp + pw) * C);
+  }
+  return out;
+}
+
+function cropNhwc(x: Float32Array, [N, C, H, W]: Dims4, ph: number, pw: number): Float32Array {
+  const [hp, wp] = [H + 2 * ph, W + 2 * pw];
+  const out = new Float32Array(N * H * W * C);
+  for (let n = 0; n < N; n++) {
+    for (let y = 0; y < H; y++) out.set(x.subarray(((n * hp + y + ph) * wp + pw) * C, ((n * hp + y + ph) * wp + pw + W) * C), ((n * H + y) * W) * C);
+  }
+  return out;
+}
+
+/** im2col in the 'knl' layout ([C*kh*kw, N*L]) from an input stored channels-last. */
+export function im2colKnlFromNhwc(x: Float32Array, dims: Dims4, win: Window2d, oh: number, ow: number, out?: Float32Array): Float32Array {
+  const [N, C, H, W] = dims;
+  const [kh, kw] = win.kernel;
+  const [ph, pw] = win.padding;
+  const [hp, wp] = [H + 2 * ph, W + 2 * pw];
+  const xp = ph > 0 || pw > 0 ? padNhwc(x, dims, ph, pw) : x;
+  const L = oh * ow;
+  const cols = out ?? new Float32Array(N * C * kh * kw * L);
+  const pos = positionOffsets(oh, ow, win.stride[0], win.stride[1], wp);
+  for (let p = 0; p < L; p++) pos[p]! *= C;
+  for (let c = 0, k = 0; c < C; c++) {
+    for (let a = 0; a < kh; a++) {
+      for (let b = 0; b < kw; b++, k++) {
+        for (let n = 0; n < N; n++) {
+          const d = (k * N + n) * L;
+          const s = n * hp * wp * C + (a * wp + b) * C + c;
+          for (let p = 0; p < L; p++) cols[d + p] = xp[s + pos[p]!]!;
+        }
+      }
+    }
+  }
+  return cols;
+}
+
+/** Max pooling's input gradient on channels-last storage (x and g both NHWC; so is the result). */
+export function maxPool2dBackwardNhwc(x: Float32Array, g: Float32Array, dims: Dims4, win: Window2d, oh: number, ow: number): Float32Array {
+  const [N, C, H, W] = dims;
+  const [kh, kw] = win.kernel;
+  const [ph, pw] = win.padding;
+  const padded = ph > 0 || pw > 0;
+  const [hp, wp] = [H + 2 * ph, W + 2 * pw];
+  const xp = padded ? padNhwc(x, dims, ph, pw, -Infinity) : x;
+  const out = new Float32Array(N * hp * wp * C);
+  const pos = positionOffsets(oh, ow, win.stride[0], win.stride[1], wp);
+  const off = windowOffsets(1, kh, kw, hp, wp);
+  const k = off.length;
+  for (let p = 0; p < pos.length; p++) pos[p]! *= C;
+  for (let t = 0; t < k; t++) off[t]! *= C;
+  const L = oh * ow;
+  for (let n = 0, o = 0; n < N; n++) {
+    const image = n * hp * wp * C;
+    for (let p = 0; p < L; p++) {
+      const base = image + pos[p]!;
+      for (let c = 0; c < C; c++, o++) {
+        const s = base + c;
+        let at = s;
+        let best = xp[s]!;
+        for (let t = 1; t < k; t++) {
+          const v = xp[s + off[t]!]!;
+          if (v > best || (v !== v && best === best)) {
+            best = v;
+            at = s + off[t]!;
+          }
+        }
+        out[at]! += g[o]!;
+      }
+    }
+  }
+  return padded ? cropNhwc(out, dims, ph, pw) : out;
+}

@@ -50,6 +50,7 @@ import {
   reduceDims,
   reduceShape,
   resolveReshape,
+  sameShape,
   sizeOf,
   sliceBounds,
   stridesOf,
@@ -60,7 +61,14 @@ type Dims4 = [number, number, number, number];
 
 export class FloatTensor extends AbstractTensor {
   #shape: Shape;
-  #values: Float32Array;
+  /** The numbers, row-major in the logical order, or channels-last when #nhwc. */
+  #data: Float32Array;
+  /**
+   * A 4-D tensor whose numbers are stored [N, H, W, C] (channels last), as convolutions and
+   * pooling produce and consume them on tfjs: chains of them skip a transpose per op. `values`
+   * turns the storage to the logical [N, C, H, W] order the first time anything else reads it.
+   */
+  #nhwc = false;
 
   /** `values` is taken as is (not copied): do not change it afterwards. */
   constructor(shape: Shape, values: Float32Array) {
@@ -69,7 +77,29 @@ export class FloatTensor extends AbstractTensor {
       throw new ValueError(`FloatTensor: ${values.length} values do not fill shape [${shape.join(', ')}]`);
     }
     this.#shape = shape;
-    this.#values = values;
+    this.#data = values;
+  }
+
+  /** A 4-D tensor from numbers stored channels last ([N, H, W, C]). */
+  private static channelsLast(shape: Shape, data: Float32Array): FloatTensor {
+    const t = new FloatTensor(shape, data);
+    // With one channel, or one position per plane, both orders are the same.
+    t.#nhwc = shape[1]! > 1 && shape[2]! * shape[3]! > 1;
+    return t;
+  }
+
+  /** The storage as [N, H, W, C] (a copy when it is stored channels-first). */
+  private nhwcData(): Float32Array {
+    if (this.#nhwc || this.#shape[1] === 1 || this.#shape[2]! * this.#shape[3]! === 1) return this.#data;
+    const [n, c, h, w] = this.#shape as Dims4;
+    return K.transposeLastF32(this.#data, n, c, h * w);
+  }
+
+  /** A tensor of this shape and storage order with other numbers (an elementwise result). */
+  private like(data: Float32Array): FloatTensor {
+    const t = new FloatTensor(this.#shape, data);
+    t.#nhwc = this.#nhwc;
+    return t;
   }
 
   static fromTf(t: tf.Tensor): FloatTensor {
@@ -91,22 +121,27 @@ export class FloatTensor extends AbstractTensor {
 
   /** The numbers, row-major. Treat as read-only. */
   get values(): Float32Array {
-    return this.#values;
+    if (this.#nhwc) {
+      const [n, c, h, w] = this.#shape as Dims4;
+      this.#data = K.transposeLastF32(this.#data, n, h * w, c);
+      this.#nhwc = false;
+    }
+    return this.#data;
   }
 
   /** A new tf.Tensor with these values; the caller owns (and disposes) it. */
   toTf(): tf.Tensor {
     assertReady();
-    return tf.tensor(this.#values, [...this.#shape], 'float32');
+    return tf.tensor(this.values, [...this.#shape], 'float32');
   }
 
   chainString(): string {
-    return formatFloat(this.#shape, this.#values);
+    return formatFloat(this.#shape, this.values);
   }
 
   /** The tensor as nested arrays (a number for a scalar). */
   toNested(): unknown {
-    const v = this.#values;
+    const v = this.values;
     const s = this.#shape;
     if (s.length === 0) return v[0];
     let k = 0;
@@ -126,7 +161,7 @@ export class FloatTensor extends AbstractTensor {
   }
 
   private input(): KernelInput {
-    return { values: this.#values, shape: this.#shape };
+    return { values: this.values, shape: this.#shape };
   }
 
   private operand(o: Operand, op: string): FloatTensor | number {
@@ -152,6 +187,12 @@ export class FloatTensor extends AbstractTensor {
   private elementwise(op: BinaryOp, o: Operand): FloatTensor {
     const other = this.operand(o, op);
     if (other instanceof FloatTensor) broadcastShapes(this.#shape, other.shape);
+    // Elementwise over storage as it is, when both operands are stored alike (or one is a number).
+    if (typeof other === 'number' || (this.#nhwc === other.#nhwc && sameShape(this.#shape, other.#shape))) {
+      const n = [this.#data.length];
+      const b = typeof other === 'number' ? other : { values: other.#data, shape: n };
+      return this.like(runKernel(binarySpec(op).tf, { a: { values: this.#data, shape: n }, b }).values);
+    }
     return this.kernel(binarySpec(op).tf, {}, { a: this, b: other });
   }
 
@@ -180,13 +221,13 @@ export class FloatTensor extends AbstractTensor {
     return this.lifted(o)?.mul(o) ?? this.elementwise('mul', o);
   }
   override div(o: Operand): AbstractTensor { return this.lifted(o)?.div(o) ?? this.elementwise('div', o); }
-  override pow(exponent: number) { return this.kernel('Pow', {}, { a: this, b: exponent }); }
+  override pow(exponent: number) { return this.like(runKernel('Pow', { a: { values: this.#data, shape: [this.#data.length] }, b: exponent }).values); }
 
   /** Every unary op of the table runs the tfjs kernel the table names. */
   override unary(op: UnaryOp): FloatTensor {
     const name = unarySpec(op).tf;
     if (name === undefined) return this.unsupported(op, 'no float kernel is named for it in src/layer/ops.ts');
-    return this.kernel(name);
+    return this.like(runKernel(name, { x: { values: this.#data, shape: [this.#data.length] } }).values);
   }
 
   /** On floats relu keeps its output: the gradient is one pass, where the output is positive. */
@@ -196,14 +237,15 @@ export class FloatTensor extends AbstractTensor {
   }
 
   override reluBackward(saved: AbstractTensor): AbstractTensor {
-    if (!(saved instanceof FloatTensor) || saved.#values.length !== this.#values.length) return this.mul(saved.gt(0));
-    return new FloatTensor(this.#shape, K.passWherePositive(this.#values, saved.#values));
+    if (!(saved instanceof FloatTensor) || !sameShape(saved.#shape, this.#shape)) return this.mul(saved.gt(0));
+    if (saved.#nhwc === this.#nhwc) return this.like(K.passWherePositive(this.#data, saved.#data));
+    return new FloatTensor(this.#shape, K.passWherePositive(this.values, saved.values));
   }
 
   // A comparison with a number (relu's mask) is one pass here: tfjs would return booleans to convert.
   private compare(op: 'eq' | 'gt' | 'lt' | 'ge' | 'le', o: Operand): FloatTensor {
     const v = typeof o === 'bigint' ? Number(o) : o;
-    if (typeof v === 'number') return new FloatTensor(this.#shape, K.compareScalarF32(this.#values, Math.fround(v), op));
+    if (typeof v === 'number') return this.like(K.compareScalarF32(this.#data, Math.fround(v), op));
     return this.elementwise(op, o);
   }
 
@@ -236,10 +278,10 @@ export class FloatTensor extends AbstractTensor {
     const bBatch = b.slice(0, -2);
     if (bBatch.every((d) => d === 1)) {
       // One right matrix: stack the left ones into a single tall product.
-      return new FloatTensor(outShape, FloatTensor.mm(this.#values, other.values, sizeOf(aBatch) * m, k, n));
+      return new FloatTensor(outShape, FloatTensor.mm(this.values, other.values, sizeOf(aBatch) * m, k, n));
     }
     const batch = broadcastShapes(aBatch, bBatch, 'matmul (batch dimensions)');
-    const av = FloatTensor.expand(this.#values, a, [...batch, m, k]);
+    const av = FloatTensor.expand(this.values, a, [...batch, m, k]);
     const bv = FloatTensor.expand(other.values, b, [...batch, k, n]);
     const out = runKernel('BatchMatMul', { a: { values: av, shape: [sizeOf(batch), m, k] }, b: { values: bv, shape: [sizeOf(batch), k, n] } }, {});
     return new FloatTensor(outShape, out.values);
@@ -269,7 +311,7 @@ export class FloatTensor extends AbstractTensor {
         'BatchMatMul',
         {
           a: { values: w.values, shape: [1, out, inF] },
-          b: { fill: (v) => K.transposeLastF32(this.#values, 1, m, inF, undefined, v), shape: [1, inF, m] },
+          b: { fill: (v) => K.transposeLastF32(this.values, 1, m, inF, undefined, v), shape: [1, inF, m] },
         },
         { transposeA: false, transposeB: false },
         (yt) => K.transposeLastF32(yt, 1, out, m, b?.values, undefined, true),
@@ -279,7 +321,7 @@ export class FloatTensor extends AbstractTensor {
     const y = runKernel(
       '_FusedMatMul',
       {
-        a: { values: this.#values, shape: [1, m, inF] },
+        a: { values: this.values, shape: [1, m, inF] },
         b: { fill: (v) => K.transposeLastF32(w.values, 1, out, inF, undefined, v), shape: [1, inF, out] },
         ...(b ? { bias: b.input() } : {}),
       },
@@ -290,19 +332,36 @@ export class FloatTensor extends AbstractTensor {
 
   // ---- reductions -------------------------------------------------------------------------
 
+  /**
+   * A reduction over `axis` (logical dims) run on the storage: channels-last storage is reduced
+   * as it lies when the dims that remain keep their order there (a per-channel sum of a
+   * convolution's gradient, for its bias), else turned to the logical order first.
+   */
+  private reduction(name: 'Sum' | 'Mean' | 'Max', axis: number[], keepDim: boolean): FloatTensor {
+    const out = reduceShape(this.#shape, axis, keepDim);
+    const attrs = (ax: number[]) => (name === 'Max' ? { reductionIndices: ax, keepDims: keepDim } : { axis: ax, keepDims: keepDim });
+    if (this.#nhwc) {
+      const at = [0, 3, 1, 2]; // where each logical dim of [N, C, H, W] lies in [N, H, W, C]
+      const kept = [0, 1, 2, 3].filter((d) => !axis.includes(d)).map((d) => at[d]!);
+      if (kept.every((p, i) => i === 0 || p > kept[i - 1]!)) {
+        const [n, c, h, w] = this.dims4();
+        const r = runKernel(name, { x: { values: this.#data, shape: [n, h, w, c] } }, attrs(axis.map((d) => at[d]!)));
+        return new FloatTensor(out, r.values);
+      }
+    }
+    return this.kernel(name, attrs(axis), undefined, out);
+  }
+
   override sum(dims?: Dims, keepDim = false) {
-    const axis = reduceDims(this.#shape.length, dims);
-    return this.kernel('Sum', { axis, keepDims: keepDim }, undefined, reduceShape(this.#shape, axis, keepDim));
+    return this.reduction('Sum', reduceDims(this.#shape.length, dims), keepDim);
   }
 
   override mean(dims?: Dims, keepDim = false) {
-    const axis = reduceDims(this.#shape.length, dims);
-    return this.kernel('Mean', { axis, keepDims: keepDim }, undefined, reduceShape(this.#shape, axis, keepDim));
+    return this.reduction('Mean', reduceDims(this.#shape.length, dims), keepDim);
   }
 
   override max(dim?: number, keepDim = false) {
-    const axis = reduceDims(this.#shape.length, dim);
-    return this.kernel('Max', { reductionIndices: axis, keepDims: keepDim }, undefined, reduceShape(this.#shape, axis, keepDim));
+    return this.reduction('Max', reduceDims(this.#shape.length, dim), keepDim);
   }
 
   override argmax(dim?: number, keepDim = false) {
@@ -317,14 +376,14 @@ export class FloatTensor extends AbstractTensor {
   // ---- shape ------------------------------------------------------------------------------
 
   override reshape(shape: readonly number[]): FloatTensor {
-    return new FloatTensor(resolveReshape(this.#shape, shape), this.#values);
+    return new FloatTensor(resolveReshape(this.#shape, shape), this.values);
   }
 
   override transpose(perm?: readonly number[]) {
     const p = perm ?? this.#shape.map((_, i) => this.#shape.length - 1 - i);
     const out = transposeShape(this.#shape, p);
     const strides = stridesOf(this.#shape);
-    return new FloatTensor(out, K.stridedCopyF32(this.#values, p.map((d) => strides[normDim(d, this.#shape.length)]!), out));
+    return new FloatTensor(out, K.stridedCopyF32(this.values, p.map((d) => strides[normDim(d, this.#shape.length)]!), out));
   }
 
   override slice(start: number, end?: number, dim = 0) {
@@ -333,16 +392,16 @@ export class FloatTensor extends AbstractTensor {
     const inner = sizeOf(this.#shape.slice(d + 1));
     const outer = sizeOf(this.#shape.slice(0, d));
     const size = this.#shape[d]!;
-    if (outer === 1) return new FloatTensor(out, this.#values.slice(s * inner, e * inner));
+    if (outer === 1) return new FloatTensor(out, this.values.slice(s * inner, e * inner));
     const v = new Float32Array(sizeOf(out));
     const run = (e - s) * inner;
-    for (let o = 0; o < outer; o++) v.set(this.#values.subarray((o * size + s) * inner, (o * size + s) * inner + run), o * run);
+    for (let o = 0; o < outer; o++) v.set(this.values.subarray((o * size + s) * inner, (o * size + s) * inner + run), o * run);
     return new FloatTensor(out, v);
   }
 
   override broadcastTo(shape: readonly number[]) {
     const target = broadcastToShape(this.#shape, shape);
-    return new FloatTensor(target, K.stridedCopyF32(this.#values, broadcastStrides(this.#shape, target), target));
+    return new FloatTensor(target, K.stridedCopyF32(this.values, broadcastStrides(this.#shape, target), target));
   }
 
   override pad(dim: number, before: number, after: number) {
@@ -352,14 +411,14 @@ export class FloatTensor extends AbstractTensor {
     const outer = sizeOf(this.#shape.slice(0, d));
     const run = this.#shape[d]! * inner;
     const v = new Float32Array(sizeOf(out));
-    for (let o = 0; o < outer; o++) v.set(this.#values.subarray(o * run, (o + 1) * run), o * out[d]! * inner + before * inner);
+    for (let o = 0; o < outer; o++) v.set(this.values.subarray(o * run, (o + 1) * run), o * out[d]! * inner + before * inner);
     return new FloatTensor(out, v);
   }
 
   override oneHot(numClasses: number) {
     if (!Number.isInteger(numClasses) || numClasses < 1) throw new ValueError(`oneHot needs a positive class count, got ${numClasses}`);
-    const v = new Float32Array(this.#values.length * numClasses);
-    this.#values.forEach((c, i) => {
+    const v = new Float32Array(this.values.length * numClasses);
+    this.values.forEach((c, i) => {
       if (!Number.isInteger(c) || c < 0 || c >= numClasses) throw new ValueError(`oneHot: ${c} is not a class index in [0, ${numClasses})`);
       v[i * numClasses + c] = 1;
     });
@@ -376,14 +435,14 @@ export class FloatTensor extends AbstractTensor {
     const win = window2d(kernel, stride, padding);
     const out = im2colShape(this.#shape, win);
     const [oh, ow] = windowOut(this.#shape[2]!, this.#shape[3]!, win, 'im2col');
-    return new FloatTensor(out, Wn.im2colF32(this.#values, this.dims4(), win, oh, ow));
+    return new FloatTensor(out, Wn.im2colF32(this.values, this.dims4(), win, oh, ow));
   }
 
   override col2im(size: Pair, kernel: Pair, stride: Pair, padding: Pair): FloatTensor {
     const win = window2d(kernel, stride, padding);
     const out = col2imShape(this.#shape, size, win);
     const [oh, ow] = windowOut(out[2]!, out[3]!, win, 'col2im');
-    return new FloatTensor(out, Wn.col2imF32(this.#values, out as unknown as Dims4, win, oh, ow));
+    return new FloatTensor(out, Wn.col2imF32(this.values, out as unknown as Dims4, win, oh, ow));
   }
 
   /**
@@ -399,14 +458,22 @@ export class FloatTensor extends AbstractTensor {
     const [n, c, h, wd] = this.dims4();
     const [o, , kh, kw] = w.shape as Dims4;
     const [, , oh, ow] = out as Dims4;
-    const x: KernelInput =
-      c === 1 ? { values: this.#values, shape: [n, h, wd, 1] } : { fill: (v) => K.transposeLastF32(this.#values, n, c, h * wd, undefined, v), shape: [n, h, wd, c] };
-    return withKernel(
-      'Conv2D',
-      { x, filter: { fill: (v) => K.stridedCopyF32(w.values, [kw, 1, kh * kw, c * kh * kw], [kh, kw, c, o], v), shape: [kh, kw, c, o] } },
-      { strides: [...stride], pad: [[0, 0], [padding[0], padding[0]], [padding[1], padding[1]], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1] },
-      (y) => new FloatTensor(out, K.transposeLastF32(y, n, oh * ow, o, b?.values)),
+    const x: KernelInput = this.#nhwc || c === 1 ? { values: this.#data, shape: [n, h, wd, c] } : { fill: (v) => K.transposeLastF32(this.#data, n, c, h * wd, undefined, v), shape: [n, h, wd, c] };
+    const filter: KernelInput = { fill: (v) => K.stridedCopyF32(w.values, [kw, 1, kh * kw, c * kh * kw], [kh, kw, c, o], v), shape: [kh, kw, c, o] };
+    // The result stays channels last: the next ReLU, pooling or convolution reads it as it is.
+    const y = runKernel(
+      b ? 'FusedConv2D' : 'Conv2D',
+      b ? { x, filter, bias: b.input() } : { x, filter },
+      {
+        strides: [...stride],
+        pad: [[0, 0], [padding[0], padding[0]], [padding[1], padding[1]], [0, 0]],
+        dataFormat: 'NHWC',
+        dilations: [1, 1],
+        activation: 'linear',
+        leakyreluAlpha: 0,
+      },
     );
+    return FloatTensor.channelsLast(out, y.values);
   }
 
   /** conv2d's input gradient: one matmul of the gradient by the weight, then col2im. */
@@ -423,7 +490,7 @@ export class FloatTensor extends AbstractTensor {
     const x = withKernel(
       'BatchMatMul',
       {
-        a: { fill: (v) => K.transposeLastF32(this.#values, n, o, l, undefined, v), shape: [1, n * l, o] },
+        a: this.#nhwc || o === 1 ? { values: this.#data, shape: [1, n * l, o] } : { fill: (v) => K.transposeLastF32(this.#data, n, o, l, undefined, v), shape: [1, n * l, o] },
         b: { values: w.values, shape: [1, o, c * kh * kw] },
       },
       { transposeA: false, transposeB: false },
@@ -447,49 +514,60 @@ export class FloatTensor extends AbstractTensor {
     return withKernel(
       'BatchMatMul',
       {
-        a: { fill: (v) => Wn.im2colF32(this.#values, this.dims4(), win, oh, ow, 'knl', v), shape: [1, kk, n * l] },
-        b: { fill: (v) => K.transposeLastF32(g.values, n, o, l, undefined, v), shape: [1, n * l, o] },
+        a: {
+          fill: (v) => (this.#nhwc ? Wn.im2colKnlFromNhwc(this.#data, this.dims4(), win, oh, ow, v) : Wn.im2colF32(this.values, this.dims4(), win, oh, ow, 'knl', v)),
+          shape: [1, kk, n * l],
+        },
+        b: g.#nhwc || o === 1 ? { values: g.#data, shape: [1, n * l, o] } : { fill: (v) => K.transposeLastF32(g.#data, n, o, l, undefined, v), shape: [1, n * l, o] },
       },
       { transposeA: false, transposeB: false },
       (dwT) => new FloatTensor(out, K.transposeLastF32(dwT, 1, kk, o)),
     );
   }
 
-  private pool(kernel: Pair, stride: Pair, padding: Pair, mode: 'max' | 'avg'): FloatTensor {
+  /** Max pooling by the backend's kernel (XNNPACK on wasm), channels last in and out. */
+  override maxPool2d(kernel: Pair, stride: Pair, padding: Pair) {
     const win = window2d(kernel, stride, padding);
-    const out = pool2dShape(this.#shape, win, mode === 'max' ? 'maxPool2d' : 'avgPool2d');
-    return new FloatTensor(out, Wn.pool2dF32(this.#values, this.dims4(), win, out[2]!, out[3]!, mode));
+    const out = pool2dShape(this.#shape, win, 'maxPool2d');
+    const [n, c, h, w] = this.dims4();
+    const x: KernelInput = this.#nhwc || c === 1 ? { values: this.#data, shape: [n, h, w, c] } : { fill: (v) => K.transposeLastF32(this.#data, n, c, h * w, undefined, v), shape: [n, h, w, c] };
+    const y = runKernel('MaxPool', { x }, { filterSize: [...win.kernel], strides: [...win.stride], pad: [[0, 0], [padding[0], padding[0]], [padding[1], padding[1]], [0, 0]] });
+    return FloatTensor.channelsLast(out, y.values);
   }
 
-  override maxPool2d(kernel: Pair, stride: Pair, padding: Pair) { return this.pool(kernel, stride, padding, 'max'); }
-  override avgPool2d(kernel: Pair, stride: Pair, padding: Pair) { return this.pool(kernel, stride, padding, 'avg'); }
+  override avgPool2d(kernel: Pair, stride: Pair, padding: Pair) {
+    const win = window2d(kernel, stride, padding);
+    const out = pool2dShape(this.#shape, win, 'avgPool2d');
+    return new FloatTensor(out, Wn.pool2dF32(this.values, this.dims4(), win, out[2]!, out[3]!, 'avg'));
+  }
 
   override maxPool2dBackward(grad: AbstractTensor, kernel: Pair, stride: Pair, padding: Pair): AbstractTensor {
     const g = this.tensorOperand(grad, 'maxPool2dBackward');
     const win = window2d(kernel, stride, padding);
     const out = pool2dShape(this.#shape, win, 'maxPool2dBackward');
-    if (sizeOf(out) !== sizeOf(g.shape)) throw new ValueError(`maxPool2dBackward: gradient [${g.shape.join(', ')}] must be [${out.join(', ')}]`);
-    return new FloatTensor(this.#shape, Wn.maxPool2dBackwardF32(this.#values, g.values, this.dims4(), win, out[2]!, out[3]!));
+    if (!sameShape(out, g.shape)) throw new ValueError(`maxPool2dBackward: gradient [${g.shape.join(', ')}] must be [${out.join(', ')}]`);
+    if (this.#nhwc) return FloatTensor.channelsLast(this.#shape, Wn.maxPool2dBackwardNhwc(this.#data, g.nhwcData(), this.dims4(), win, out[2]!, out[3]!));
+    return new FloatTensor(this.#shape, Wn.maxPool2dBackwardF32(this.values, g.values, this.dims4(), win, out[2]!, out[3]!));
   }
 
   // ---- classification ---------------------------------------------------------------------
 
   override logSoftmax(dim: number) {
-    return new FloatTensor(this.#shape, K.softmaxF32(this.#values, this.#shape, normDim(dim, this.#shape.length), true));
+    return new FloatTensor(this.#shape, K.softmaxF32(this.values, this.#shape, normDim(dim, this.#shape.length), true));
   }
 
   override softmax(dim: number) {
-    return new FloatTensor(this.#shape, K.softmaxF32(this.#values, this.#shape, normDim(dim, this.#shape.length), false));
+    return new FloatTensor(this.#shape, K.softmaxF32(this.values, this.#shape, normDim(dim, this.#shape.length), false));
   }
 
   /** The gradient of `softmax` (or of `logSoftmax` when `log`) along `dim`, from its output `out`. */
   softmaxBackward(out: FloatTensor, dim: number, log: boolean): FloatTensor {
-    return new FloatTensor(this.#shape, K.softmaxBackwardF32(this.#values, out.values, this.#shape, normDim(dim, this.#shape.length), log));
+    return new FloatTensor(this.#shape, K.softmaxBackwardF32(this.values, out.values, this.#shape, normDim(dim, this.#shape.length), log));
   }
 
   override gather(dim: number, index: AbstractTensor) {
     const d = normDim(dim, this.#shape.length);
-    return new FloatTensor(index.shape, K.gatherF32(this.#values, this.#shape, d, index.shape, indexValues(index, 'gather')));
+    return new FloatTensor(index.shape, K.gatherF32(this.values, this.#shape, d, index.shape, indexValues(index, 'gather')));
   }
 
   override scatterAdd(dim: number, index: AbstractTensor, src: AbstractTensor): AbstractTensor {
@@ -497,11 +575,11 @@ export class FloatTensor extends AbstractTensor {
     if (lifted) return lifted.scatterAdd(dim, index, src);
     const s = this.tensorOperand(src, 'scatterAdd');
     const d = normDim(dim, this.#shape.length);
-    return new FloatTensor(this.#shape, K.scatterAddF32(this.#values, this.#shape, d, index.shape, indexValues(index, 'scatterAdd'), s.values));
+    return new FloatTensor(this.#shape, K.scatterAddF32(this.values, this.#shape, d, index.shape, indexValues(index, 'scatterAdd'), s.values));
   }
 
   override dropoutMask(p: number, seed: number) {
-    return new FloatTensor(this.#shape, K.dropoutMaskF32(this.#values.length, p, seed));
+    return new FloatTensor(this.#shape, K.dropoutMaskF32(this.values.length, p, seed));
   }
 
   // ---- making and copying -----------------------------------------------------------------
@@ -511,7 +589,7 @@ export class FloatTensor extends AbstractTensor {
   }
 
   override clone(): FloatTensor {
-    return new FloatTensor(this.#shape, this.#values.slice());
+    return this.like(this.#data.slice());
   }
 
   override assign_(src: AbstractTensor): void {
@@ -519,7 +597,8 @@ export class FloatTensor extends AbstractTensor {
       throw new UnsupportedOperationError(`cannot assign a ${src.layerName} into a local float tensor`);
     }
     this.#shape = src.#shape;
-    this.#values = src.#values;
+    this.#data = src.#data;
+    this.#nhwc = src.#nhwc;
   }
 }
 

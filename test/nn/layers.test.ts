@@ -338,3 +338,38 @@ describe('dropout', () => {
     expect(() => new sy.nn.Dropout(1.5)).toThrow(/\[0, 1\]/);
   });
 });
+
+describe('a chain of layers (float tensors keep convolution outputs channels last between ops)', () => {
+  test('conv > relu > maxpool > conv > relu > maxpool > linear: forward and every gradient against the reference', () => {
+    const r = rng(8);
+    const k1: Case = { n: 2, c: 2, h: 10, w: 10, o: 3, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
+    const [x, w1, b1] = [randArr(r, 2 * 2 * 10 * 10), randArr(r, 3 * 2 * 3 * 3), randArr(r, 3)];
+    const [w2, b2] = [randArr(r, 4 * 3 * 3 * 3), randArr(r, 4)];
+    const fcw = randArr(r, 5 * 4 * 2 * 2);
+    const relu = (a: Arr) => a.map((v) => Math.max(v, 0));
+    const ref = ([xx, ww1, bb1, ww2, bb2, ff]: Arr[]): Arr => {
+      const h1 = pool2dRef(relu(conv2dRef(xx!, ww1!, bb1!, k1).out), { ...k1, c: 3, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 }, 'max').out; // [2, 3, 5, 5]
+      const k2: Case = { n: 2, c: 3, h: 5, w: 5, o: 4, kh: 3, kw: 3, sh: 1, sw: 1, ph: 0, pw: 0 };
+      const h2 = pool2dRef(relu(conv2dRef(h1, ww2!, bb2!, k2).out), { ...k2, c: 4, h: 3, w: 3, kh: 2, kw: 2, sh: 1, sw: 1 }, 'max').out; // [2, 4, 2, 2]
+      const out = new Float64Array(2 * 5);
+      for (let a = 0; a < 2; a++) for (let o = 0; o < 5; o++) for (let i = 0; i < 16; i++) out[a * 5 + o] += ff![o * 16 + i]! * h2[a * 16 + i]!;
+      return out;
+    };
+    const t = [
+      tensorOf(x, [2, 2, 10, 10], { requiresGrad: true }),
+      tensorOf(w1, [3, 2, 3, 3], { requiresGrad: true }),
+      tensorOf(b1, [3], { requiresGrad: true }),
+      tensorOf(w2, [4, 3, 3, 3], { requiresGrad: true }),
+      tensorOf(b2, [4], { requiresGrad: true }),
+      tensorOf(fcw, [5, 16], { requiresGrad: true }),
+    ];
+    const h = F.maxPool2d(F.relu(F.conv2d(t[0]!, t[1]!, t[2]!, 1, 1)), 2);
+    const g = F.maxPool2d(F.relu(F.conv2d(h, t[3]!, t[4]!)), 2, 1);
+    const y = F.linear(g.flatten(1), t[5]!);
+    expect(maxRelErr(values(y), ref([x, w1, b1, w2, b2, fcw]))).toBeLessThan(1e-5);
+    const R = randArr(r, 10);
+    const got = grads(y, R, t);
+    const want = finiteDiff(ref, [x, w1, b1, w2, b2, fcw], R);
+    got.forEach((gr, i) => expect(maxRelErr(gr, want[i]!), `input ${i}`).toBeLessThan(2e-4));
+  });
+});
