@@ -109,3 +109,18 @@ test('stateDict and loadStateDict on a remote model: pointers in, pointers out',
   const c = new Net().send(bob);
   expect(() => c.loadStateDict(new Net().stateDict())).toThrow(/send\(\) the state dict's tensors/);
 });
+
+test('functional ops on pointers: adaptive pooling (sends its pooling matrix), softmax, losses', async () => {
+  const bob = new sy.VirtualWorker({ id: 'cnn-functional' });
+  const r = rng(9);
+  const x = tensorOf(randArr(r, 2 * 3 * 7 * 5), [2, 3, 7, 5]);
+  const xs = x.send(bob);
+  expect(maxRelErr(values(await F.adaptiveAvgPool2d(xs, [3, 2]).get()), values(F.adaptiveAvgPool2d(x, [3, 2])))).toBeLessThan(1e-6);
+  const logits = tensorOf(randArr(r, 4 * 5), [4, 5]);
+  const labels = sy.tensor([4, 0, 2, 2], { dtype: 'int64' });
+  const [ls, ys] = [logits.send(bob), labels.send(bob)];
+  expect(maxRelErr(values(await F.softmax(ls, 1).get()), values(F.softmax(logits, 1)))).toBeLessThan(1e-6);
+  expect((await F.crossEntropy(ls, ys, { reduction: 'sum' }).get()).item()).toBeCloseTo(F.crossEntropy(logits, labels, { reduction: 'sum' }).item(), 5);
+  expect((await F.mseLoss(ls, ls.mul(2)).get()).item()).toBeCloseTo(F.mseLoss(logits, logits.mul(2)).item(), 6);
+  expect(maxRelErr(values(await F.unfold(xs, 2, 1, 1, 2).get()), values(F.unfold(x, 2, 1, 1, 2)))).toBe(0);
+});
