@@ -32,6 +32,7 @@ describe('conv2d', () => {
   const cases: Case[] = [
     { n: 2, c: 1, h: 16, w: 16, o: 4, kh: 5, kw: 5, sh: 1, sw: 1, ph: 0, pw: 0 }, // PySyft's Part 6 first layer, smaller
     { n: 1, c: 3, h: 7, w: 6, o: 2, kh: 3, kw: 2, sh: 2, sw: 3, ph: 1, pw: 1 },
+    { n: 2, c: 3, h: 8, w: 7, o: 2, kh: 3, kw: 2, sh: 1, sw: 1, ph: 1, pw: 0 }, // weight gradient by convolution
     ...Array.from({ length: 6 }, () => randomCase(r)),
   ];
   test.each(cases.map((k, i) => [i, k] as const))('case %i: forward = reference, gradients = finite differences', (_i, k) => {
