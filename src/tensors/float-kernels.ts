@@ -55,25 +55,6 @@ export function softmaxF32(x: Float32Array, shape: readonly number[], dim: numbe
   return out;
 }
 
-/**
- * The gradient of (log-)softmax along `dim` from its output `y`: g - exp(y)·sum(g) for
- * log-softmax, y·(g - sum(g·y)) for softmax.
- */
-export function softmaxBackwardF32(g: Float32Array, y: Float32Array, shape: readonly number[], dim: number, log: boolean): Float32Array {
-  const [outer, len, inner] = around(shape, dim);
-  const out = new Float32Array(g.length);
-  for (let o = 0; o < outer; o++) {
-    for (let j = 0; j < inner; j++) {
-      const base = o * len * inner + j;
-      let sum = 0;
-      for (let t = 0, s = base; t < len; t++, s += inner) sum += log ? g[s]! : g[s]! * y[s]!;
-      if (log) for (let t = 0, s = base; t < len; t++, s += inner) out[s] = g[s]! - Math.exp(y[s]!) * sum;
-      else for (let t = 0, s = base; t < len; t++, s += inner) out[s] = y[s]! * (g[s]! - sum);
-    }
-  }
-  return out;
-}
-
 /** gather along `dim` at a public index (values: integers). */
 export function gatherF32(x: Float32Array, shape: readonly number[], dim: number, indexShape: readonly number[], index: ArrayLike<number | bigint>): Float32Array {
   const off = gatherOffsets(shape, dim, indexShape, index);

@@ -22,7 +22,6 @@ import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
 import { type BinaryOp, type UnaryOp, binarySpec, opSpec, unarySpec } from '../layer/ops.js';
 import {
   type Pair,
-  type Window2d,
   col2imShape,
   conv2dShape,
   conv2dWeightShape,
@@ -35,9 +34,10 @@ import {
 import { RingTensor } from '../ring/index.js';
 import { AutogradTensor } from './autograd.js';
 import * as K from './float-kernels.js';
+import * as F from './float-conv.js';
 import * as Wn from './float-windows.js';
 import { formatFloat } from './format.js';
-import { type KernelInput, runKernel, withKernel } from './tf-kernels.js';
+import { type KernelInput, runKernel } from './tf-kernels.js';
 import { type Codec, expectFields, expectShape, expectTyped } from '../workers/codec.js';
 import {
   type Shape,
@@ -86,13 +86,6 @@ export class FloatTensor extends AbstractTensor {
     // With one channel, or one position per plane, both orders are the same.
     t.#nhwc = shape[1]! > 1 && shape[2]! * shape[3]! > 1;
     return t;
-  }
-
-  /** The storage as [N, H, W, C] (a copy when it is stored channels-first). */
-  private nhwcData(): Float32Array {
-    if (this.#nhwc || this.#shape[1] === 1 || this.#shape[2]! * this.#shape[3]! === 1) return this.#data;
-    const [n, c, h, w] = this.#shape as Dims4;
-    return K.transposeLastF32(this.#data, n, c, h * w);
   }
 
   /** A tensor of this shape and storage order with other numbers (an elementwise result). */
@@ -302,32 +295,7 @@ export class FloatTensor extends AbstractTensor {
     const m = sizeOf(this.#shape) / Math.max(inF, 1);
     const outShape = [...this.#shape.slice(0, -1), out];
     if (m === 0 || out === 0 || inF === 0) return b ? new FloatTensor([m, out], new Float32Array(m * out)).add(b).reshape(outShape) : FloatTensor.full(outShape, 0);
-    // XNNPACK packs the right factor afresh on every call (weights change every step), so the
-    // smaller one goes there: (w @ x^T)^T when the batch is smaller than the output, else
-    // x @ w^T. Transposes are written into the backend's memory and read out of it, the bias
-    // added on the way out (fc1 of PySyft's CNN: 1.6 against 3.1 ms).
-    if (m < out) {
-      const y = withKernel(
-        'BatchMatMul',
-        {
-          a: { values: w.values, shape: [1, out, inF] },
-          b: { fill: (v) => K.transposeLastF32(this.values, 1, m, inF, undefined, v), shape: [1, inF, m] },
-        },
-        { transposeA: false, transposeB: false },
-        (yt) => K.transposeLastF32(yt, 1, out, m, b?.values, undefined, true),
-      );
-      return new FloatTensor(outShape, y);
-    }
-    const y = runKernel(
-      '_FusedMatMul',
-      {
-        a: { values: this.values, shape: [1, m, inF] },
-        b: { fill: (v) => K.transposeLastF32(w.values, 1, out, inF, undefined, v), shape: [1, inF, out] },
-        ...(b ? { bias: b.input() } : {}),
-      },
-      { transposeA: false, transposeB: false, activation: 'linear', leakyreluAlpha: 0 },
-    );
-    return new FloatTensor(outShape, y.values);
+    return new FloatTensor(outShape, F.linearFloat(this.values, m, w.values, out, inF, b?.values));
   }
 
   // ---- reductions -------------------------------------------------------------------------
@@ -445,121 +413,46 @@ export class FloatTensor extends AbstractTensor {
     return new FloatTensor(out, Wn.col2imF32(this.values, out as unknown as Dims4, win, oh, ow));
   }
 
-  /**
-   * conv2d by the backend's convolution kernel (XNNPACK on wasm), which works on NHWC: the input
-   * and the result change layout here, the bias joining the result's layout pass.
-   */
+  /** The numbers as stored, for the convolution kernels (./float-conv.ts). */
+  private stored(): F.Stored {
+    return { data: this.#data, shape: this.#shape, nhwc: this.#nhwc };
+  }
+
+  private static fromStored(s: F.Stored): FloatTensor {
+    return s.nhwc ? FloatTensor.channelsLast(s.shape, s.data) : new FloatTensor(s.shape, s.data);
+  }
+
+  /** conv2d by the backend's convolution kernel; the result stays channels last. */
   override conv2d(weight: AbstractTensor, bias: AbstractTensor | undefined, stride: Pair, padding: Pair): AbstractTensor {
     const lifted = this.lifted(weight, bias);
     if (lifted) return lifted.conv2d(weight, bias, stride, padding);
     const w = this.tensorOperand(weight, 'conv2d');
     const b = bias === undefined ? undefined : this.tensorOperand(bias, 'conv2d');
     const out = conv2dShape(this.#shape, w.shape, b?.shape, stride, padding);
-    const [n, c, h, wd] = this.dims4();
-    const [o, , kh, kw] = w.shape as Dims4;
-    const [, , oh, ow] = out as Dims4;
-    const x: KernelInput = this.#nhwc || c === 1 ? { values: this.#data, shape: [n, h, wd, c] } : { fill: (v) => K.transposeLastF32(this.#data, n, c, h * wd, undefined, v), shape: [n, h, wd, c] };
-    const filter: KernelInput = { fill: (v) => K.stridedCopyF32(w.values, [kw, 1, kh * kw, c * kh * kw], [kh, kw, c, o], v), shape: [kh, kw, c, o] };
-    // The result stays channels last: the next ReLU, pooling or convolution reads it as it is.
-    const y = runKernel(
-      b ? 'FusedConv2D' : 'Conv2D',
-      b ? { x, filter, bias: b.input() } : { x, filter },
-      {
-        strides: [...stride],
-        pad: [[0, 0], [padding[0], padding[0]], [padding[1], padding[1]], [0, 0]],
-        dataFormat: 'NHWC',
-        dilations: [1, 1],
-        activation: 'linear',
-        leakyreluAlpha: 0,
-      },
-    );
-    return FloatTensor.channelsLast(out, y.values);
+    return FloatTensor.fromStored(F.conv2dFloat(this.stored(), w.values, w.shape as Dims4, b?.values, stride, padding, out));
   }
 
-  /** conv2d's input gradient: one matmul of the gradient by the weight, then col2im. */
+  /** conv2d's input gradient (this is the output gradient): one matmul, then col2im. */
   override convTranspose2d(weight: AbstractTensor, bias: AbstractTensor | undefined, stride: Pair, padding: Pair, outputPadding: Pair): AbstractTensor {
     if (this.lifted(weight, bias)) return super.convTranspose2d(weight, bias, stride, padding, outputPadding);
     const w = this.tensorOperand(weight, 'convTranspose2d');
     const b = bias === undefined ? undefined : this.tensorOperand(bias, 'convTranspose2d');
     const out = convTranspose2dShape(this.#shape, w.shape, b?.shape, stride, padding, outputPadding) as Dims4;
-    const [n, o, oh, ow] = this.dims4();
-    const [, c, kh, kw] = w.shape as Dims4;
-    const l = oh * ow;
-    const win: Window2d = { kernel: [kh, kw], stride, padding };
-    // cols [N*L, C*kh*kw] = g (as [N*L, O]) @ w [O, C*kh*kw], folded back where it lies.
-    const x = withKernel(
-      'BatchMatMul',
-      {
-        a: this.#nhwc || o === 1 ? { values: this.#data, shape: [1, n * l, o] } : { fill: (v) => K.transposeLastF32(this.#data, n, o, l, undefined, v), shape: [1, n * l, o] },
-        b: { values: w.values, shape: [1, o, c * kh * kw] },
-      },
-      { transposeA: false, transposeB: false },
-      (cols) => Wn.col2imF32(cols, out, win, oh, ow, 'lk'),
-    );
-    if (b) for (let p = 0, plane = out[2] * out[3]; p < n * c; p++) for (let i = 0, bv = b.values[p % c]!; i < plane; i++) x[p * plane + i]! += bv;
-    return new FloatTensor(out, x);
+    return new FloatTensor(out, F.convTranspose2dFloat(this.stored(), w.values, w.shape as Dims4, b?.values, stride, padding, out));
   }
 
-  /** conv2d's weight gradient: the input's columns times the gradient. */
+  /** conv2d's weight gradient (this is the input, `grad` the output gradient). */
   override conv2dWeight(grad: AbstractTensor, kernel: Pair, stride: Pair, padding: Pair): AbstractTensor {
     if (this.lifted(grad)) return super.conv2dWeight(grad, kernel, stride, padding);
     const g = this.tensorOperand(grad, 'conv2dWeight');
     const out = conv2dWeightShape(this.#shape, g.shape, kernel, stride, padding) as Dims4;
-    const [n, , oh, ow] = g.shape as Dims4;
-    const [o, c, kh, kw] = out;
-    const l = oh * ow;
-    const win: Window2d = { kernel, stride, padding };
-    const kk = c * kh * kw;
-    // Stride 1 (PySyft's CNN): a convolution, measured 9.7 against 11.6 ms for its second layer.
-    if (stride[0] === 1 && stride[1] === 1 && c > 1) return this.conv2dWeightByConv(g, out, padding);
-    // dW^T [K, O] = columns [K, N*L] @ g (as [N*L, O]), both laid out in the backend's memory.
-    return withKernel(
-      'BatchMatMul',
-      {
-        a: {
-          fill: (v) => (this.#nhwc ? Wn.im2colKnlFromNhwc(this.#data, this.dims4(), win, oh, ow, v) : Wn.im2colF32(this.values, this.dims4(), win, oh, ow, 'knl', v)),
-          shape: [1, kk, n * l],
-        },
-        b: g.#nhwc || o === 1 ? { values: g.#data, shape: [1, n * l, o] } : { fill: (v) => K.transposeLastF32(g.#data, n, o, l, undefined, v), shape: [1, n * l, o] },
-      },
-      { transposeA: false, transposeB: false },
-      (dwT) => new FloatTensor(out, K.transposeLastF32(dwT, 1, kk, o)),
-    );
-  }
-
-  /**
-   * conv2d's weight gradient for stride 1 as a convolution, without columns: dW[o, c, a, b] =
-   * sum over n, i, j of x[n, c, i+a, j+b] g[n, o, i, j] is the input's planes (one image per
-   * channel c, the batch as channels) convolved with the gradient (positions as the kernel, the
-   * batch as its input channels). Only layout passes of x and g (not of K times as many
-   * columns) run here.
-   */
-  private conv2dWeightByConv(g: FloatTensor, out: Dims4, padding: Pair): FloatTensor {
-    const [n, c, h, w] = this.dims4();
-    const [, o, oh, ow] = g.shape as Dims4;
-    const [, , kh, kw] = out;
-    const xs = this.#nhwc ? [1, w * c, c, h * w * c] : [h * w, w, 1, c * h * w]; // read as [C, H, W, N]
-    const gs = g.#nhwc ? [ow * o, o, oh * ow * o, 1] : [ow, 1, o * oh * ow, oh * ow]; // read as [oh, ow, N, O]
-    return withKernel(
-      'Conv2D',
-      {
-        x: { fill: (v) => K.stridedCopyF32(this.#data, xs, [c, h, w, n], v), shape: [c, h, w, n] },
-        filter: { fill: (v) => K.stridedCopyF32(g.#data, gs, [oh, ow, n, o], v), shape: [oh, ow, n, o] },
-      },
-      { strides: [1, 1], pad: [[0, 0], [padding[0], padding[0]], [padding[1], padding[1]], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1] },
-      // [C, kh, kw, O] -> [O, C, kh, kw]
-      (y) => new FloatTensor(out, K.stridedCopyF32(y, [1, kh * kw * o, kw * o, o], [o, c, kh, kw])),
-    );
+    return new FloatTensor(out, F.conv2dWeightFloat(this.stored(), g.stored(), kernel, stride, padding, out));
   }
 
   /** Max pooling by the backend's kernel (XNNPACK on wasm), channels last in and out. */
   override maxPool2d(kernel: Pair, stride: Pair, padding: Pair) {
     const win = window2d(kernel, stride, padding);
-    const out = pool2dShape(this.#shape, win, 'maxPool2d');
-    const [n, c, h, w] = this.dims4();
-    const x: KernelInput = this.#nhwc || c === 1 ? { values: this.#data, shape: [n, h, w, c] } : { fill: (v) => K.transposeLastF32(this.#data, n, c, h * w, undefined, v), shape: [n, h, w, c] };
-    const y = runKernel('MaxPool', { x }, { filterSize: [...win.kernel], strides: [...win.stride], pad: [[0, 0], [padding[0], padding[0]], [padding[1], padding[1]], [0, 0]] });
-    return FloatTensor.channelsLast(out, y.values);
+    return FloatTensor.fromStored(F.maxPool2dFloat(this.stored(), win, pool2dShape(this.#shape, win, 'maxPool2d')));
   }
 
   override avgPool2d(kernel: Pair, stride: Pair, padding: Pair) {
@@ -573,8 +466,7 @@ export class FloatTensor extends AbstractTensor {
     const win = window2d(kernel, stride, padding);
     const out = pool2dShape(this.#shape, win, 'maxPool2dBackward');
     if (!sameShape(out, g.shape)) throw new ValueError(`maxPool2dBackward: gradient [${g.shape.join(', ')}] must be [${out.join(', ')}]`);
-    if (this.#nhwc) return FloatTensor.channelsLast(this.#shape, Wn.maxPool2dBackwardNhwc(this.#data, g.nhwcData(), this.dims4(), win, out[2]!, out[3]!));
-    return new FloatTensor(this.#shape, Wn.maxPool2dBackwardF32(this.values, g.values, this.dims4(), win, out[2]!, out[3]!));
+    return FloatTensor.fromStored(F.maxPool2dBackwardFloat(this.stored(), g.stored(), win, () => g.values));
   }
 
   // ---- classification ---------------------------------------------------------------------
@@ -585,11 +477,6 @@ export class FloatTensor extends AbstractTensor {
 
   override softmax(dim: number) {
     return new FloatTensor(this.#shape, K.softmaxF32(this.values, this.#shape, normDim(dim, this.#shape.length), false));
-  }
-
-  /** The gradient of `softmax` (or of `logSoftmax` when `log`) along `dim`, from its output `out`. */
-  softmaxBackward(out: FloatTensor, dim: number, log: boolean): FloatTensor {
-    return new FloatTensor(this.#shape, K.softmaxBackwardF32(this.values, out.values, this.#shape, normDim(dim, this.#shape.length), log));
   }
 
   override gather(dim: number, index: AbstractTensor) {
