@@ -54,8 +54,8 @@ function windowOffsets(c: number, kh: number, kw: number, h: number, w: number):
 }
 
 /**
- * im2col: x [N, C, H, W] -> columns in `layout`, into `out` (zero-filled, N*K*L long) or a new
- * array. 'knl' is the right factor of weight [O, K] times columns, 'lk' the left factor of
+ * im2col: x [N, C, H, W] -> columns in `layout`, into `out` (N*K*L long; every element is
+ * written) or a new array. 'knl' is the right factor of weight [O, K] times columns, 'lk' the left factor of
  * columns times weight^T.
  */
 export function im2colF32(x: Float32Array, dims: Dims4, win: Window2d, oh: number, ow: number, layout: ColumnLayout = 'nkl', out?: Float32Array): Float32Array {

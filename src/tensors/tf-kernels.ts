@@ -32,8 +32,8 @@ type Backend = tf.KernelBackend & {
 
 /**
  * An input: numbers with a shape (float32 unless said), a float32 input written in place by
- * `fill` (which gets a zeroed array of the shape's size and must fill it synchronously), or a
- * number (a float32 scalar).
+ * `fill` (which gets an array of the shape's size, not zeroed, and must write every element,
+ * synchronously), or a number (a float32 scalar).
  */
 export type KernelInput =
   | { values: Float32Array | Int32Array | Uint8Array; shape: readonly number[]; dtype?: DType }
@@ -93,9 +93,7 @@ export function withKernel<T>(
         if (heap) {
           dataId = backend.write(null, shape, 'float32');
           written.push(dataId);
-          const view = backend.typedArrayFromHeap!({ dataId, shape, dtype: 'float32' });
-          view.fill(0);
-          v.fill(view);
+          v.fill(backend.typedArrayFromHeap!({ dataId, shape, dtype: 'float32' }));
           infos[k] = { dataId, shape, dtype };
           continue;
         }
