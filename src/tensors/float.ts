@@ -9,11 +9,17 @@
  * reads the result back, skipping tfjs's engine (./tf-kernels.ts): tfjs holds nothing between
  * ops, so `tf.memory().numTensors` and the backend's buffers stay flat however long a run is.
  *
- * Which kernels: matrix products and convolutions go to tfjs (XNNPACK on the wasm backend), with
- * the layout changes around them done here in one pass each; elementwise ops go to tfjs too;
- * windows, pooling, softmax rows, gathers and transposes run here, where tfjs would cost more
- * than the work (the wasm backend's Transpose kernel, and its matmuls with transposed operands,
- * measured several times slower than a tiled copy followed by a plain matmul).
+ * Which kernels: matrix products, convolutions and max pooling go to tfjs (XNNPACK on the wasm
+ * backend; ./float-conv.ts), with the layout changes around them done in one pass each, inside
+ * the backend's memory; elementwise ops go to tfjs too; windows, softmax rows, gathers,
+ * comparisons and transposes run in JS (./float-kernels.ts, ./float-windows.ts), where tfjs
+ * would cost more than the work (the wasm backend's Transpose kernel, and its matmuls with
+ * transposed or batched operands, measured several times slower than a tiled copy followed by a
+ * plain matmul).
+ *
+ * Storage order: convolution and pooling results keep tfjs's channels-last order ([N, H, W, C])
+ * until something that needs the logical order reads `values` (see #nhwc), so a conv > relu >
+ * pool > conv chain changes layout at its ends only.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { assertReady } from '../backend.js';
