@@ -14,7 +14,9 @@
  *   (9.7 against 11.6 ms with columns), else columns times the gradient;
  * - matmuls put the smaller factor on the right: XNNPACK packs it afresh on every call;
  * - max pooling: XNNPACK's kernel forward (0.7 against 3.3 ms in JS), a JS pass backward
- *   (tfjs's MaxPoolGrad took 15 ms).
+ *   (tfjs's MaxPoolGrad took 15 ms). One difference from PyTorch: XNNPACK's max keeps a NaN only
+ *   where it comes first in its window (PyTorch's always wins); activations holding NaN mean
+ *   the training has diverged either way.
  */
 import type { Pair, Window2d } from '../layer/window.js';
 import type { Shape } from '../shapes.js';

@@ -1,14 +1,12 @@
 /**
  * Sliding windows over float32 [N, C, H, W] planes in plain JavaScript: im2col and col2im in the
- * three column layouts the convolution kernels want, and max/average pooling with max pooling's
- * gradient.
+ * three column layouts the convolution kernels want, average pooling, and max pooling's gradient
+ * (its forward pass is XNNPACK's, ./float-conv.ts).
  *
  * Every window is a fixed pattern of offsets from its first element, and every output position a
  * fixed offset from its plane's start, so the loops are two index lists and no bounds: padding is
  * handled by padding the planes first (im2col, pooling) or cropping afterwards (col2im). That
- * measured as fast as loops with bounds checks, in one code path for every padding. Max pooling
- * takes Math.max over a window (2.8 against 3.4 ms for a compare and branch per element, which
- * mispredicts on real activations).
+ * measured as fast as loops with bounds checks, in one code path for every padding.
  */
 import type { Window2d } from '../layer/window.js';
 
@@ -129,45 +127,26 @@ export function col2imF32(cols: Float32Array, dims: Dims4, win: Window2d, oh: nu
   return ph > 0 || pw > 0 ? cropPlanes(out, dims, ph, pw) : out;
 }
 
-/**
- * Pooling over every [H, W] plane of x [N, C, H, W]. Max pooling pads with -inf and lets NaN
- * win (PyTorch); average pooling counts padding zeros (PyTorch's count_include_pad default).
- */
-export function pool2dF32(x: Float32Array, dims: Dims4, win: Window2d, oh: number, ow: number, mode: 'max' | 'avg'): Float32Array {
+/** Average pooling over every [H, W] plane of x [N, C, H, W]; padding zeros count (PyTorch's count_include_pad default). */
+export function avgPool2dF32(x: Float32Array, dims: Dims4, win: Window2d, oh: number, ow: number): Float32Array {
   const [N, C, H, W] = dims;
   const [kh, kw] = win.kernel;
   const [ph, pw] = win.padding;
-  // Padding: zeros count for the average; for the maximum, -inf padding never wins.
-  const xp = ph > 0 || pw > 0 ? padPlanes(x, dims, ph, pw, mode === 'max' ? -Infinity : 0) : x;
+  const xp = ph > 0 || pw > 0 ? padPlanes(x, dims, ph, pw) : x;
   const [hp, wp] = [H + 2 * ph, W + 2 * pw];
   const pos = positionOffsets(oh, ow, win.stride[0], win.stride[1], wp);
   const off = windowOffsets(1, kh, kw, hp, wp);
   const k = off.length;
+  const inv = 1 / k;
   const L = oh * ow;
   const out = new Float32Array(N * C * L);
-  const two = kh === 2 && kw === 2;
   for (let q = 0, o = 0; q < N * C; q++) {
     const plane = q * hp * wp;
-    if (mode === 'avg') {
-      const inv = 1 / k;
-      for (let p = 0; p < L; p++, o++) {
-        const s = plane + pos[p]!;
-        let acc = 0;
-        for (let t = 0; t < k; t++) acc += xp[s + off[t]!]!;
-        out[o] = acc * inv;
-      }
-    } else if (two) {
-      for (let p = 0; p < L; p++, o++) {
-        const s = plane + pos[p]!;
-        out[o] = Math.max(xp[s]!, xp[s + 1]!, xp[s + wp]!, xp[s + wp + 1]!);
-      }
-    } else {
-      for (let p = 0; p < L; p++, o++) {
-        const s = plane + pos[p]!;
-        let m = xp[s]!;
-        for (let t = 1; t < k; t++) m = Math.max(m, xp[s + off[t]!]!);
-        out[o] = m;
-      }
+    for (let p = 0; p < L; p++, o++) {
+      const s = plane + pos[p]!;
+      let acc = 0;
+      for (let t = 0; t < k; t++) acc += xp[s + off[t]!]!;
+      out[o] = acc * inv;
     }
   }
   return out;

@@ -464,7 +464,7 @@ export class FloatTensor extends AbstractTensor {
   override avgPool2d(kernel: Pair, stride: Pair, padding: Pair) {
     const win = window2d(kernel, stride, padding);
     const out = pool2dShape(this.#shape, win, 'avgPool2d');
-    return new FloatTensor(out, Wn.pool2dF32(this.values, this.dims4(), win, out[2]!, out[3]!, 'avg'));
+    return new FloatTensor(out, Wn.avgPool2dF32(this.values, this.dims4(), win, out[2]!, out[3]!));
   }
 
   override maxPool2dBackward(grad: AbstractTensor, kernel: Pair, stride: Pair, padding: Pair): AbstractTensor {
