@@ -23,7 +23,7 @@ import type { PaillierPrivateKey, RemoteKey } from './he/index.js';
 import { RingTensor } from './ring/index.js';
 import { shareLocal, shareRemote } from './tensors/sharing.js';
 import { SCOPE_WALK } from './tensors/scope.js';
-import { type Shape, toIndices } from './shapes.js';
+import { type Shape, normDim, toIndices } from './shapes.js';
 import type { RemoteWorker } from './workers/worker.js';
 import { local } from './workers/local.js';
 import { checkCount, checkOptions, describe } from './util/options.js';
@@ -204,6 +204,34 @@ export class Tensor {
     return this.wrap(this.#child.indexSelect(dim, toIndices(indices)));
   }
   broadcastTo(shape: readonly number[]): Tensor { return this.wrap(this.#child.broadcastTo(shape)); }
+  /**
+   * Flattens dims `startDim` to `endDim` into one, as PyTorch's `flatten` (all by default).
+   *
+   * @example
+   * ```ts
+   * sy.zeros([64, 1, 28, 28]).flatten(1).shape;   // [64, 784]
+   * ```
+   */
+  flatten(startDim = 0, endDim = -1): Tensor {
+    const s = this.shape;
+    if (s.length === 0) return this.reshape([1]);
+    const a = normDim(startDim, s.length);
+    const b = normDim(endDim, s.length);
+    if (a > b) throw new ValueError(`flatten: startDim ${startDim} comes after endDim ${endDim}`);
+    return this.reshape([...s.slice(0, a), s.slice(a, b + 1).reduce((p, d) => p * d, 1), ...s.slice(b + 1)]);
+  }
+  /** log(softmax(x)) along `dim`, computed stably (max-shifted), as PyTorch's `log_softmax`. */
+  logSoftmax(dim: number): Tensor { return this.wrap(this.#child.logSoftmax(dim)); }
+  /** exp(x) / sum(exp(x)) along `dim`, max-shifted, as PyTorch's `softmax`. */
+  softmax(dim: number): Tensor { return this.wrap(this.#child.softmax(dim)); }
+  /**
+   * PyTorch's `gather`: picks entries along `dim` at `index` (a public int64 tensor of the same
+   * rank). `logProbs.gather(1, labels.view(-1, 1))` picks each row's label.
+   */
+  gather(dim: number, index: Tensor): Tensor {
+    if (!(index instanceof Tensor)) throw new ValueError('gather needs a Tensor index');
+    return this.wrap(this.#child.gather(dim, index.child));
+  }
   /** Rows of one-hot vectors for a tensor of class indices. */
   oneHot(numClasses: number): Tensor { return this.wrap(this.#child.oneHot(numClasses)); }
   /** A differentiable copy (PyTorch's `clone`). */

@@ -29,6 +29,7 @@ function decodeArg(kind: ArgKind, v: WireValue | undefined, ctx: CommandContext,
   switch (kind) {
     case 'operand': return argOperand(ctx, v);
     case 'tensor': return argLayer(ctx, v, what);
+    case 'tensor?': return v === null || v === undefined ? undefined : argLayer(ctx, v, what);
     case 'number': return argNumber(v, what);
     case 'int': return argInt(v, what);
     case 'int?': return argOptInt(v, what);

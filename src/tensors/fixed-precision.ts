@@ -15,6 +15,7 @@ import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
 import type { UnaryOp } from '../layer/ops.js';
 import { config } from '../config.js';
 import { checkBoundedProduct, checkLocalProduct, checkSecurely, maxAbs, pendingOverflow, productBound } from './overflow.js';
+import type { Pair } from '../layer/window.js';
 import { AutogradTensor } from './autograd.js';
 import { FloatTensor } from './float.js';
 import { reduceDims } from '../shapes.js';
@@ -303,6 +304,20 @@ export class FixedPrecisionTensor extends AbstractTensor {
   override broadcastTo(shape: readonly number[]) { return this.same(this.#child.broadcastTo(shape)); }
   override pad(dim: number, before: number, after: number) { return this.same(this.#child.pad(dim, before, after)); }
 
+  // Linear maps of the integers: each runs on whatever holds them (the ring, or every share).
+  override im2col(kernel: Pair, stride: Pair, padding: Pair) { return this.same(this.#child.im2col(kernel, stride, padding)); }
+  override col2im(size: Pair, kernel: Pair, stride: Pair, padding: Pair) { return this.wrap(this.#child.col2im(size, kernel, stride, padding)); }
+
+  override gather(dim: number, index: AbstractTensor) {
+    return this.same(this.#child.gather(dim, publicIndex(index, 'gather')));
+  }
+
+  override scatterAdd(dim: number, index: AbstractTensor, src: AbstractTensor) {
+    const [a, b, p] = this.aligned(src, 'scatterAdd');
+    if (typeof b === 'bigint') throw new ValueError('scatterAdd needs a tensor source');
+    return this.wrap(a.scatterAdd(dim, publicIndex(index, 'scatterAdd'), b), p);
+  }
+
   override fullLike(value: number) {
     const v = this.encodeScalar(value);
     if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) {
@@ -331,6 +346,14 @@ export class FixedPrecisionTensor extends AbstractTensor {
     await pendingOverflow();
     return this.same(value);
   }
+}
+
+/** An index for gather/scatter: public integers (int64), never fixed-precision or shared values. */
+function publicIndex(index: AbstractTensor, op: string): AbstractTensor {
+  if (index instanceof RingTensor || index instanceof FloatTensor) return index;
+  throw new UnsupportedOperationError(
+    `${op} on fixed-precision values needs a public int64 index (sy.tensor(labels, { dtype: 'int64' })), not a ${index.layerName}`,
+  );
 }
 
 /** Division by a public positive integer, on whatever holds the integers. */

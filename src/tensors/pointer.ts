@@ -29,6 +29,7 @@ import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
 import { SCOPE_WALK, type Releasable, trackInScope } from './scope.js';
 import type { Shape } from '../shapes.js';
 import { type OpArg, type UnaryOp, opSpec } from '../layer/ops.js';
+import type { Pair } from '../layer/window.js';
 
 // Pointers nobody references any more free their remote objects (batched: workers/deletes.ts).
 const collected = new FinalizationRegistry<Held>(scheduleDelete);
@@ -178,6 +179,26 @@ export class PointerTensor extends AbstractTensor implements Releasable {
   override broadcastTo(shape: readonly number[]) { return this.send('broadcastTo', [shape]); }
   override pad(dim: number, before: number, after: number) { return this.send('pad', [dim, before, after]); }
   override oneHot(numClasses: number) { return this.send('oneHot', [numClasses]); }
+  override im2col(kernel: Pair, stride: Pair, padding: Pair) { return this.send('im2col', [kernel, stride, padding]); }
+  override col2im(size: Pair, kernel: Pair, stride: Pair, padding: Pair) { return this.send('col2im', [size, kernel, stride, padding]); }
+  override conv2d(weight: AbstractTensor, bias: AbstractTensor | undefined, stride: Pair, padding: Pair) {
+    return this.send('conv2d', [weight, bias, stride, padding]);
+  }
+  override convTranspose2d(weight: AbstractTensor, bias: AbstractTensor | undefined, stride: Pair, padding: Pair, outputPadding: Pair) {
+    return this.send('convTranspose2d', [weight, bias, stride, padding, outputPadding]);
+  }
+  override conv2dWeight(grad: AbstractTensor, kernel: Pair, stride: Pair, padding: Pair) { return this.send('conv2dWeight', [grad, kernel, stride, padding]); }
+  override maxPool2d(kernel: Pair, stride: Pair, padding: Pair) { return this.send('maxPool2d', [kernel, stride, padding]); }
+  override maxPool2dBackward(grad: AbstractTensor, kernel: Pair, stride: Pair, padding: Pair) {
+    return this.send('maxPool2dBackward', [grad, kernel, stride, padding]);
+  }
+  override avgPool2d(kernel: Pair, stride: Pair, padding: Pair) { return this.send('avgPool2d', [kernel, stride, padding]); }
+  override linear(weight: AbstractTensor, bias: AbstractTensor | undefined) { return this.send('linear', [weight, bias]); }
+  override logSoftmax(dim: number) { return this.send('logSoftmax', [dim]); }
+  override softmax(dim: number) { return this.send('softmax', [dim]); }
+  override gather(dim: number, index: AbstractTensor) { return this.send('gather', [dim, index]); }
+  override scatterAdd(dim: number, index: AbstractTensor, src: AbstractTensor) { return this.send('scatterAdd', [dim, index, src]); }
+  override dropoutMask(p: number, seed: number) { return this.send('dropoutMask', [p, seed]); }
 
   override fullLike(value: number) { return this.send('fullLike', [value]); }
   override clone() { return this.send('clone', []); }
