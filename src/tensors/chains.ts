@@ -15,6 +15,10 @@
  *   resolved to the object there: src/workers/move.ts);
  * - sending a pointer hands its ownership over: the worker that receives it owns what it points
  *   to, and frees it when the pointer is freed there (src/workers/store.ts);
+ * - objects belong to the identity that made them, so the receiver must be let use the object
+ *   before its pointer can: the pointer's location grants it (`grantFor`) and tells it so, worker
+ *   to worker, and the receiver stores the pointer only then (`storeGranted`); the sender's next
+ *   commands to the receiver queue behind that store, so none can run before the grant;
  * - chains need workers that forward commands to each other (in-process and thread workers); a
  *   WebSocket worker's links to its peers carry protocol values only, so a chain through one is
  *   refused here with what to do instead.
@@ -22,13 +26,13 @@
  * Also here: the commands that tag and describe a worker's object (`ptr.tag('#a')`).
  */
 import { ValueError } from '../errors.js';
-import type { CommandSpec } from '../workers/commands.js';
+import { type CommandSpec, argString } from '../workers/commands.js';
 import { decodeObject, encodeObject } from '../workers/codec.js';
-import type { WireValue } from '../workers/messages.js';
+import { type WireValue, isObjectId } from '../workers/messages.js';
 import { addMeta, checkDescription, checkTags } from '../workers/tags.js';
 import type { RemoteWorker } from '../workers/worker.js';
 import { randomId, randomSessionId } from '../util/random.js';
-import { PointerTensor } from './pointer.js';
+import { PointerTensor, checkGranted } from './pointer.js';
 
 /** Whether `w` can hold pointers to other workers (see the file's comment). */
 function holdsPointers(w: RemoteWorker): boolean {
@@ -57,7 +61,9 @@ export function sendPointer(p: PointerTensor, dest: RemoteWorker): PointerTensor
   dest.introduce(p.location, p.owner);
   p.location.introduce(dest, p.owner);
   const id = randomId();
-  dest.post({ kind: 'store', id, obj: encodeObject(p) }, p.owner);
+  const session = randomSessionId();
+  p.location.post({ kind: 'cmd', op: 'grantFor', args: [p.idAtLocation, dest.id, dest.id, session], ret: [] }, p.owner);
+  dest.post({ kind: 'cmd', op: 'storeGranted', args: [{ obj: encodeObject(p) }, p.location.id, session], ret: [id] }, p.owner);
   p.handOver();
   const out = new PointerTensor(dest, id, p.shape, p.owner);
   out.pointee = p.location;
@@ -101,6 +107,49 @@ commands['remoteGet'] = {
     self.handOver();
     const node = await ctx.recv(self.location.id, session, 'move');
     ctx.replace(ctx.selfId!, decodeObject(node, { worker: ctx.worker }));
+  },
+};
+
+/**
+ * On the worker a pointer points at: lets `to` (the pointer's receiver) use the object, by a grant
+ * of the command's sender (who may use it), then tells worker `notify` (the receiver, or the
+ * worker that waits to hand the pointer on) whether it did, as a protocol value.
+ */
+commands['grantFor'] = {
+  results: 0,
+  needsSelf: false,
+  run(ctx, _self, args) {
+    const [id] = args;
+    if (!isObjectId(id)) throw new ValueError('grantFor takes an object id, a recipient, the worker to tell and a session');
+    const to = argString(args[1], 'recipient', 64);
+    const notify = argString(args[2], 'worker to tell', 64);
+    const session = argString(args[3], 'session', 32);
+    let answer: WireValue = true;
+    try {
+      ctx.grant(id, to);
+    } catch (e) {
+      answer = (e as Error).message.slice(0, 300);
+    }
+    ctx.send(notify, session, 'granted', answer);
+  },
+};
+
+/**
+ * On the receiver of a sent pointer: waits until the worker it points at has let this worker use
+ * the object, then stores the pointer. A refusal there fails this store with what it said.
+ */
+commands['storeGranted'] = {
+  results: 1,
+  needsSelf: false,
+  async run(ctx, _self, args) {
+    const from = argString(args[1], 'pointer location', 64);
+    const session = argString(args[2], 'session', 32);
+    checkGranted(await ctx.recv(from, session, 'granted'), from, ctx.worker.id);
+    const pointer = ctx.arg(args[0]);
+    if (!(pointer instanceof PointerTensor) || pointer.location.id !== from) {
+      throw new ValueError(`storeGranted stores a pointer to '${from}'`);
+    }
+    return pointer;
   },
 };
 

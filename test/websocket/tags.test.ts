@@ -16,7 +16,8 @@ describe('tags and search over WebSocket workers', () => {
   test("a client's search is an AND of tags over the owner's published data and its own tensors", async () => {
     const server = await net.server('tags-hospital');
     const a = await net.client(server);
-    const b = await net.client(server);
+    // Another identity (objects belong to the identity that made them, not to a connection).
+    const b = await net.client(server, { owner: new sy.VirtualWorker({ id: 'tags-other-client' }) });
     const pub = server.publish('#records', sy.tensor([[1, 2], [3, 4]]).tag('#2020').describe('admissions'));
     const mine = net.hold(sy.tensor([5, 6]).tag('#mine', '#train').describe('my rows').send(a))[0];
     sy.tensor([7]).tag('#mine').send(a);

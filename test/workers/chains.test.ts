@@ -26,6 +26,8 @@ describe.each([false, true])('pointer chains on virtual workers (serialize: %s)'
     expect(chain.location).toBe(alice);
     expect(chain.owner).toBe(sy.local);
     expect(chain.shape).toEqual([4]);
+    // Alice stores the pointer once bob has let her use what it names (under ownership).
+    await alice.sync();
     expect(kinds(bob)).toEqual(['data']);
     expect(kinds(alice)).toEqual([`pointer->${bob.id}`]);
     // Alice's pointer names bob's object; ours names alice's.

@@ -13,13 +13,13 @@ import { type TensorHandle, handles } from '../handles.js';
 import { inProcessCaller } from '../in-process.js';
 import { type Message, type ObjectId, type RequestMessage, type WireValue, isObjectId } from '../messages.js';
 import { cloneMessage } from '../serde.js';
-import { type RemoteWorker, type Sender, Worker, type WorkerOptions, handOver } from '../worker.js';
+import { type RemoteWorker, type Sender, Worker, type WorkerOptions } from '../worker.js';
 import { randomId } from '../../util/random.js';
 import type { HandshakeHost } from './handshake.js';
 import { PeerLinks } from './peers.js';
 import type { Role } from './protocol.js';
 import { PublishedData, checkTag, localTensor } from './published.js';
-import { addMeta, parseQuery, searchObjects } from '../tags.js';
+import { addMeta } from '../tags.js';
 import type { ServedSession } from './session.js';
 import { SessionTable } from './sessions.js';
 import type { Dial, DialOptions } from './socket.js';
@@ -50,8 +50,6 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
   protected readonly log: (line: string) => void;
   readonly #caller: Caller = inProcessCaller(this, { copyIn: cloneMessage, copyOut: (r) => r });
   readonly #published = new PublishedData(this.id);
-  // The session each queued `search` request came from (what its answer may show).
-  readonly #searchers = new WeakMap<RequestMessage, ServedSession>();
   readonly #sessions: SessionTable;
   readonly #links: PeerLinks;
 
@@ -68,8 +66,8 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
         this.rejected++;
         this.lastRejection = error;
       },
-      // Through the queue, so commands of the session still waiting to run go first.
-      free: (ids) => this.receive({ kind: 'del', ids }, this.id),
+      // Through the session's own queue, so its commands still waiting to run go first.
+      free: (ids, queue) => this.receive({ kind: 'del', ids }, this.id, undefined, { queue }),
       noClientsLeft: () => this.dropOrphanedValues(),
     });
     this.#links = new PeerLinks({
@@ -156,6 +154,8 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
     const copy = decodeObject(encodeObject(layer), { worker: this });
     addMeta(copy, [tag]);
     this.put(id, copy);
+    // Everyone may use it (and find it with search): the published data's policy refuses the rest.
+    this.store.grant(id, this.id, '*');
     this.#published.add(id, tag, shape);
     return id;
   }
@@ -177,7 +177,6 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
   private deliver(s: ServedSession, msg: Message): void {
     const refusal = this.#published.refusal(msg);
     if (refusal) return s.refuse(refusal, msg);
-    if (msg.kind === 'req' && msg.op === 'search') this.#searchers.set(msg, s);
     const held = (id: ObjectId) => this.peek(id) !== undefined;
     this.#sessions.receive(s, msg, held, (reply) => {
       const before = this.rejected;
@@ -202,34 +201,33 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
 
   // ---- the store: published data stays, sessions own the rest ------------------------------
 
-  protected override forget(id: ObjectId): void {
+  protected override forget(id: ObjectId, who = this.id): void {
     // Pointers found with search() free nothing when dropped: the data stays its owner's.
     if (this.#published.has(id)) return;
     // This worker holds no pointers of its own making (see holdsPointers): one a client stored
     // here is dropped without freeing what it names, which may be someone else's.
-    const v = this.peek(id);
-    if (v) handOver(v);
-    super.forget(id);
-    this.#sessions.disown(id);
+    this.store.delete(id, who);
+    if (this.peek(id) === undefined) this.#sessions.disown(id);
   }
 
-  protected override clearStore(): void {
+  protected override clearStore(who = this.id): void {
+    if (who !== this.id) {
+      // A sender clears what it owns; the worker's owner's published data is the worker's own.
+      for (const id of this.objectIds()) if (this.store.ownerOf(id) === who) this.#sessions.disown(id);
+      this.store.clear(who, false);
+      return;
+    }
     const kept = this.#published.ids().map((id) => [id, this.peek(id)!] as const);
-    for (const id of this.objectIds()) handOver(this.peek(id)!);
-    super.clearStore();
-    for (const [id, v] of kept) this.put(id, v);
+    this.store.clear(who, false);
+    for (const [id, v] of kept) {
+      this.put(id, v);
+      this.store.grant(id, this.id, '*');
+    }
     this.#sessions.disownAll();
   }
 
   protected override handleRequest(m: RequestMessage, from: string): WireValue | Promise<WireValue> {
     if (m.op === 'connectPeer') return this.#links.connect(m.args);
-    if (m.op === 'search') {
-      // A client finds the owner's published data and its own objects, never another session's.
-      // (The worker's own process, searching in-process, sees everything.)
-      const s = this.#searchers.get(m);
-      const visible = s ? (id: ObjectId) => this.#published.has(id) || s.owned.has(id) : undefined;
-      return searchObjects(this.store, parseQuery(m.args), visible);
-    }
     if (m.op === 'get' && isObjectId(m.args[0]) && this.#published.has(m.args[0])) this.#published.refuseGet(m.args[0]);
     if (m.op === 'stats') {
       if (m.args.length !== 0) throw new ValueError('stats takes no arguments');
