@@ -37,7 +37,7 @@ const FLAGS = {
   lr: { type: 'number', default: 0.001, min: 0, help: 'Adam learning rate' },
   encryptedTest: { type: 'number', default: 100, integer: true, min: 0, max: 2000, help: "the client's digits tested encrypted (0 skips part 2)" },
   encryptedBatch: { type: 'number', default: 25, integer: true, min: 1, help: 'digits per encrypted test batch' },
-  seed: { type: 'number', default: 1, integer: true, help: 'initial weights, data split and batch order' },
+  seed: { type: 'number', default: 1, integer: true, help: "initial weights and batch order (the digits are always sy.datasets.mnist's split)" },
   twin: { type: 'boolean', default: false, help: 'also train the same CNN here on the same batches and compare losses' },
 } as const satisfies Record<string, sy.utils.FlagSpec>;
 
@@ -126,7 +126,7 @@ export async function main(partial: Partial<Options> = {}): Promise<Result> {
 
   // ---- part 1: federated training over bob and alice --------------------------------------
   const [bob, alice] = o.workers ?? [new sy.VirtualWorker({ id: 'bob' }), new sy.VirtualWorker({ id: 'alice' })];
-  const train = await sy.datasets.mnist({ split: 'train', count: o.train, normalize: true, seed: o.seed });
+  const train = await sy.datasets.mnist({ split: 'train', count: o.train, normalize: true });
   const federated = train.federate([bob, alice]);
   const loader = new sy.FederatedDataLoader(federated, { batchSize: o.batch, shuffle: true, seed: o.seed });
   log(`training digits: ${federated.workers.map((w) => `${federated.datasets[w]!.length} on ${w}`).join(', ')}; ${loader.batchCount} batches an epoch`);
@@ -178,7 +178,7 @@ export async function main(partial: Partial<Options> = {}): Promise<Result> {
     epochLoss.push(sum / batches);
     log(`epoch ${epoch}/${o.epochs}  loss ${(sum / batches).toFixed(4)}  ${batches} batches  ${((performance.now() - t0) / 1000).toFixed(1)}s`);
   }
-  const test = await sy.datasets.mnist({ split: 'test', count: o.test, normalize: true, seed: o.seed });
+  const test = await sy.datasets.mnist({ split: 'test', count: o.test, normalize: true });
   const federatedTestAccuracy = accuracy(model, test, 100);
   log(`federated model, ${o.test} held-out digits in plaintext: ${(100 * federatedTestAccuracy).toFixed(1)}%`);
   if (twin) log(`local twin on the same batches: largest loss difference ${maxTwinLossDifference.toExponential(2)}`);

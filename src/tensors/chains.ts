@@ -13,12 +13,14 @@
  * - a pointer is never sent to the worker it points at, nor to its own owner, so no worker is
  *   made to hold a pointer to itself (a move that lands a pointer on the worker it points at is
  *   resolved to the object there: src/workers/move.ts);
- * - sending a pointer hands its ownership over: the worker that receives it owns what it points
- *   to, and frees it when the pointer is freed there (src/workers/store.ts);
- * - objects belong to the identity that made them, so the receiver must be let use the object
- *   before its pointer can: the pointer's location grants it (`grantFor`) and tells it so, worker
- *   to worker, and the receiver stores the pointer only then (`storeGranted`); the sender's next
- *   commands to the receiver queue behind that store, so none can run before the grant;
+ * - sending a pointer hands the pointer over: the worker that receives it frees what it points
+ *   to when the pointer is freed there (src/workers/store.ts);
+ * - objects stay the identity's that made them (store.ts), so the receiver must be let use the
+ *   object before its pointer can: the pointer's location grants it (`grantFor`) and tells it so,
+ *   worker to worker, and the receiver stores the pointer only then (`storeGranted`); the
+ *   sender's next commands to the receiver queue behind that store, so none runs before the
+ *   grant. A pointer moved on, or fetched with get(), takes the grant along the same way
+ *   (PointerTensor.grantTo, called by the worker that hands it out);
  * - chains need workers that forward commands to each other (in-process and thread workers); a
  *   WebSocket worker's links to its peers carry protocol values only, so a chain through one is
  *   refused here with what to do instead.
