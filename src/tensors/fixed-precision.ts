@@ -308,6 +308,14 @@ export class FixedPrecisionTensor extends AbstractTensor {
   override im2col(kernel: Pair, stride: Pair, padding: Pair) { return this.same(this.#child.im2col(kernel, stride, padding)); }
   override col2im(size: Pair, kernel: Pair, stride: Pair, padding: Pair) { return this.wrap(this.#child.col2im(size, kernel, stride, padding)); }
 
+  // Max pooling keeps the scale: the integers below pool (and, on shares, keep what the backward reuses).
+  override maxPool2d(kernel: Pair, stride: Pair, padding: Pair) { return this.same(this.#child.maxPool2d(kernel, stride, padding)); }
+  override maxPool2dBackward(grad: AbstractTensor, kernel: Pair, stride: Pair, padding: Pair) {
+    const [g, p] = grad instanceof FixedPrecisionTensor ? [grad.child, grad.precisionFractional] : [this.operand(grad, 'maxPool2dBackward').value, this.precisionFractional];
+    if (typeof g === 'bigint') throw new ValueError('maxPool2dBackward needs a tensor gradient');
+    return this.wrap(this.#child.maxPool2dBackward(g, kernel, stride, padding), p);
+  }
+
   override gather(dim: number, index: AbstractTensor) {
     return this.same(this.#child.gather(dim, publicIndex(index, 'gather')));
   }
