@@ -16,6 +16,7 @@ import type { UnaryOp } from '../layer/ops.js';
 import { config } from '../config.js';
 import { checkBoundedProduct, checkLocalProduct, checkSecurely, maxAbs, pendingOverflow, productBound } from './overflow.js';
 import type { Pair } from '../layer/window.js';
+import { fixedExp, fixedSoftmax } from './approximations.js';
 import { AutogradTensor } from './autograd.js';
 import { FloatTensor } from './float.js';
 import { reduceDims } from '../shapes.js';
@@ -252,6 +253,8 @@ export class FixedPrecisionTensor extends AbstractTensor {
     if (op === 'relu') return this.mul(this.gt(0));
     // sign is an integer at precision 0; abs is x · sign(x). Other ops need approximations.
     if (op === 'sign') return this.wrap(this.#child.gt(0n).sub(this.#child.lt(0n)), 0, 1);
+    // exp by products only (./approximations.ts states its range and error).
+    if (op === 'exp') return fixedExp(this);
     return super.unary(op);
   }
 
@@ -333,6 +336,17 @@ export class FixedPrecisionTensor extends AbstractTensor {
     }
     return this.wrap(this.#child.fullLike(Number(v)), this.precisionFractional, Math.abs(value));
   }
+
+  /** The same values at `precision` digits: exact upward, a truncation (on shares, a protocol) downward. */
+  rescaled(precision: number): FixedPrecisionTensor {
+    if (precision === this.precisionFractional) return this;
+    const k = BigInt(this.base) ** BigInt(Math.abs(precision - this.precisionFractional));
+    return this.wrap(precision > this.precisionFractional ? this.#child.mul(k) : truncate(this.#child, k), precision, this.bound);
+  }
+
+  // Max-shifted, with exp, reciprocal and log by approximations (./approximations.ts).
+  override softmax(dim: number) { return fixedSoftmax(this, dim, false); }
+  override logSoftmax(dim: number) { return fixedSoftmax(this, dim, true); }
 
   override clone() { return this.same(this.#child.clone()); }
   override refresh() { return this.same(this.#child.refresh()); }
