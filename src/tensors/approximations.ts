@@ -1,9 +1,9 @@
 /**
- * exp, reciprocal and log of fixed-precision values from additions and products only, so that
- * they run on secret shares (each product a Beaver multiplication and a truncation). The
- * FixedPrecisionTensor calls them at a working precision two digits finer than its own (5 digits
- * for the default 3) and rounds the result back; every function here takes and returns tensors
- * at that working precision.
+ * exp, reciprocal, 1/sqrt and log of fixed-precision values from additions and products only,
+ * so that they run on secret shares (each product a Beaver multiplication and a truncation). The
+ * FixedPrecisionTensor calls them at a working precision two digits finer than its own, up to 5
+ * (5 digits for the default 3) and rounds the result back; every function here takes and
+ * returns tensors at that working precision.
  *
  * exp(x), claimed for x in [-64, 6]; `x.exp()` on a fixed-precision tensor clamps its input to
  * that range (below -64, exp is under 2e-28: 0 at any precision used here; above 6 the
@@ -29,6 +29,14 @@
  *   C = 10: E = 0.5, 5 steps) that is 10 products; measured relative error 1e-4 on [0.9, 11]
  *   at 5 digits. Outside [lo, hi] the start is poorer and the result wrong once
  *   |1 - x y0| >= 1: callers only pass values they know to be in range.
+ *
+ * 1/sqrt(x) for x in a stated [lo, hi] (sqrt and division by a positive tensor on shares, for
+ * eval-mode batch norm, use it over POSITIVE_RANGE = [0.01, 100]):
+ *   Newton's y <- y (3 - x y^2) / 2 from y0 = 1/sqrt(hi), which converges for every x in
+ *   (0, 3 hi); the error e = y sqrt(x) maps to e (3 - e^2) / 2, and the steps are counted by
+ *   iterating that map from the worst start sqrt(lo / hi) down to 1e-5 (14 steps of 3 products
+ *   over [0.01, 100]). Division a / b is a · (1/sqrt(b))^2. Below lo convergence is slower and
+ *   the result too small; above 3 hi it diverges: the range is a stated limit, not checked.
  *
  * log(x) for x in a stated [lo, hi] (lo >= 1/2):
  *   Newton's y <- y - 1 + x · exp(-y) from the chord of log over [lo, hi] lowered by half its
@@ -90,6 +98,25 @@ export function reciprocalApprox(x: AbstractTensor, lo: number, hi: number): Abs
   return y;
 }
 
+/** Steps of y <- y (3 - x y^2) / 2 from 1/sqrt(hi) that bring y sqrt(x) within `target` of 1 on [lo, hi]. */
+function rsqrtSteps(lo: number, hi: number, target: number): number {
+  let k = 0;
+  for (let e = Math.sqrt(lo / hi); Math.abs(1 - e) > target && k < 40; e = (e * (3 - e * e)) / 2) k++;
+  return k;
+}
+
+/** 1 / sqrt(x) for x known to lie in [lo, hi] (see the header). */
+export function rsqrtApprox(x: AbstractTensor, lo: number, hi: number): AbstractTensor {
+  const yMax = 1.01 / Math.sqrt(lo);
+  bounded(x, hi);
+  let y = bounded(x.fullLike(1 / Math.sqrt(hi)), yMax);
+  const steps = rsqrtSteps(lo, hi, 1e-5);
+  // x y^2 as (x y) y: x y is sqrt(x) e, below sqrt(hi), and the next factor y keeps it small.
+  const xyMax = 1.01 * Math.sqrt(hi);
+  for (let i = 0; i < steps; i++) y = bounded(y.mul(bounded(bounded(x.mul(y), xyMax).mul(y), 1.01).neg().add(3)).div(2), yMax);
+  return y;
+}
+
 /** The chord of log over [lo, hi], lowered by half the largest gap: a start within `gap` of log x. */
 function logStart(lo: number, hi: number): { slope: number; at0: number; gap: number } {
   const slope = (Math.log(hi) - Math.log(lo)) / (hi - lo);
@@ -130,8 +157,12 @@ export interface Rescalable {
 
 const rescale = (t: AbstractTensor, precision: number) => (t as unknown as Rescalable).rescaled(precision);
 
-/** Digits the approximations work at, for a tensor of `precision` digits. */
-export const workingPrecision = (precision: number) => precision + 2;
+/**
+ * Digits the approximations work at, for a tensor of `precision` digits: two more, up to 5
+ * (at 6 the squarings' products leave less room than the overflow guard keeps for shared
+ * truncation), never fewer than the tensor's own.
+ */
+export const workingPrecision = (precision: number) => Math.max(precision, Math.min(precision + 2, 5));
 
 /** Inputs of exp below this are clamped to it (exp(-64) < 2e-28). */
 export const EXP_FLOOR = -64;
@@ -182,4 +213,28 @@ export function fixedSoftmax(x: AbstractTensor & Rescalable, dim: number, log: b
   const s = e.sum(dim, true);
   if (log) return rescale(zw.sub(logApprox(s, 0.9, c * 1.1)), p);
   return rescale(e.mul(reciprocalApprox(s, 0.9, c * 1.1)), p);
+}
+
+/** Where sqrt and division by a shared tensor are claimed (see the header). */
+export const POSITIVE_RANGE: readonly [number, number] = [0.01, 100];
+
+/**
+ * Digits 1/sqrt works at: 4 (or the tensor's own, if finer). Over [0.01, 100] its products reach
+ * 1e3 (x · y with x = 100, y = 0.1 bounded by 10): at 5 digits that is beyond the room the
+ * overflow guard keeps for shared truncation.
+ */
+const rootPrecision = (precision: number) => Math.max(precision, 4);
+
+/** sqrt of a fixed-precision tensor in {@link POSITIVE_RANGE}: x / sqrt(x). */
+export function fixedSqrt(x: AbstractTensor & Rescalable): AbstractTensor {
+  const p = x.precisionFractional;
+  const w = rescale(x, rootPrecision(p));
+  return rescale(bounded(w.mul(rsqrtApprox(w, ...POSITIVE_RANGE)), 1.01 * Math.sqrt(POSITIVE_RANGE[1])), p);
+}
+
+/** a / b for fixed-precision b in {@link POSITIVE_RANGE}: a · (1/sqrt(b))^2. */
+export function fixedDivide(a: AbstractTensor & Rescalable, b: AbstractTensor & Rescalable): AbstractTensor {
+  const p = Math.max(a.precisionFractional, b.precisionFractional);
+  const r = rsqrtApprox(rescale(b, rootPrecision(p)), ...POSITIVE_RANGE);
+  return rescale(rescale(a, rootPrecision(p)).mul(bounded(r.mul(r), 1.01 / POSITIVE_RANGE[0])), p);
 }

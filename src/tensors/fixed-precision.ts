@@ -16,7 +16,7 @@ import type { UnaryOp } from '../layer/ops.js';
 import { config } from '../config.js';
 import { checkBoundedProduct, checkLocalProduct, checkSecurely, maxAbs, pendingOverflow, productBound } from './overflow.js';
 import type { Pair } from '../layer/window.js';
-import { fixedExp, fixedSoftmax } from './approximations.js';
+import { fixedDivide, fixedExp, fixedSoftmax, fixedSqrt } from './approximations.js';
 import { AutogradTensor } from './autograd.js';
 import { FloatTensor } from './float.js';
 import { reduceDims } from '../shapes.js';
@@ -227,9 +227,14 @@ export class FixedPrecisionTensor extends AbstractTensor {
   override matmul(o: AbstractTensor) { return this.product(o, 'matmul'); }
 
   override div(o: Operand): FixedPrecisionTensor {
+    // By a positive fixed-precision tensor in [0.01, 100]: by approximation (./approximations.ts).
+    if (o instanceof FixedPrecisionTensor) {
+      if (o.base !== this.base) throw new ValueError(`cannot divide fixed-precision tensors of bases ${this.base} and ${o.base}: use one base`);
+      return fixedDivide(this, o) as FixedPrecisionTensor;
+    }
     if (typeof o !== 'number' || !Number.isFinite(o) || o === 0) {
       throw new UnsupportedOperationError(
-        'a fixed-precision tensor can only be divided by a public non-zero number (division by a tensor is not supported)',
+        'a fixed-precision tensor can be divided by a public non-zero number or a positive fixed-precision tensor in [0.01, 100], nothing else',
       );
     }
     const sign = o < 0 ? -1 : 1;
@@ -255,6 +260,7 @@ export class FixedPrecisionTensor extends AbstractTensor {
     if (op === 'sign') return this.wrap(this.#child.gt(0n).sub(this.#child.lt(0n)), 0, 1);
     // exp by products only (./approximations.ts states its range and error).
     if (op === 'exp') return fixedExp(this);
+    if (op === 'sqrt') return fixedSqrt(this);
     return super.unary(op);
   }
 

@@ -104,7 +104,7 @@ for (const n of [2, 3]) {
       }
     });
 
-    test('eval-mode BatchNorm2d of a public model on shared data', async () => {
+    test('eval-mode BatchNorm2d on shared data, of a public and of a shared model', async () => {
       sy.manualSeed(5);
       const bn = new sy.nn.BatchNorm2d(3);
       bn.train();
@@ -113,6 +113,9 @@ for (const n of [2, 3]) {
       const x = sy.randn([2, 3, 5, 5]);
       const want = flat(bn.forward(x));
       close(await reveal(bn.forward(share(x))), want, 0.01);
+      // Shared running statistics: sqrt and the division by approximations (variance in [0.01, 100]).
+      bn.fixPrecision().share(...workers, { cryptoProvider });
+      close(await reveal(bn.forward(share(x))), want, 0.02);
     });
 
     // At 4 digits: at 3, a window whose two largest values (or whose maximum and 0, before the
