@@ -8,7 +8,7 @@
 import * as sy from '../src/index.js';
 import { expApprox, limitExp } from '../src/tensors/approximations.js';
 import { reluNet } from '../tutorials/11-encrypted-cnn.js';
-import type { Harness } from './harness.js';
+import { type Harness, summarize } from './harness.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 
@@ -37,20 +37,31 @@ function part6(): sy.nn.Sequential {
   );
 }
 
+// Sizes interleaved round by round in one process (the machine's speed swings ~2x from minute
+// to minute): each sample is the time per element of ceil(300K / n) ReLUs of n elements.
 async function reluScaling(h: Harness): Promise<void> {
   const { sync, share } = setup('relu');
-  for (const n of [8192, 100_000, 1_000_000]) {
-    const x = share(sy.randn([n]));
-    await sync();
-    const reps = n >= 1_000_000 ? 3 : n >= 100_000 ? 5 : 20;
-    const r = await h.time(`relu on shares, ${n} elements`, async () => {
-      const y = x.relu();
-      await sync();
-      y.dispose();
-    }, { reps, warmup: 1 });
-    h.record(`relu on shares, ${n} elements, per element`, (r.median * 1e6) / n, 'ns');
-    x.dispose();
+  const sizes = [8192, 100_000, 1_000_000];
+  const xs = sizes.map((n) => share(sy.randn([n])));
+  await sync();
+  const samples: number[][] = sizes.map(() => []);
+  const rounds = quick ? 2 : 6;
+  for (let round = 0; round < rounds; round++) {
+    for (const [k, n] of sizes.entries()) {
+      const reps = Math.ceil(300_000 / n);
+      const t0 = performance.now();
+      for (let i = 0; i < reps; i++) {
+        const y = xs[k]!.relu();
+        await sync();
+        y.dispose();
+      }
+      if (round > 0) samples[k]!.push(((performance.now() - t0) * 1e6) / (n * reps)); // round 0 warms up
+    }
   }
+  sizes.forEach((n, k) => h.record({ name: `relu on shares, ${n} elements, time per element`, unit: 'ns', reps: samples[k]!.length, ...summarize(samples[k]!) }));
+  const median = (k: number) => summarize(samples[k]!).median;
+  h.record('relu per element, 1M / 8K', median(2) / median(0), 'x');
+  for (const x of xs) x.dispose();
 }
 
 async function expChoice(h: Harness): Promise<void> {

@@ -17,7 +17,8 @@
  * window (PyTorch's semantics; among tied elements it is the one the tournament kept).
  *
  * The outcomes are kept beside the input they came from (a WeakMap keyed by the shared input):
- * inside `sy.tidy` they are freed with the step's other intermediates.
+ * inside `sy.tidy` they are freed with the step's other intermediates; a backward that finds
+ * them freed (forward and backward in different scopes) runs the tournament again.
  */
 import type { AbstractTensor } from '../layer/abstract.js';
 import { type Pair, windowOut } from '../layer/window.js';
@@ -37,6 +38,12 @@ interface Tournament {
 const saved = new WeakMap<AbstractTensor, Tournament>();
 
 const same = (a: Pair, b: Pair) => a[0] === b[0] && a[1] === b[1];
+
+/** False once any remote object below `t` was freed (a tidy scope ended between forward and backward). */
+function alive(t: AbstractTensor): boolean {
+  for (const l of t.layers()) if ((l as { released?: boolean }).released) return false;
+  return true;
+}
 
 /** Windows of each channel as [N*C, kh*kw, L] (padded cells hold 0 after the OFFSET shift). */
 function windows(x: AbstractTensor, kernel: Pair, stride: Pair, padding: Pair): AbstractTensor {
@@ -79,8 +86,9 @@ export function sharedMaxPool2d(x: AbstractTensor, kernel: Pair, stride: Pair, p
 export function sharedMaxPool2dBackward(x: AbstractTensor, g: AbstractTensor, kernel: Pair, stride: Pair, padding: Pair): AbstractTensor {
   const [n, c, h, w] = x.shape as [number, number, number, number];
   let t = saved.get(x);
-  if (!t || !same(t.kernel, kernel) || !same(t.stride, stride) || !same(t.padding, padding)) {
-    // No forward to reuse (a gradient asked for on its own): run the tournament now.
+  if (!t || !same(t.kernel, kernel) || !same(t.stride, stride) || !same(t.padding, padding) || !t.rounds.every(alive)) {
+    // No forward to reuse (a gradient asked for on its own, or its outcomes freed by a tidy
+    // scope that ended before the backward): run the tournament now.
     t = { kernel, stride, padding, rounds: tournament(windows(x, kernel, stride, padding)).rounds };
   }
   const m = n * c;

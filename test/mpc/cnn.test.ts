@@ -88,6 +88,16 @@ for (const n of [2, 3]) {
       expect(g.reduce((a, b) => a + b, 0)).toBeCloseTo(flat(plain.grad!).reduce((a, b) => a + b, 0), 2);
     });
 
+    test('max pooling backward after the tidy scope of its forward ended: the tournament runs again', async () => {
+      const x = tensorOf(randArr(r, 2 * 2 * 4 * 4), [2, 2, 4, 4]);
+      const plain = x.detach().requiresGrad_();
+      F.maxPool2d(plain.mul(2), 2).sum().backward();
+      const sx = share(x, true);
+      const y = sy.tidy(() => F.maxPool2d(sx.mul(2), 2));
+      y.sum().backward();
+      close(await reveal(sx.grad!), flat(plain.grad!), 0.004);
+    });
+
     test('adaptiveAvgPool2d (dividing and not dividing the input) and flatten, with gradients', async () => {
       const x = randArr(r, 2 * 3 * 7 * 6);
       for (const size of [[1, 1], [3, 2], [7, 6]] as [number, number][]) {
