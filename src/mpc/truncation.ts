@@ -9,7 +9,10 @@
  * With three or more parties that local trick fails almost always (PySyft 0.2's bug, issues
  * #2706 and #2341 in its tracker). Instead the dealer hands out shares of a random r and of
  * r' = floor(r / d). The parties open c = x - r to party 0 (uniform, so it reveals nothing);
- * party 0 takes floor(c / d) + r'_0 and the others r'_i. The same error bound holds.
+ * party 0 takes floor(c / d) + r'_0 + 1 and the others r'_i. The two floors lose (c mod d +
+ * r mod d) / d, one unit on average, which the +1 gives back: the result is within one unit of
+ * x / d and unbiased (without it every product came out a unit low, and sums of products — a
+ * convolution's input gradient, a batch's weight gradient — drifted by a unit per term).
  */
 import { ProtocolError } from '../errors.js';
 import { RingTensor } from '../ring/index.js';
@@ -95,6 +98,6 @@ commands['mpc.trunc'] = {
     }
     let c = masked;
     for (const p of parties.slice(1)) c = c.add(ringFrom(await ctx.recv(p, session, 'masked'), x.shape, 'masked value'));
-    return c.divScalar(d).add((await derived())[0]!);
+    return c.divScalar(d).add((await derived())[0]!).add(1n);
   },
 };

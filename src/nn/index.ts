@@ -5,6 +5,7 @@ export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, type Pool2dOptions } from './p
 export { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from './normalization.js';
 export { Dropout } from './dropout.js';
 export { ReLU, Sigmoid, Tanh, LogSoftmax, Softmax, Flatten } from './activations.js';
+export { Square } from './square.js';
 export { Sequential } from './sequential.js';
 export { mseLoss, crossEntropy, nllLoss, type Reduction, type LossOptions } from './losses.js';
 export * as functional from './functional.js';

@@ -69,7 +69,7 @@ export function nllLoss(input: Tensor, target: Tensor, opts: LossOptions = {}): 
  * Cross entropy of logits `input` [N, C] (or [N, C, d1, ...]), PyTorch's `F.cross_entropy`:
  * `nllLoss(logSoftmax(input, 1), target)` for class indices, or, for a target of the input's
  * shape holding probabilities (one-hot rows, soft labels), -sum(target · logSoftmax(input)) per
- * row. Needs exp and log: plaintext (local or remote) until shares have them.
+ * row. On fixed-precision shares, log-softmax runs by approximations (src/tensors/approximations.ts).
  */
 export function crossEntropy(input: Tensor, target: Tensor, opts: LossOptions = {}): Tensor {
   expectTensors('crossEntropy', input, target);

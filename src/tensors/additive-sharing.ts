@@ -17,6 +17,7 @@ import type { UnaryOp } from '../layer/ops.js';
 import type { Pair } from '../layer/window.js';
 import { PointerTensor } from './pointer.js';
 import { checkReveal } from './reveal-guard.js';
+import { sharedMaxPool2d, sharedMaxPool2dBackward } from './shared-pooling.js';
 import { type Shape, broadcastShapes, matmulShape, normDim, sameShape } from '../shapes.js';
 
 export class AdditiveSharingTensor extends AbstractTensor {
@@ -287,6 +288,12 @@ export class AdditiveSharingTensor extends AbstractTensor {
   // im2col and col2im are linear: each party unfolds or folds its own share.
   override im2col(kernel: Pair, stride: Pair, padding: Pair) { return this.each((s) => s.im2col(kernel, stride, padding)); }
   override col2im(size: Pair, kernel: Pair, stride: Pair, padding: Pair) { return this.each((s) => s.col2im(size, kernel, stride, padding)); }
+
+  // Max pooling by a tournament whose outcomes the backward reuses (./shared-pooling.ts).
+  override maxPool2d(kernel: Pair, stride: Pair, padding: Pair) { return sharedMaxPool2d(this, kernel, stride, padding); }
+  override maxPool2dBackward(grad: AbstractTensor, kernel: Pair, stride: Pair, padding: Pair) {
+    return sharedMaxPool2dBackward(this, grad, kernel, stride, padding);
+  }
 
   /** Gathers at a public index: each party picks from its own share. */
   override gather(dim: number, index: AbstractTensor) {

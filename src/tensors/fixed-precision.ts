@@ -16,6 +16,7 @@ import type { UnaryOp } from '../layer/ops.js';
 import { config } from '../config.js';
 import { checkBoundedProduct, checkLocalProduct, checkSecurely, maxAbs, pendingOverflow, productBound } from './overflow.js';
 import type { Pair } from '../layer/window.js';
+import { fixedDivide, fixedExp, fixedSoftmax, fixedSqrt } from './approximations.js';
 import { AutogradTensor } from './autograd.js';
 import { FloatTensor } from './float.js';
 import { forwardToPointee } from './chains.js';
@@ -227,9 +228,14 @@ export class FixedPrecisionTensor extends AbstractTensor {
   override matmul(o: AbstractTensor) { return this.product(o, 'matmul'); }
 
   override div(o: Operand): FixedPrecisionTensor {
+    // By a positive fixed-precision tensor in [0.01, 100]: by approximation (./approximations.ts).
+    if (o instanceof FixedPrecisionTensor) {
+      if (o.base !== this.base) throw new ValueError(`cannot divide fixed-precision tensors of bases ${this.base} and ${o.base}: use one base`);
+      return fixedDivide(this, o) as FixedPrecisionTensor;
+    }
     if (typeof o !== 'number' || !Number.isFinite(o) || o === 0) {
       throw new UnsupportedOperationError(
-        'a fixed-precision tensor can only be divided by a public non-zero number (division by a tensor is not supported)',
+        'a fixed-precision tensor can be divided by a public non-zero number or a positive fixed-precision tensor in [0.01, 100], nothing else',
       );
     }
     const sign = o < 0 ? -1 : 1;
@@ -253,6 +259,9 @@ export class FixedPrecisionTensor extends AbstractTensor {
     if (op === 'relu') return this.mul(this.gt(0));
     // sign is an integer at precision 0; abs is x · sign(x). Other ops need approximations.
     if (op === 'sign') return this.wrap(this.#child.gt(0n).sub(this.#child.lt(0n)), 0, 1);
+    // exp by products only (./approximations.ts states its range and error).
+    if (op === 'exp') return fixedExp(this);
+    if (op === 'sqrt') return fixedSqrt(this);
     return super.unary(op);
   }
 
@@ -309,6 +318,14 @@ export class FixedPrecisionTensor extends AbstractTensor {
   override im2col(kernel: Pair, stride: Pair, padding: Pair) { return this.same(this.#child.im2col(kernel, stride, padding)); }
   override col2im(size: Pair, kernel: Pair, stride: Pair, padding: Pair) { return this.wrap(this.#child.col2im(size, kernel, stride, padding)); }
 
+  // Max pooling keeps the scale: the integers below pool (and, on shares, keep what the backward reuses).
+  override maxPool2d(kernel: Pair, stride: Pair, padding: Pair) { return this.same(this.#child.maxPool2d(kernel, stride, padding)); }
+  override maxPool2dBackward(grad: AbstractTensor, kernel: Pair, stride: Pair, padding: Pair) {
+    const [g, p] = grad instanceof FixedPrecisionTensor ? [grad.child, grad.precisionFractional] : [this.operand(grad, 'maxPool2dBackward').value, this.precisionFractional];
+    if (typeof g === 'bigint') throw new ValueError('maxPool2dBackward needs a tensor gradient');
+    return this.wrap(this.#child.maxPool2dBackward(g, kernel, stride, padding), p);
+  }
+
   override gather(dim: number, index: AbstractTensor) {
     return this.same(this.#child.gather(dim, publicIndex(index, 'gather')));
   }
@@ -326,6 +343,17 @@ export class FixedPrecisionTensor extends AbstractTensor {
     }
     return this.wrap(this.#child.fullLike(Number(v)), this.precisionFractional, Math.abs(value));
   }
+
+  /** The same values at `precision` digits: exact upward, a truncation (on shares, a protocol) downward. */
+  rescaled(precision: number): FixedPrecisionTensor {
+    if (precision === this.precisionFractional) return this;
+    const k = BigInt(this.base) ** BigInt(Math.abs(precision - this.precisionFractional));
+    return this.wrap(precision > this.precisionFractional ? this.#child.mul(k) : truncate(this.#child, k), precision, this.bound);
+  }
+
+  // Max-shifted, with exp, reciprocal and log by approximations (./approximations.ts).
+  override softmax(dim: number) { return fixedSoftmax(this, dim, false); }
+  override logSoftmax(dim: number) { return fixedSoftmax(this, dim, true); }
 
   override clone() { return this.same(this.#child.clone()); }
   override refresh() { return this.same(this.#child.refresh()); }
