@@ -44,6 +44,7 @@ export {
   WebsocketServerWorker,
   WebsocketClientWorker,
   startWorkerProcess,
+  readTokenFile,
   type WebsocketServerWorkerOptions,
   type WebsocketClientOptions,
   type WorkerProcess,
