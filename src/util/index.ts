@@ -8,7 +8,7 @@
  * const flags = sy.utils.flagsOrExit({ epochs: { type: 'number', default: 5, help: 'passes' } }, 'npx tsx train.ts');
  * ```
  */
-export { parseFlags, flagsOrExit, usage, FlagError, type FlagSpec, type Flags } from './flags.js';
+export { parseFlags, flagsOrExit, usage, FlagError, type FlagSpec, type Flags, type FlagValue } from './flags.js';
 export { Progress, epochLine, formatSeconds, type ProgressOptions, type ProgressSink } from './progress.js';
 export { linePlot, type Series, type PlotOptions } from './plot.js';
 export { SeededRandom } from './seeded.js';
