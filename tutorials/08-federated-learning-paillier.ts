@@ -182,7 +182,8 @@ export async function main(opts: PaillierLessonOptions = {}): Promise<PaillierLe
       // Each client makes the r^n factors of its next upload on its own worker (threads), in
       // tenths, so that the wait shows as a bar; encrypting is then one multiplication each.
       const fillMs = keys === undefined ? 0 : await fillPools(keys, workers, upload.ciphertexts, `[paillier ] round ${r + 1}: r^n pools`, opts.progress);
-      const report = await server.round();
+      // The round itself (train, encrypt, add, decrypt) shows its elapsed time every 10 s when it is long.
+      const report = await withHeartbeat(`[${protocol.padEnd(9)}] round ${r + 1}: training, uploading, adding, decrypting`, () => server.round(), opts.progress);
       const acc = accuracy(await weightsOf(clients[0]!.model), test);
       const seconds = (fillMs + report.ms.total) / 1000;
       rounds.push({ round: report.round, loss: report.loss, accuracy: acc, seconds, fillSeconds: fillMs / 1000, ms: report.ms });
@@ -242,6 +243,18 @@ export async function main(opts: PaillierLessonOptions = {}): Promise<PaillierLe
     return result;
   } finally {
     await shutdownThreads();
+  }
+}
+
+/** Runs `work`, writing `label ... N s` every `everyMs` until it settles (silent if it is quick). */
+async function withHeartbeat<T>(label: string, work: () => Promise<T>, sink?: sy.utils.ProgressSink, everyMs = 10_000): Promise<T> {
+  const out = sink ?? { write: (t: string) => void process.stderr.write(t) };
+  const t0 = performance.now();
+  const timer = setInterval(() => out.write(`${label}... ${sy.utils.formatSeconds((performance.now() - t0) / 1000)}\n`), everyMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
   }
 }
 
