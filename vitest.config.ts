@@ -12,6 +12,8 @@ const common = {
 
 export default defineConfig({
   test: {
+    // What tests print (measured figures, fuzz summaries, tfjs's banner) shows only for a test that fails.
+    silent: 'passed-only',
     projects: [
       { test: { ...common, name: 'default', include: ['test/**/*.test.ts'] } },
       {

@@ -44,6 +44,7 @@ export {
   WebsocketServerWorker,
   WebsocketClientWorker,
   startWorkerProcess,
+  readTokenFile,
   type WebsocketServerWorkerOptions,
   type WebsocketClientOptions,
   type WorkerProcess,
@@ -54,6 +55,10 @@ export {
 } from './workers/websocket/index.js';
 export { encodeMessage, decodeMessage } from './workers/serde.js';
 export type { Message, WireValue, WireNode, ObjectId } from './workers/messages.js';
+export type { PostMessage, RequestMessage, ReplyMessage, WireError } from './workers/messages.js';
+export type { Shape } from './shapes.js';
+export type { Pair } from './layer/window.js';
+export type { Releasable } from './tensors/scope.js';
 
 export * from './errors.js';
 export { FixedPointOverflowError } from './ring/errors.js';

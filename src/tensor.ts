@@ -95,11 +95,26 @@ function localLeaf(t: AbstractTensor): AbstractTensor | undefined {
   return l.children().length === 0 && !(l instanceof PointerTensor) && !(l instanceof PaillierTensor) ? l : undefined;
 }
 
+/**
+ * The tensor users hold: a handle on a chain of layers (autograd, fixed precision, shares,
+ * pointers) that each do one thing and forward the rest. Every op returns a new Tensor whose chain
+ * mirrors this one's: on a pointer the op runs on the worker, on shares it runs a protocol among
+ * the parties, and locally it is a float op, with gradients recorded when `requiresGrad` is set.
+ *
+ * @example
+ * ```ts
+ * const x = sy.tensor([1, 2, 3], { requiresGrad: true });
+ * const loss = x.mul(x).sum();   // tensor(14., grad_fn=<SumBackward>)
+ * loss.backward();
+ * x.grad!.toString();            // tensor([2., 4., 6.])
+ * ```
+ */
 export class Tensor {
   #child: AbstractTensor;
   /** Set on a module's parameters; printing then says `Parameter`. */
   isParameter = false;
 
+  /** Wraps a chain of layers; users make tensors with `sy.tensor`, `sy.zeros`, `sy.randn`... */
   constructor(child: AbstractTensor) {
     if (!(child instanceof AbstractTensor)) throw new ValueError('a Tensor wraps a tensor layer');
     this.#child = child;
@@ -116,6 +131,7 @@ export class Tensor {
     this.#child = c;
   }
 
+  /** The size of each dimension (a copy): `sy.zeros([64, 784]).shape` is `[64, 784]`. */
   get shape(): number[] {
     return [...this.#child.shape];
   }
@@ -145,28 +161,98 @@ export class Tensor {
 
   // ---- ops ---------------------------------------------------------------------------------
 
+  /**
+   * Elementwise sum with a tensor of a broadcastable shape or a number. On shares each party adds
+   * its own shares: no communication.
+   *
+   * @example
+   * ```ts
+   * const x = sy.tensor([1, 2, 3]);
+   * x.add(x);    // tensor([2., 4., 6.])
+   * x.add(1);    // tensor([2., 3., 4.])
+   * ```
+   */
   add(o: TensorArg): Tensor { return this.binary(o, (a, b) => a.add(b)); }
+  /** Elementwise difference (`this - o`), broadcasting as {@link add} does. */
   sub(o: TensorArg): Tensor { return this.binary(o, (a, b) => a.sub(b)); }
+  /**
+   * Elementwise product. Two shared tensors multiply with a Beaver triple from the crypto
+   * provider; fixed-precision products are truncated back to their precision.
+   *
+   * @example
+   * ```ts
+   * sy.tensor([1, 2, 3]).mul(2);   // tensor([2., 4., 6.])
+   * const s = sy.tensor([0.5]).fixPrecision().share(alice, bob, { cryptoProvider });
+   * (await s.mul(s).get()).floatPrecision();   // tensor([0.2500])
+   * ```
+   */
   mul(o: TensorArg): Tensor { return this.binary(o, (a, b) => a.mul(b)); }
+  /** Elementwise quotient (`this / o`); on shares, by a public number only. */
   div(o: TensorArg): Tensor { return this.binary(o, (a, b) => a.div(b)); }
-  /** Elementwise power with a public exponent. */
+  /**
+   * Elementwise power with a public exponent.
+   *
+   * @example
+   * ```ts
+   * sy.tensor([1, 2, 3]).pow(2);   // tensor([1., 4., 9.])
+   * ```
+   */
   pow(exponent: number): Tensor { return this.wrap(this.#child.pow(exponent)); }
+  /** Elementwise negation. */
   neg(): Tensor { return this.wrap(this.#child.neg()); }
+  /** Elementwise e^x: `sy.tensor([0, 1]).exp()` is `tensor([1.0000, 2.7183])`. */
   exp(): Tensor { return this.wrap(this.#child.exp()); }
+  /** Elementwise natural logarithm. */
   log(): Tensor { return this.wrap(this.#child.log()); }
+  /** Elementwise square root. */
   sqrt(): Tensor { return this.wrap(this.#child.sqrt()); }
+  /** Elementwise absolute value. */
   abs(): Tensor { return this.wrap(this.#child.abs()); }
   /** -1 where the value is negative, 0 where it is zero, 1 where it is positive (no gradient). */
   sign(): Tensor { return this.wrap(this.#child.unary('sign')); }
+  /**
+   * max(x, 0) elementwise. On shares it is a secure comparison with the crypto provider's help,
+   * and the mask it computes is kept for the gradient.
+   *
+   * @example
+   * ```ts
+   * sy.tensor([-1, 0, 2]).relu();   // tensor([0., 0., 2.])
+   * ```
+   */
   relu(): Tensor { return this.wrap(this.#child.relu()); }
+  /** Elementwise 1 / (1 + e^-x). */
   sigmoid(): Tensor { return this.wrap(this.#child.sigmoid()); }
+  /** Elementwise hyperbolic tangent. */
   tanh(): Tensor { return this.wrap(this.#child.tanh()); }
+  /**
+   * 1 where the values are equal, 0 elsewhere (no gradient). On shares the result stays shared:
+   * `pred.eq(target).sum()` reveals only the count when you `get()` it.
+   *
+   * @example
+   * ```ts
+   * sy.tensor([1, 2, 3]).eq(2);   // tensor([0., 1., 0.])
+   * ```
+   */
   eq(o: TensorArg): Tensor { return this.wrap(this.#child.eq(layerOf(o))); }
+  /** 1 where `this > o`, 0 elsewhere (no gradient): `sy.tensor([1, 2, 3]).gt(1)` is `tensor([0., 1., 1.])`. */
   gt(o: TensorArg): Tensor { return this.wrap(this.#child.gt(layerOf(o))); }
+  /** 1 where `this < o`, 0 elsewhere (no gradient). */
   lt(o: TensorArg): Tensor { return this.wrap(this.#child.lt(layerOf(o))); }
+  /** 1 where `this >= o`, 0 elsewhere (no gradient). */
   ge(o: TensorArg): Tensor { return this.wrap(this.#child.ge(layerOf(o))); }
+  /** 1 where `this <= o`, 0 elsewhere (no gradient). */
   le(o: TensorArg): Tensor { return this.wrap(this.#child.le(layerOf(o))); }
 
+  /**
+   * Matrix product (batched over leading dims). Two shared matrices multiply with a matrix Beaver
+   * triple; the parties exchange masked values, never their shares.
+   *
+   * @example
+   * ```ts
+   * const m = sy.tensor([[1, 2], [3, 4]]);
+   * m.matmul(m);   // tensor([[ 7., 10.], [15., 22.]])
+   * ```
+   */
   matmul(o: Tensor): Tensor {
     if (!(o instanceof Tensor)) throw new ValueError('matmul needs a Tensor operand');
     return this.binary(o, (a, b) => a.matmul(b as AbstractTensor));
@@ -174,14 +260,40 @@ export class Tensor {
   /** Alias of {@link matmul} (PyTorch's `mm`). */
   mm(o: Tensor): Tensor { return this.matmul(o); }
 
-  /** Sum over `dims` (all when omitted). */
+  /**
+   * Sum over `dims` (all when omitted); `keepDim` keeps them with size 1.
+   *
+   * @example
+   * ```ts
+   * const m = sy.tensor([[1, 2], [3, 4]]);
+   * m.sum();    // tensor(10.)
+   * m.sum(0);   // tensor([4., 6.])
+   * ```
+   */
   sum(dims?: Dims, keepDim = false): Tensor { return this.wrap(this.#child.sum(dims, keepDim)); }
+  /** Mean over `dims` (all when omitted): `sy.tensor([[1, 2], [3, 4]]).mean(1)` is `tensor([1.5000, 3.5000])`. */
   mean(dims?: Dims, keepDim = false): Tensor { return this.wrap(this.#child.mean(dims, keepDim)); }
   /** Largest value over `dim` (over everything when omitted). */
   max(dim?: number, keepDim = false): Tensor { return this.wrap(this.#child.max(dim, keepDim)); }
-  /** Index of the largest value over `dim` (of the flattened tensor when omitted). */
+  /**
+   * Index of the largest value over `dim` (of the flattened tensor when omitted). On shares it is
+   * a tournament of secure comparisons, and the indices stay shared.
+   *
+   * @example
+   * ```ts
+   * sy.tensor([[1, 5], [7, 2]]).argmax(1);   // tensor([1., 0.])
+   * ```
+   */
   argmax(dim?: number, keepDim = false): Tensor { return this.wrap(this.#child.argmax(dim, keepDim)); }
 
+  /**
+   * The same numbers in a new shape (one dim may be -1: inferred).
+   *
+   * @example
+   * ```ts
+   * sy.tensor([[1, 2], [3, 4]]).reshape([4]);   // tensor([1., 2., 3., 4.])
+   * ```
+   */
   reshape(shape: readonly number[]): Tensor { return this.wrap(this.#child.reshape(shape)); }
   /** PyTorch's `view`: `x.view(-1, 784)`. */
   view(...shape: number[]): Tensor { return this.reshape(shape); }
@@ -206,6 +318,7 @@ export class Tensor {
   indexSelect(dim: number, indices: readonly number[] | Int32Array): Tensor {
     return this.wrap(this.#child.indexSelect(dim, toIndices(indices)));
   }
+  /** Repeats size-1 dims to `shape`, as NumPy's broadcasting does. */
   broadcastTo(shape: readonly number[]): Tensor { return this.wrap(this.#child.broadcastTo(shape)); }
   /**
    * Flattens dims `startDim` to `endDim` into one, as PyTorch's `flatten` (all by default).
@@ -252,10 +365,23 @@ export class Tensor {
     return this;
   }
 
+  /**
+   * In-place {@link add}: this handle (and, remote, its id) keeps its identity; not recorded by
+   * autograd, as optimizers need.
+   *
+   * @example
+   * ```ts
+   * weight.sub_(weight.grad!.mul(lr));   // an SGD step by hand, as sy.optim.SGD does
+   * ```
+   */
   add_(o: TensorArg): this { return this.inPlace((v) => v.add(layerOf(o))); }
+  /** In-place {@link sub} (see {@link add_}). */
   sub_(o: TensorArg): this { return this.inPlace((v) => v.sub(layerOf(o))); }
+  /** In-place {@link mul} (see {@link add_}). */
   mul_(o: TensorArg): this { return this.inPlace((v) => v.mul(layerOf(o))); }
+  /** In-place {@link div} (see {@link add_}). */
   div_(o: TensorArg): this { return this.inPlace((v) => v.div(layerOf(o))); }
+  /** Sets every value to 0 in place (see {@link add_}). */
   zero_(): this { return this.inPlace((v) => v.fullLike(0)); }
   /** Takes `src`'s values (same kind of chain: local, remote on the same worker, or shared alike). */
   copy_(src: Tensor): this {
@@ -266,6 +392,7 @@ export class Tensor {
 
   // ---- autograd ----------------------------------------------------------------------------
 
+  /** True when operations on this tensor are recorded for `backward()`. */
   get requiresGrad(): boolean {
     return this.#child.requiresGrad;
   }
@@ -288,10 +415,12 @@ export class Tensor {
     return g && this.wrap(g);
   }
 
+  /** Sets (or clears, with `undefined`) the accumulated gradient. */
   set grad(g: Tensor | undefined) {
     this.#child.setGradLayer(g?.child);
   }
 
+  /** True for a tensor made by the user rather than by an op (PyTorch's `is_leaf`). */
   get isLeaf(): boolean {
     return !(this.#child instanceof AutogradTensor) || this.#child.isLeaf;
   }
@@ -657,6 +786,7 @@ export class Tensor {
 
   // ---- printing ------------------------------------------------------------------------------
 
+  /** The value as PyTorch prints it, or the chain of layers for remote and shared tensors. */
   toString(): string {
     const c = this.#child;
     if (c instanceof AutogradTensor && localLeaf(c)) {

@@ -6,10 +6,24 @@
  * average comes back. Neither Bob nor Alice sees the other's data, and we (the model owner)
  * only see the average.
  *
- *     npx tsx tutorials/01-trusted-aggregator.ts
+ *     npx tsx tutorials/01-trusted-aggregator.ts [--rounds 10] [--local-steps 10] [--lr 0.1] [--plot losses.svg]
+ *
+ * `--help` lists the flags. A line per round gives both losses and the time; `--plot` writes the
+ * loss curves as an SVG file.
  */
+import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import * as sy from '../src/index.js';
+
+/** The command-line flags (`--help` prints them). */
+export const flags = {
+  rounds: { type: 'number', default: 10, integer: true, min: 1, max: 10_000, help: 'federated rounds (train locally, average on the secure worker)' },
+  localSteps: { type: 'number', default: 10, integer: true, min: 1, max: 10_000, help: 'SGD steps Bob and Alice each take per round' },
+  lr: { type: 'number', default: 0.1, min: 0, max: 10, help: 'learning rate of the local SGD' },
+  plot: { type: 'optional-string', help: "write Bob's and Alice's loss per round to this SVG file" },
+} as const satisfies Record<string, sy.utils.FlagSpec>;
+
+export type Options = sy.utils.Flags<typeof flags> & { log: (s: string) => void };
 
 export interface TrustedAggregatorResult {
   /** Bob's and Alice's last local loss in each round. */
@@ -25,10 +39,11 @@ export interface TrustedAggregatorResult {
   };
 }
 
-export async function main(opts: { rounds?: number; localSteps?: number; log?: (s: string) => void } = {}): Promise<TrustedAggregatorResult> {
+export async function main(opts: Partial<Options> = {}): Promise<TrustedAggregatorResult> {
   const log = opts.log ?? console.log;
-  const rounds = opts.rounds ?? 10;
-  const localSteps = opts.localSteps ?? 10;
+  const rounds = opts.rounds ?? flags.rounds.default;
+  const localSteps = opts.localSteps ?? flags.localSteps.default;
+  const lr = opts.lr ?? flags.lr.default;
   await sy.ready();
   sy.manualSeed(1);
 
@@ -66,22 +81,23 @@ export async function main(opts: { rounds?: number; localSteps?: number; log?: (
   // A first look: one step each, and what a remote loss looks like before get().
   {
     const bobsModel = model.copy().send(bob);
-    const bobsOpt = new sy.optim.SGD(bobsModel.parameters(), { lr: 0.1 });
+    const bobsOpt = new sy.optim.SGD(bobsModel.parameters(), { lr });
     bobsOpt.zeroGrad();
     const bobsLoss = bobsModel.forward(bobsData).sub(bobsTarget).pow(2).sum();
     bobsLoss.backward();
     log(`bobs_loss after backward(): ${bobsLoss.toString()}`);
     bobsOpt.step();
-    log(`Bob's first loss: ${(await bobsLoss.get()).data.toString()}`);
+    log(`Bob's first loss: ${(await bobsLoss.get()).data.toString()} (the loss is the only thing Bob sends us)`);
     bobsModel.dispose();
   }
 
   const result: TrustedAggregatorResult = { rounds: [], last: undefined as never };
   for (let round = 0; round < rounds; round++) {
+    const started = performance.now();
     const bobsModel = model.copy().send(bob);
     const alicesModel = model.copy().send(alice);
-    const bobsOpt = new sy.optim.SGD(bobsModel.parameters(), { lr: 0.1 });
-    const alicesOpt = new sy.optim.SGD(alicesModel.parameters(), { lr: 0.1 });
+    const bobsOpt = new sy.optim.SGD(bobsModel.parameters(), { lr });
+    const alicesOpt = new sy.optim.SGD(alicesModel.parameters(), { lr });
 
     let bobsLoss!: sy.Tensor;
     let alicesLoss!: sy.Tensor;
@@ -94,7 +110,12 @@ export async function main(opts: { rounds?: number; localSteps?: number; log?: (
     bobsModel.move(secureWorker);
     alicesModel.move(secureWorker);
     if (round === 0) {
-      log(`secure_worker holds ${secureWorker.objects.size} objects; alices_model.weight is ${alicesModel.weight.toString()}`);
+      // move() is lazy like every remote op: wait until the secure worker has received both models.
+      await secureWorker.sync();
+      log(
+        `secure_worker holds ${secureWorker.objects.size} objects (both models' weights and biases; ` +
+          `it sees the trained models, never the data); alices_model.weight is ${alicesModel.weight.toString()}`,
+      );
     }
 
     // For the check below: copies of the trained models, taken before averaging.
@@ -109,8 +130,11 @@ export async function main(opts: { rounds?: number; localSteps?: number; log?: (
 
     secureWorker.clearObjects();
 
-    log(`Bob: ${bobsLoss.toString()} Alice: ${alicesLoss.toString()}`);
     result.rounds.push({ bob: bobsLoss.item(), alice: alicesLoss.item() });
+    log(
+      sy.utils.epochLine({ epoch: round + 1, epochs: rounds, bobLoss: bobsLoss.item(), aliceLoss: alicesLoss.item(), seconds: (performance.now() - started) / 1000 })
+        .replace(/^epoch/, 'round'),
+    );
     if (isLast) {
       const [bw, aw, bb, ab] = trained as number[][][];
       result.last = {
@@ -123,9 +147,25 @@ export async function main(opts: { rounds?: number; localSteps?: number; log?: (
       };
     }
   }
+  if (opts.plot) {
+    writeFileSync(opts.plot, lossPlot(result.rounds, 'Tutorial 01: local loss per round (trusted aggregator)'));
+    log(`wrote ${opts.plot}`);
+  }
   return result;
 }
 
+/** The SVG of Bob's and Alice's last local loss in each round. */
+export function lossPlot(rounds: readonly { bob: number; alice: number }[], title: string): string {
+  return sy.utils.linePlot(
+    [
+      { name: 'Bob', values: rounds.map((r) => r.bob) },
+      { name: 'Alice', values: rounds.map((r) => r.alice) },
+    ],
+    { title, xLabel: 'round', yLabel: 'loss (sum of squared errors)' },
+  );
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await main();
+  const o = sy.utils.flagsOrExit(flags, 'npx tsx tutorials/01-trusted-aggregator.ts', 'Federated learning with a trusted aggregator: Bob and Alice train copies, a secure worker averages them.');
+  await main(o);
 }

@@ -4,7 +4,10 @@
  * First by hand, with big integers modulo a large Q, as the lesson does; then with syft-ts,
  * whose shares live in Z_2^64 on workers.
  *
- *     npx tsx tutorials/02-additive-secret-sharing.ts
+ *     npx tsx tutorials/02-additive-secret-sharing.ts [--a 5] [--b 10] [--shares 3]
+ *
+ * `--help` lists the flags. What each party holds is printed as it happens: a share each, which
+ * alone says nothing about the secret.
  */
 import { pathToFileURL } from 'node:url';
 import * as sy from '../src/index.js';
@@ -42,7 +45,20 @@ export function add(a: readonly bigint[], b: readonly bigint[]): bigint[] {
   return a.map((ai, i) => (ai + b[i]!) % Q);
 }
 
-export async function main(log: (s: string) => void = console.log): Promise<{ byHand: bigint; library: number[] }> {
+/** The command-line flags (`--help` prints them). */
+export const flags = {
+  a: { type: 'number', default: 5, integer: true, min: -1e9, max: 1e9, help: 'first secret of the project cells (encrypt, add, decrypt)' },
+  b: { type: 'number', default: 10, integer: true, min: -1e9, max: 1e9, help: 'second secret, added to the first' },
+  shares: { type: 'number', default: 3, integer: true, min: 2, max: 16, help: 'number of shares each secret is split into' },
+} as const satisfies Record<string, sy.utils.FlagSpec>;
+
+export type Options = sy.utils.Flags<typeof flags>;
+
+export async function main(
+  log: (s: string) => void = console.log,
+  partial: Partial<Options> = {},
+): Promise<{ byHand: bigint; library: number[] }> {
+  const o: Options = { a: flags.a.default, b: flags.b.default, shares: flags.shares.default, ...partial };
   // Bob and Alice share x = 5 as 2 + 3.
   let bobXShare = 2n;
   let aliceXShare = 3n;
@@ -65,23 +81,26 @@ export async function main(log: (s: string) => void = console.log): Promise<{ by
   log(`alice's share: ${aliceShare}; decrypted: ${(bobShare + aliceShare) % q}`);
 
   // The project: encrypt, decrypt and add for any number of shares.
-  log(`encrypt(5, 10) = (${encrypt(5n, 10).join(', ')})`);
-  const sum = decrypt(add(encrypt(5n), encrypt(10n)));
-  log(`decrypt(add(encrypt(5), encrypt(10))) = ${sum}`);
+  const [A, B] = [BigInt(o.a), BigInt(o.b)];
+  log(`encrypt(${o.a}, ${o.shares}) = (${encrypt(A, o.shares).join(', ')})  <- each party holds one of these`);
+  const hand = decrypt(add(encrypt(A, o.shares), encrypt(B, o.shares)));
+  const sum = hand > Q / 2n ? hand - Q : hand; // values above Q/2 stand for negative numbers
+  log(`decrypt(add(encrypt(${o.a}), encrypt(${o.b}))) = ${sum}`);
 
   // The same with syft-ts: integer shares in Z_2^64, one per worker.
   await sy.ready();
   const bob = new sy.VirtualWorker({ id: 'bob' });
   const alice = new sy.VirtualWorker({ id: 'alice' });
   const secureWorker = new sy.VirtualWorker({ id: 'secure_worker' });
-  const a = sy.tensor([5], { dtype: 'int64' }).share(bob, alice, secureWorker);
-  const b = sy.tensor([10], { dtype: 'int64' }).share(bob, alice, secureWorker);
-  log(`bob holds ${[...bob.objects.values()].map(String).join(' and ')}`);
+  const a = sy.tensor([o.a], { dtype: 'int64' }).share(bob, alice, secureWorker);
+  const b = sy.tensor([o.b], { dtype: 'int64' }).share(bob, alice, secureWorker);
+  log(`bob holds ${[...bob.objects.values()].map(String).join(' and ')} (one uniformly random share of each secret)`);
   const c = await a.add(b).get();
-  log(`syft-ts: 5 + 10 = ${c.toString()}`);
+  log(`syft-ts: ${o.a} + ${o.b} = ${c.toString()} (only the sum was reconstructed, by us)`);
   return { byHand: sum, library: (c.arraySync() as number[]).map(Number) };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await main();
+  const o = sy.utils.flagsOrExit(flags, 'npx tsx tutorials/02-additive-secret-sharing.ts', 'Additive secret sharing by hand (modulo Q), then with syft-ts in Z_2^64.');
+  await main(console.log, o);
 }

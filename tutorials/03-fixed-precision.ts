@@ -4,7 +4,9 @@
  * Secret sharing works on integers; network weights are decimals. Fixed precision stores a
  * decimal v as the integer round(v · BASE^PRECISION), so decimals can be shared too.
  *
- *     npx tsx tutorials/03-fixed-precision.ts
+ *     npx tsx tutorials/03-fixed-precision.ts [--a 5.5] [--b 2.3] [--precision 3]
+ *
+ * `--help` lists the flags.
  */
 import { pathToFileURL } from 'node:url';
 import * as sy from '../src/index.js';
@@ -25,20 +27,33 @@ export function decode(x: bigint): number {
   return Number(signed) / BASE ** PRECISION;
 }
 
-export async function main(log: (s: string) => void = console.log): Promise<{ sum: number; product: number[] }> {
+/** The command-line flags (`--help` prints them). */
+export const flags = {
+  a: { type: 'number', default: 5.5, min: -1e6, max: 1e6, help: 'first decimal added on encoded shares' },
+  b: { type: 'number', default: 2.3, min: -1e6, max: 1e6, help: 'second decimal' },
+  precision: { type: 'number', default: 3, integer: true, min: 0, max: 8, help: 'decimal digits syft-ts keeps in fixPrecision()' },
+} as const satisfies Record<string, sy.utils.FlagSpec>;
+
+export type Options = sy.utils.Flags<typeof flags>;
+
+export async function main(
+  log: (s: string) => void = console.log,
+  partial: Partial<Options> = {},
+): Promise<{ sum: number; product: number[] }> {
+  const o: Options = { a: flags.a.default, b: flags.b.default, precision: flags.precision.default, ...partial };
   log(`encode(0.5) = ${encode(0.5)}`);
   log(`decode(5000 + 5000) = ${decode(5000n + 5000n)}`);
   log(`decode(encode(-1.25)) = ${decode(encode(-1.25))}`);
 
   // The lesson's last cell, which raised a NameError there: add two encrypted decimals.
-  const x = encrypt(encode(5.5));
-  const y = encrypt(encode(2.3));
+  const x = encrypt(encode(o.a));
+  const y = encrypt(encode(o.b));
   const sum = decode(decrypt(add(x, y)));
-  log(`5.5 + 2.3 on shares = ${sum}`);
+  log(`${o.a} + ${o.b} on shares = ${sum} (encoded with ${PRECISION} digits; each of 3 parties held one share of each)`);
 
   // syft-ts: fixPrecision() does the encoding (base 10, 3 digits by default).
   await sy.ready();
-  const t = sy.tensor([0.1, 0.2, 0.3]).fixPrecision();
+  const t = sy.tensor([0.1, 0.2, 0.3]).fixPrecision({ precisionFractional: o.precision });
   log(t.toString()); // (Wrapper)>FixedPrecisionTensor>tensor([100, 200, 300])
   const product = t.mul(t);
   log(`x · x = ${product.toString()} -> ${product.floatPrecision().toString()}`);
@@ -46,5 +61,6 @@ export async function main(log: (s: string) => void = console.log): Promise<{ su
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await main();
+  const o = sy.utils.flagsOrExit(flags, 'npx tsx tutorials/03-fixed-precision.ts', 'Fixed-precision encoding of decimals, by hand and with fixPrecision().');
+  await main(console.log, o);
 }

@@ -8,10 +8,27 @@
  * (hence the average) is revealed to us. As the lesson asks us to point out: the average
  * itself is in the clear.
  *
- *     npx tsx tutorials/05-federated-learning-encrypted-aggregation.ts
+ *     npx tsx tutorials/05-federated-learning-encrypted-aggregation.ts [--rounds 10] [--local-steps 10]
+ *         [--lr 0.1] [--precision 3] [--plot losses.svg]
+ *
+ * `--help` lists the flags. A line per round gives both losses and the time; `--plot` writes the
+ * loss curves as an SVG file.
  */
+import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import * as sy from '../src/index.js';
+import { lossPlot } from './01-trusted-aggregator.js';
+
+/** The command-line flags (`--help` prints them). */
+export const flags = {
+  rounds: { type: 'number', default: 10, integer: true, min: 1, max: 10_000, help: 'federated rounds (train locally, sum the shared models)' },
+  localSteps: { type: 'number', default: 10, integer: true, min: 1, max: 10_000, help: 'SGD steps Bob and Alice each take per round' },
+  lr: { type: 'number', default: 0.1, min: 0, max: 10, help: 'learning rate of the local SGD' },
+  precision: { type: 'number', default: 3, integer: true, min: 1, max: 8, help: 'decimal digits of the fixed-precision models that are shared' },
+  plot: { type: 'optional-string', help: "write Bob's and Alice's loss per round to this SVG file" },
+} as const satisfies Record<string, sy.utils.FlagSpec>;
+
+export type Options = sy.utils.Flags<typeof flags> & { verify: boolean; log: (s: string) => void };
 
 export interface EncryptedAggregationResult {
   rounds: { bob: number; alice: number }[];
@@ -19,12 +36,12 @@ export interface EncryptedAggregationResult {
   check?: { bob: number[]; alice: number[]; average: number[] };
 }
 
-export async function main(
-  opts: { rounds?: number; localSteps?: number; verify?: boolean; log?: (s: string) => void } = {},
-): Promise<EncryptedAggregationResult> {
+export async function main(opts: Partial<Options> = {}): Promise<EncryptedAggregationResult> {
   const log = opts.log ?? console.log;
-  const rounds = opts.rounds ?? 10;
-  const localSteps = opts.localSteps ?? 10;
+  const rounds = opts.rounds ?? flags.rounds.default;
+  const localSteps = opts.localSteps ?? flags.localSteps.default;
+  const lr = opts.lr ?? flags.lr.default;
+  const fp = { precisionFractional: opts.precision ?? flags.precision.default };
   await sy.ready();
   sy.manualSeed(1);
   const bob = new sy.VirtualWorker({ id: 'bob' });
@@ -42,7 +59,7 @@ export async function main(
   const result: EncryptedAggregationResult = { rounds: [] };
 
   const train = async (m: sy.nn.Linear, x: sy.Tensor, y: sy.Tensor): Promise<number> => {
-    const opt = new sy.optim.SGD(m.parameters(), { lr: 0.1 });
+    const opt = new sy.optim.SGD(m.parameters(), { lr });
     let last = 0;
     for (let i = 0; i < localSteps; i++) {
       const loss = sy.tidy(() => {
@@ -58,6 +75,7 @@ export async function main(
   };
 
   for (let round = 0; round < rounds; round++) {
+    const started = performance.now();
     const bobsModel = model.copy().send(bob);
     const alicesModel = model.copy().send(alice);
     const bobLoss = await train(bobsModel, bobsData, bobsTarget);
@@ -70,9 +88,12 @@ export async function main(
       : undefined;
 
     // Each worker fixes and shares its own model among the three workers.
-    bobsModel.fixPrecision().share(bob, alice, secureWorker);
-    alicesModel.fixPrecision().share(bob, alice, secureWorker);
-    if (round === 0) log(`Bob's shared weight: ${bobsModel.weight.toString()}`);
+    bobsModel.fixPrecision(fp).share(bob, alice, secureWorker);
+    alicesModel.fixPrecision(fp).share(bob, alice, secureWorker);
+    if (round === 0) {
+      log(`Bob's shared weight: ${bobsModel.weight.toString()}`);
+      log('each of bob, alice and secure_worker now holds one random share of each model: no one of them can read either model');
+    }
 
     // Sum on the shares; only the sum comes back, and we divide it in the clear.
     const average: number[] = [];
@@ -83,13 +104,25 @@ export async function main(
       params[i]!.data = mean;
       average.push(...([mean.arraySync()].flat(2) as number[]));
     }
-    log(`Bob: ${bobLoss.toFixed(4)} Alice: ${aliceLoss.toFixed(4)}`);
     result.rounds.push({ bob: bobLoss, alice: aliceLoss });
+    log(
+      sy.utils.epochLine({ epoch: round + 1, epochs: rounds, bobLoss, aliceLoss, seconds: (performance.now() - started) / 1000 })
+        .replace(/^epoch/, 'round') + '  (revealed to us: the two losses and the averaged model)',
+    );
     if (peek) result.check = { bob: peek[0]!.flat(2) as number[], alice: peek[1]!.flat(2) as number[], average };
+  }
+  if (opts.plot) {
+    writeFileSync(opts.plot, lossPlot(result.rounds, 'Tutorial 05: local loss per round (encrypted aggregation)'));
+    log(`wrote ${opts.plot}`);
   }
   return result;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await main();
+  const o = sy.utils.flagsOrExit(
+    flags,
+    'npx tsx tutorials/05-federated-learning-encrypted-aggregation.ts',
+    'Federated learning where the models are averaged on secret shares and only the average is revealed.',
+  );
+  await main(o);
 }

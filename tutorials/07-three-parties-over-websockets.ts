@@ -49,10 +49,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as sy from '../src/index.js';
-import { privateBatches } from '../src/federated/private-loader.js';
-import { randomHex, readTokenFile } from '../src/workers/websocket/auth.js';
-import { type WorkerProcess, startWorkerProcess } from '../src/workers/websocket/index.js';
-import { SeededRandom } from '../src/util/seeded.js';
+
+const { privateBatches } = sy.federated;
+const { randomHex, SeededRandom } = sy.utils;
+const { readTokenFile, startWorkerProcess } = sy;
+type WorkerProcess = sy.WorkerProcess;
 
 export interface Options {
   /** Records per agency. */
@@ -354,19 +355,20 @@ export async function main(partial: Partial<Options> = {}): Promise<Result> {
   }
 }
 
-/** --name value flags over the defaults. */
-export function parseFlags(argv: readonly string[]): Partial<Options> {
-  const out: Record<string, number> = {};
-  const keys: Record<string, keyof Options> = { '--rows': 'rows', '--epochs': 'epochs', '--batch': 'batch', '--lr': 'lr', '--seed': 'seed' };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = keys[argv[i]!];
-    const value = Number(argv[i + 1]);
-    if (!key || !Number.isFinite(value)) {
-      throw new sy.ValueError(`usage: npx tsx tutorials/07-three-parties-over-websockets.ts [${Object.keys(keys).join(' N] [')} N]`);
-    }
-    out[key] = value;
-  }
-  return out as Partial<Options>;
+/** The command-line flags (`--help` prints them); defaults are {@link defaults}. */
+export const flags = {
+  rows: { type: 'number', default: defaults.rows, integer: true, min: 1, max: 1_000_000, help: 'house records each agency holds' },
+  epochs: { type: 'number', default: defaults.epochs, integer: true, min: 1, max: 10_000, help: 'passes over the records' },
+  batch: { type: 'number', default: defaults.batch, integer: true, min: 1, max: 1_000_000, help: 'records per batch' },
+  lr: { type: 'number', default: defaults.lr, min: 0, max: 100, help: 'learning rate of the SGD' },
+  seed: { type: 'number', default: defaults.seed, integer: true, min: 0, max: 2 ** 31, help: "seed of the agencies' synthetic records" },
+} as const satisfies Record<string, sy.utils.FlagSpec>;
+
+const COMMAND = 'npx tsx tutorials/07-three-parties-over-websockets.ts';
+
+/** Parses the command line (`--name value` or `--name=value`); throws a FlagError on a bad flag, undefined on --help. */
+export function parseFlags(argv: readonly string[]): Partial<Options> | undefined {
+  return sy.utils.parseFlags(flags, argv, COMMAND);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -377,6 +379,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     else if (role === 'model-owner') await runModelOwner(argv.slice(2));
     else throw new sy.ValueError(`unknown role '${role}': data-owner or model-owner`);
   } else {
-    await main(parseFlags(argv));
+    await main(sy.utils.flagsOrExit(flags, COMMAND, 'Linear regression on two agencies\' private records, with the parties in separate processes over WebSockets.'));
   }
 }

@@ -15,3 +15,5 @@ export { federatedAvg } from './federated-avg.js';
 export type { ClientBatch, FedAvgClientOptions, FedAvgServerOptions, RoundReport, UpdateProtection } from './fedavg.js';
 export { PaillierGradientManager, SharedKeyPair } from './paillier-client.js';
 export type { PaillierGradientOptions } from './paillier-client.js';
+export { privateBatches } from './private-loader.js';
+export type { DataOwner, PrivateBatch, PrivateLoaderOptions } from './private-loader.js';

@@ -17,5 +17,6 @@ export { randomRing } from './random.js';
 export { Prg, type PrgBackend } from './prg.js';
 export { encodeFixed, decodeFixed, type FixedPointOptions } from './fixed-point.js';
 export { initRing, ringEngine, type RingEngineInfo, type RingEngineName } from './engine.js';
+export type { RingInitOptions } from './engine.js';
 export { bitPlanes, planeWords } from './bit-planes.js';
 export { RingShapeError, RingValueError, FixedPointOverflowError, RingEngineError } from './errors.js';

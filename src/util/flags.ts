@@ -13,10 +13,11 @@ export type FlagSpec =
   | { type: 'boolean'; default: boolean; help: string }
   | { type: 'optional-string'; default?: undefined; help: string };
 
-type Value<S extends FlagSpec> = S extends { type: 'number' } ? number : S extends { type: 'boolean' } ? boolean : S extends { type: 'optional-string' } ? string | undefined : string;
+/** The value a flag of spec `S` parses to. */
+export type FlagValue<S extends FlagSpec> = S extends { type: 'number' } ? number : S extends { type: 'boolean' } ? boolean : S extends { type: 'optional-string' } ? string | undefined : string;
 
 /** Parsed flags, typed by their specs. */
-export type Flags<T extends Record<string, FlagSpec>> = { [K in keyof T]: Value<T[K]> };
+export type Flags<T extends Record<string, FlagSpec>> = { [K in keyof T]: FlagValue<T[K]> };
 
 /** Thrown by {@link parseFlags} for a bad command line; `usage` is the text to show. */
 export class FlagError extends ValueError {

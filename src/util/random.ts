@@ -2,6 +2,8 @@
  * Identifiers from the OS CSPRNG. Object ids are 53-bit integers (safe in JSON and JS numbers);
  * session ids are 128-bit hex strings, unguessable by a peer that is not part of the session.
  */
+import { ValueError } from '../errors.js';
+
 // Ids are drawn from a 4 KiB buffer of CSPRNG output, refilled when used up: a training step
 // makes hundreds of ids, and a getRandomValues call per id showed in its profile. Every byte is
 // used once and dropped.
@@ -41,4 +43,20 @@ export function randomBytes(n: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let off = 0; off < n; off += 65536) crypto.getRandomValues(out.subarray(off, Math.min(n, off + 65536)));
   return out;
+}
+
+/**
+ * `bytes` bytes from the OS CSPRNG as lowercase hex: tokens, nonces, file names that must not be
+ * guessed.
+ *
+ * @example
+ * ```ts
+ * writeFileSync('alice.token', `${sy.utils.randomHex(32)}\n`, { mode: 0o600 }); // a 256-bit token
+ * ```
+ */
+export function randomHex(bytes = 16): string {
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new ValueError(`randomHex: bytes must be a non-negative integer, got ${bytes}`);
+  let s = '';
+  for (const b of randomBytes(bytes)) s += HEX[b]!;
+  return s;
 }

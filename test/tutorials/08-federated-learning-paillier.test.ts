@@ -5,7 +5,15 @@ import { main } from '../../tutorials/08-federated-learning-paillier.js';
 // is the full MNIST MLP, so every upload still carries 109,386 encrypted parameters.
 test('tutorial 08: encrypted FedAvg reaches the accuracy of plaintext FedAvg from the same start', async () => {
   const lines: string[] = [];
-  const r = await main({ clients: 3, rounds: 2, train: 300, test: 300, bits: 256, localSteps: 10, log: (s) => lines.push(s) });
+  const bars: string[] = [];
+  const r = await main({ clients: 3, rounds: 2, train: 300, test: 300, bits: 256, localSteps: 10, log: (s) => lines.push(s), progress: { write: (t) => bars.push(t) } });
+  // Filling the r^n pools is not silent: a line each tenth of the way, then the bar's last state, each round.
+  const full = bars.filter((b) => /^\[paillier \] round \d: r\^n pools \[#+\] 100% (\d+)\/\1 /.test(b));
+  expect(full).toHaveLength(2);
+  expect(bars.length).toBeGreaterThanOrEqual(2 * 10);
+  // the round time printed includes it
+  for (const x of r.paillier.rounds) expect(x.seconds * 1000).toBeCloseTo(x.fillSeconds * 1000 + x.ms.total, 3);
+  expect(lines.filter((l) => /^\[paillier \] round \d\/2 .* \(fill pools \d+\.\d, train/.test(l))).toHaveLength(2);
   expect(r.parameters).toBe(109_386);
   expect(lines.filter((l) => /^\[plaintext\] round \d\/2 {2}loss \d+\.\d{4} {2}test accuracy \d+\.\d\d% {2}\d+\.\d s/.test(l))).toHaveLength(2);
   expect(lines.filter((l) => /^\[paillier \] round \d\/2 {2}loss \d+\.\d{4} {2}test accuracy \d+\.\d\d% {2}\d+\.\d s/.test(l))).toHaveLength(2);

@@ -78,3 +78,18 @@ test('an SVG plot holds each series as a polyline with its legend', () => {
   expect(svg).toContain('plaintext &lt;twin&gt;');
   expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
 });
+
+test('what the tutorials used to import by deep path is public API', async () => {
+  // CSPRNG hex: the length asked for, only hex digits, never the same twice
+  const a = sy.utils.randomHex(32);
+  expect(a).toMatch(/^[0-9a-f]{64}$/);
+  expect(sy.utils.randomHex()).toMatch(/^[0-9a-f]{32}$/);
+  expect(new Set(Array.from({ length: 100 }, () => sy.utils.randomHex(8))).size).toBe(100);
+  expect(() => sy.utils.randomHex(-1)).toThrow(sy.ValueError);
+  // seeded: the same numbers from the same seed, others from another
+  const draw = (seed: number) => { const r = new sy.utils.SeededRandom(seed); return [r.normal(), r.next(), r.uniform(2, 3)]; };
+  expect(draw(7)).toEqual(draw(7));
+  expect(draw(7)).not.toEqual(draw(8));
+  expect(typeof sy.federated.privateBatches).toBe('function');
+  expect(() => sy.readTokenFile('/nonexistent/token')).toThrow(/cannot read the token file/);
+});
