@@ -17,7 +17,7 @@
  */
 import { UnsupportedOperationError, ValueError } from '../errors.js';
 import type { AbstractTensor } from '../layer/abstract.js';
-import type { Module } from '../nn/module.js';
+import { Module } from '../nn/module.js';
 import { BatchNorm1d, BatchNorm2d } from '../nn/normalization.js';
 import { Tensor } from '../tensor.js';
 import { AutogradTensor, isGradEnabled } from '../tensors/autograd.js';
@@ -81,13 +81,15 @@ function walk(m: Module, prefix: string, out: [string, Module][]): void {
   for (const [k, c] of m.namedChildren()) walk(c, prefix ? `${prefix}.${k}` : k, out);
 }
 
-export class GradSampleModule {
+export class GradSampleModule extends Module {
+  /** The wrapped model (its parameters are this module's, under `module.`). */
   readonly module: Module;
   readonly #hooked: Hooked[] = [];
   #attached = true;
 
   constructor(module: Module) {
-    if (module === null || typeof module !== 'object' || typeof (module as Module).forward !== 'function') {
+    super();
+    if (!(module instanceof Module)) {
       throw new ValueError('GradSampleModule wraps a sy.nn.Module');
     }
     this.module = module;
@@ -140,13 +142,8 @@ export class GradSampleModule {
   }
 
   /** Runs the model (capturing what per-sample gradients need when gradients are recorded). */
-  forward(x: Tensor): Tensor {
+  override forward(x: Tensor): Tensor {
     return this.module.forward(x);
-  }
-
-  /** The parameters per-sample gradients are computed for, in the model's order. */
-  parameters(): Tensor[] {
-    return this.#hooked.flatMap((h) => [h.weight, h.bias].filter((p): p is Tensor => p !== undefined));
   }
 
   /**

@@ -54,3 +54,14 @@ export {
 export { DiscreteGaussianSampler, type SamplerStats } from './discrete-gaussian.js';
 export type { RandomFill } from './random-bits.js';
 export * as pate from './pate.js';
+export { GradSampleModule } from './grad-sample.js';
+export { clipAndSum, type ClipResult } from './clip.js';
+export { DPOptimizer, type DPOptimizerOptions, type DPStepStats, type LossReduction } from './dp-optimizer.js';
+export { DPDataLoader, type DPDataLoaderOptions } from './poisson-loader.js';
+export {
+  PrivacyEngine,
+  type MakePrivateOptions,
+  type MakePrivateWithEpsilonOptions,
+  type PrivacyEngineOptions,
+  type PrivateTraining,
+} from './privacy-engine.js';
