@@ -10,7 +10,6 @@ import { ValueError } from '../errors.js';
 import { Optimizer } from '../optim/optimizer.js';
 import { Tensor } from '../tensor.js';
 import { FloatTensor } from '../tensors/float.js';
-import { clipAndSum } from './clip.js';
 import { addGaussianNoise } from './gaussian.js';
 import type { GradSampleModule } from './grad-sample.js';
 import type { RandomFill } from './random-bits.js';
@@ -99,20 +98,17 @@ export class DPOptimizer extends Optimizer {
    * empty Poisson batch) adds noise only, as the mechanism requires.
    */
   step(): void {
-    const batch = this.gradSample.batchSize;
-    const perSample = this.gradSample.perSampleGradients();
-    const params = this.params;
-    const grads = params.map((p) => perSample.get(p) ?? new Float32Array(batch * p.numel()));
-    const scale = this.lossReduction === 'mean' ? batch : 1;
-    const { sums, norms, factors } = clipAndSum(grads, params.map((p) => p.numel()), batch, this.maxGradNorm, scale);
+    const scale = this.lossReduction === 'mean' ? this.gradSample.batchSize : 1;
+    const { sums, norms, factors, batch } = this.gradSample.clipAndSum(this.maxGradNorm, scale);
     const std = this.noiseMultiplier * this.maxGradNorm;
     const divide = this.lossReduction === 'mean' ? this.expectedBatchSize : 1;
-    params.forEach((p, i) => {
-      const noisy = std > 0 ? addGaussianNoise(sums[i]!, { std, random: this.#random }) : sums[i]!;
+    for (const p of this.params) {
+      const sum = sums.get(p) ?? new Float64Array(p.numel());
+      const noisy = std > 0 ? addGaussianNoise(sum, { std, random: this.#random }) : sum;
       const g = new Float32Array(noisy.length);
       for (let j = 0; j < g.length; j++) g[j] = noisy[j]! / divide;
       p.grad = new Tensor(new FloatTensor(p.shape, g));
-    });
+    }
     this.lastStep = { batchSize: batch, norms, clippedNorms: norms.map((n, b) => n * factors[b]!) };
     this.original.step();
     this.gradSample.clear();

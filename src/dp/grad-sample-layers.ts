@@ -20,12 +20,60 @@ export interface LayerGradSample {
   bias?: Float32Array;
 }
 
+/**
+ * Clipping without the per-sample gradients ("ghost clipping", Goodfellow 2015; Li et al. 2022),
+ * for a Linear layer on 2-D input: sample b's weight gradient is the outer product g_b x_b^T, so
+ * its squared norm is |g_b|^2 |x_b|^2 (plus |g_b|^2 for the bias), and the weighted sum
+ * sum_b c_b g_b x_b^T is one matrix product (c * g)^T X. Memory stays O(B (in + out)).
+ */
+export interface GhostClipping {
+  /** Whether the shortcut applies to this capture (Linear: one row per sample). */
+  applies(layer: Module, backprop: FloatTensor, batch: number): boolean;
+  /** Each sample's squared gradient norm over the layer's parameters. */
+  norms2(layer: Module, activation: Float32Array, backprop: FloatTensor, batch: number): Float64Array;
+  /** sum_b coef_b * (sample b's gradient), per parameter. */
+  weightedSum(layer: Module, activation: Float32Array, backprop: FloatTensor, batch: number, coef: Float64Array): { weight: Float64Array; bias?: Float64Array };
+}
+
 /** A layer's rule: per-sample gradients from its input and the gradient of its output. */
 export interface GradSampleRule {
   /** The layer's input as the rule wants it (unfolded for Conv2d), taken in the forward pass. */
   activation(layer: Module, input: FloatTensor): Float32Array;
   compute(layer: Module, activation: Float32Array, backprop: FloatTensor, batch: number): LayerGradSample;
+  ghost?: GhostClipping;
 }
+
+const linearGhost: GhostClipping = {
+  applies: (layer, g, batch) => g.values.length === batch * (layer as Linear).outFeatures,
+  norms2(layer, x, g, batch) {
+    const l = layer as Linear;
+    const [inF, outF] = [l.inFeatures, l.outFeatures];
+    const gv = g.values;
+    const out = new Float64Array(batch);
+    for (let b = 0; b < batch; b++) {
+      let gg = 0;
+      for (let o = b * outF; o < (b + 1) * outF; o++) gg += gv[o]! * gv[o]!;
+      let xx = 0;
+      for (let i = b * inF; i < (b + 1) * inF; i++) xx += x[i]! * x[i]!;
+      out[b] = gg * xx + (l.bias ? gg : 0);
+    }
+    return out;
+  },
+  weightedSum(layer, x, g, batch, coef) {
+    const l = layer as Linear;
+    const [inF, outF] = [l.inFeatures, l.outFeatures];
+    const gv = g.values;
+    const cg = new Float32Array(batch * outF);
+    for (let b = 0; b < batch; b++) for (let o = 0; o < outF; o++) cg[b * outF + o] = coef[b]! * gv[b * outF + o]!;
+    // (c * g)^T X: [out, B] x [B, in], by the float kernels.
+    const gt = new FloatTensor([batch, outF], cg).transpose([1, 0]);
+    const weight = Float64Array.from((gt.matmul(new FloatTensor([batch, inF], x)) as FloatTensor).values);
+    if (!l.bias) return { weight };
+    const bias = new Float64Array(outF);
+    for (let b = 0; b < batch; b++) for (let o = 0; o < outF; o++) bias[o]! += cg[b * outF + o]!;
+    return { weight, bias };
+  },
+};
 
 const linearRule: GradSampleRule = {
   activation: (_layer, input) => input.values.slice(),
@@ -52,6 +100,7 @@ const linearRule: GradSampleRule = {
     }
     return db ? { weight: dW, bias: db } : { weight: dW };
   },
+  ghost: linearGhost,
 };
 
 /** Conv2d's explicit padding, as its forward resolves it. */

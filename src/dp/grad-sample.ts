@@ -23,7 +23,8 @@ import { Tensor } from '../tensor.js';
 import { AutogradTensor, isGradEnabled } from '../tensors/autograd.js';
 import { FloatTensor } from '../tensors/float.js';
 import { GradFunc } from '../tensors/gradients.js';
-import { type GradSampleRule, SUPPORTED_LAYERS, localFloat, ruleOf } from './grad-sample-layers.js';
+import { addSquaredNorms, clipFactors, weightedRowSum } from './clip.js';
+import { type GradSampleRule, type LayerGradSample, SUPPORTED_LAYERS, localFloat, ruleOf } from './grad-sample-layers.js';
 
 /** One forward call of a layer: its input (as the rule keeps it) and, after backward, its output's gradient. */
 interface Capture {
@@ -178,6 +179,64 @@ export class GradSampleModule extends Module {
       }
     }
     return out;
+  }
+
+  /**
+   * Clips every sample's gradient (over all parameters) to `maxGradNorm` and sums over the batch,
+   * as {@link clipAndSum} on {@link perSampleGradients} gives, but without materialising the
+   * per-sample gradients where a layer allows (Linear on 2-D input: ghost clipping).
+   *
+   * @param scale multiplies each per-sample gradient first (the batch size, for a mean loss)
+   */
+  clipAndSum(maxGradNorm: number, scale = 1): { sums: Map<Tensor, Float64Array>; norms: Float64Array; factors: Float64Array; batch: number } {
+    const batch = this.batchSize;
+    const norms2 = new Float64Array(batch);
+    type Plan = { h: Hooked; ghost: true; x: Float32Array; g: FloatTensor } | { h: Hooked; ghost: false; grads: LayerGradSample };
+    const plans: Plan[] = [];
+    for (const h of batch ? this.#hooked : []) {
+      const caps = h.captures.filter((c) => c.backprop);
+      if (caps.length === 0) continue;
+      const ghost = h.rule.ghost;
+      if (caps.length === 1 && ghost) {
+        const c = caps[0]!;
+        const g = new FloatTensor(c.backpropShape!, c.backprop!);
+        if (ghost.applies(h.layer, g, batch)) {
+          const n2 = ghost.norms2(h.layer, c.activation, g, batch);
+          for (let b = 0; b < batch; b++) norms2[b]! += n2[b]!;
+          plans.push({ h, ghost: true, x: c.activation, g });
+          continue;
+        }
+      }
+      const grads: LayerGradSample = {};
+      for (const c of caps) {
+        const one = h.rule.compute(h.layer, c.activation, new FloatTensor(c.backpropShape!, c.backprop!), batch);
+        for (const k of ['weight', 'bias'] as const) {
+          const v = one[k];
+          if (!v) continue;
+          const acc = grads[k];
+          if (acc) for (let i = 0; i < v.length; i++) acc[i]! += v[i]!;
+          else grads[k] = v;
+        }
+      }
+      if (grads.weight) addSquaredNorms(norms2, grads.weight, h.weight!.numel());
+      if (grads.bias) addSquaredNorms(norms2, grads.bias, h.bias!.numel());
+      plans.push({ h, ghost: false, grads });
+    }
+    const { norms, factors } = clipFactors(norms2, maxGradNorm, scale);
+    const coef = factors.map((f) => f * scale);
+    const sums = new Map<Tensor, Float64Array>();
+    for (const p of plans) {
+      const { h } = p;
+      if (p.ghost) {
+        const s = h.rule.ghost!.weightedSum(h.layer, p.x, p.g, batch, coef);
+        sums.set(h.weight!, s.weight);
+        if (h.bias && s.bias) sums.set(h.bias, s.bias);
+      } else {
+        if (p.grads.weight) sums.set(h.weight!, weightedRowSum(p.grads.weight, h.weight!.numel(), coef));
+        if (p.grads.bias) sums.set(h.bias!, weightedRowSum(p.grads.bias, h.bias!.numel(), coef));
+      }
+    }
+    return { sums, norms, factors, batch };
   }
 
   /** Forgets the captured activations and gradients (call between batches). */

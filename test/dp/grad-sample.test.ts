@@ -110,3 +110,26 @@ describe('models DP-SGD cannot train are refused', () => {
     expect(() => new GradSampleModule(new nn.Sequential(new nn.Linear(2, 2), new Scale()))).toThrow(/no per-sample gradient rule; DP-SGD supports Linear, Conv2d/);
   });
 });
+
+describe('clipping without materialising (ghost clipping for Linear) equals clipping the per-sample gradients', () => {
+  function compare(model: sy.nn.Module, inShape: number[], maxGradNorm: number): void {
+    const gs = new GradSampleModule(model);
+    const y = gs.forward(sy.randn(inShape));
+    loss(y, sy.randn(y.shape)).backward();
+    const fast = gs.clipAndSum(maxGradNorm, 2);
+    const per = gs.perSampleGradients();
+    const params = model.parameters();
+    const ref = sy.dp.clipAndSum(params.map((p) => per.get(p)!), params.map((p) => p.numel()), inShape[0]!, maxGradNorm, 2);
+    fast.norms.forEach((n, b) => expect(Math.abs(n - ref.norms[b]!)).toBeLessThan(1e-5 * ref.norms[b]!));
+    expect(fast.factors.some((f) => f < 1)).toBe(true);
+    params.forEach((p, i) => {
+      const a = fast.sums.get(p)!;
+      const r = ref.sums[i]!;
+      for (let j = 0; j < r.length; j++) expect(Math.abs(a[j]! - r[j]!)).toBeLessThan(1e-5 * (1 + Math.abs(r[j]!)));
+    });
+  }
+  test('an MLP (every layer takes the shortcut)', () =>
+    compare(new nn.Sequential(new nn.Linear(9, 7), new nn.ReLU(), new nn.Linear(7, 4)), [12, 9], 0.5));
+  test('a CNN and a 3-D Linear input (materialised)', () =>
+    compare(new nn.Sequential(new nn.Conv2d(1, 3, 3), new nn.ReLU(), new nn.Linear(4, 2)), [5, 1, 6, 6], 0.5));
+});
