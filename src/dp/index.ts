@@ -65,3 +65,5 @@ export {
   type PrivacyEngineOptions,
   type PrivateTraining,
 } from './privacy-engine.js';
+export { noisyShare, revealSum, DISTRIBUTED_NOISE_SCALE, type NoisyShareOptions } from './distributed-noise.js';
+export { DPFedAvg, type DPFedAvgClient, type DPFedAvgOptions, type DPRoundReport, type SecureAggregationOptions } from './dp-fedavg.js';
