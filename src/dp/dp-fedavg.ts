@@ -168,6 +168,9 @@ export class DPFedAvg {
     const n2 = new Float64Array(1);
     addSquaredNorms(n2, Float32Array.from(update), update.length);
     const norm = Math.sqrt(n2[0]!);
+    if (!Number.isFinite(norm)) {
+      throw new ValueError(`the update of client '${client.id}' is not finite: local training diverged; lower lr, or the noise (noiseMultiplier / clipNorm against the expected clients)`);
+    }
     const f = Math.min(1, this.clipNorm / (norm + 1e-6));
     for (let j = 0; j < update.length; j++) update[j]! *= f;
     return { update, norm };
