@@ -244,6 +244,11 @@ export class GradSampleModule extends Module {
     for (const h of this.#hooked) h.captures = [];
   }
 
+  /** A wrapped deep copy of the model (new parameters, its own captures). */
+  override copy(): this {
+    return new GradSampleModule(this.module.copy()) as this;
+  }
+
   /** Stops capturing and restores the layers' own forward. */
   detach(): void {
     this.#attached = false;

@@ -133,3 +133,13 @@ describe('clipping without materialising (ghost clipping for Linear) equals clip
   test('a CNN and a 3-D Linear input (materialised)', () =>
     compare(new nn.Sequential(new nn.Conv2d(1, 3, 3), new nn.ReLU(), new nn.Linear(4, 2)), [5, 1, 6, 6], 0.5));
 });
+
+test('a copy of a wrapped model is wrapped on its own', () => {
+  const gs = new GradSampleModule(new nn.Linear(3, 2));
+  const twin = gs.copy();
+  expect(twin).toBeInstanceOf(GradSampleModule);
+  twin.forward(sy.randn([4, 3])).sum().backward();
+  expect(twin.batchSize).toBe(4);
+  expect(gs.batchSize).toBe(0);
+  expect(twin.parameters()[0]).not.toBe(gs.parameters()[0]);
+});

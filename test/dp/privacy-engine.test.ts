@@ -147,6 +147,9 @@ describe('Poisson sampling and accounting', () => {
     expect(dataLoader.length).toBe(3);
     const sizes: number[] = [];
     const epochs = 400;
+    vi.spyOn(Math, 'random').mockImplementation(() => {
+      throw new Error('Math.random used');
+    });
     for (let e = 0; e < epochs; e++) {
       for (const [x, y] of dataLoader) {
         sizes.push(x.shape[0]!);
