@@ -187,9 +187,10 @@ export async function main(partial: Partial<Options> = {}): Promise<Result> {
 }
 
 /**
- * DP-FedAvg over virtual clients with secure aggregation: each chosen client trains one pass on its
- * digits, clips its update, adds its share of the noise and secret-shares the result between two
- * aggregating parties; only the noisy sum is ever reconstructed. Epsilon here is per client.
+ * DP-FedAvg over virtual clients with secure aggregation: each chosen client, on its own worker,
+ * trains one pass on its digits, clips its update, adds its share of the noise and secret-shares
+ * the result between two aggregating parties; only the noisy sum is ever reconstructed. Epsilon
+ * here is per client.
  */
 async function dpFedAvg(o: Options, train: sy.BaseDataset, test: sy.BaseDataset): Promise<FederatedFigures> {
   const log = o.log;
@@ -201,7 +202,8 @@ async function dpFedAvg(o: Options, train: sy.BaseDataset, test: sy.BaseDataset)
     const idx = Array.from({ length: per }, (_, i) => c * per + i);
     const batches: (readonly [sy.Tensor, sy.Tensor])[] = [];
     for (let s = 0; s < per; s += 64) batches.push(train.batch(idx.slice(s, s + 64)));
-    return { id: `client${c}`, batches };
+    // Each client is a worker of its own: it trains, clips, adds its noise and shares there.
+    return { id: `client${c}`, batches, worker: new sy.VirtualWorker({ id: `dp_client${c}` }) };
   });
   const parties = [new sy.VirtualWorker({ id: 'dp_alice' }), new sy.VirtualWorker({ id: 'dp_bob' })];
   const fl = new sy.dp.DPFedAvg({
@@ -216,7 +218,8 @@ async function dpFedAvg(o: Options, train: sy.BaseDataset, test: sy.BaseDataset)
     const acc = accuracy(model, test);
     const epsilon = fl.getEpsilon(o.delta);
     history.push({ round: r, clients: report.clients.length, epsilon, accuracy: acc, seconds: (performance.now() - t0) / 1000 });
-    log(`DP-FedAvg  ${sy.utils.epochLine({ epoch: r, epochs: o.fedRounds, accuracy: acc, clients: report.clients.length, clipped: report.clippedFraction, epsilon, seconds: history.at(-1)!.seconds })}`);
+    const line = sy.utils.epochLine({ epoch: r, epochs: o.fedRounds, accuracy: acc, clients: report.clients.length, epsilon, seconds: history.at(-1)!.seconds });
+    log(`DP-FedAvg  ${line.replace(/^epoch/, 'round')}`);
   }
   const finalEpsilon = fl.getEpsilon(o.delta);
   log(`DP-FedAvg: final client-level epsilon ${finalEpsilon.toFixed(3)} at delta ${o.delta}, accuracy ${(100 * history.at(-1)!.accuracy).toFixed(2)}% ` +

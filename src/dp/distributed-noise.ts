@@ -21,8 +21,8 @@ import type { Tensor } from '../tensor.js';
 import { Tensor as TensorClass } from '../tensor.js';
 import { RingTensor } from '../ring/ring-tensor.js';
 import type { RemoteWorker } from '../workers/worker.js';
-import { discreteGaussianNoise } from './gaussian.js';
 import type { RandomFill } from './random-bits.js';
+import { noisyEncode } from './remote-noise.js';
 
 /** Integer units per real unit of the encoding: 2^20 (ample for clipped updates, far from 2^63). */
 export const DISTRIBUTED_NOISE_SCALE = 2 ** 20;
@@ -57,17 +57,8 @@ export function noisyShare(values: Float32Array | Float64Array, opts: NoisyShare
   if (!(opts.std >= 0) || !Number.isFinite(opts.std)) throw new ValueError(`std must be a finite number >= 0, got ${String(opts.std)}`);
   if (!Array.isArray(opts.parties) || opts.parties.length < 2) throw new ValueError('noisyShare needs at least two parties to hold the shares');
   if (!(scale >= 1) || !Number.isSafeInteger(scale)) throw new ValueError(`scale must be a positive integer, got ${String(scale)}`);
-  const n = values.length;
-  const noise = opts.std > 0 ? discreteGaussianNoise({ std: opts.std / Math.sqrt(opts.contributors), scale, count: n, random: opts.random }) : new BigInt64Array(n);
-  const ints = new BigInt64Array(n);
-  const limit = 2 ** 52;
-  for (let i = 0; i < n; i++) {
-    const r = Math.round(values[i]! * scale);
-    if (!(Math.abs(r) < limit)) throw new ValueError(`value ${values[i]} at index ${i} does not fit the encoding at scale ${scale}: clip it first`);
-    ints[i] = BigInt(r) + noise[i]!;
-  }
-  noise.fill(0n); // the contributor forgets its noise once it is inside the shares
-  return new TensorClass(new RingTensor([n], ints)).share(...opts.parties);
+  const ints = noisyEncode(values, opts.std / Math.sqrt(opts.contributors), scale, opts.random);
+  return new TensorClass(new RingTensor([values.length], ints)).share(...opts.parties);
 }
 
 /** Adds the contributors' shared tensors among the parties and reconstructs the (noisy) sum as floats. */

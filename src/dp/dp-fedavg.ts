@@ -5,7 +5,8 @@
  *
  *   1. every client joins with probability `clientSampleRate` (Poisson, drawn from the CSPRNG);
  *   2. a chosen client trains a copy of the global model on its own data and clips its update
- *      (local - global, over all parameters) to L2 norm `clipNorm`;
+ *      (local - global, over all parameters) to L2 norm `clipNorm` — on its own worker when it
+ *      has one (then its update, norm and noise never leave that worker except as shares);
  *   3. the clipped updates are summed with Gaussian noise of std `noiseMultiplier * clipNorm`:
  *      - `aggregation: 'plain'`: the server adds them and the noise (a trusted server: it sees
  *        each update);
@@ -28,20 +29,27 @@ import { SGD } from '../optim/sgd.js';
 import type { Tensor } from '../tensor.js';
 import { noGrad } from '../tensors/autograd.js';
 import { FloatTensor } from '../tensors/float.js';
+import type { PointerTensor } from '../tensors/pointer.js';
 import { tidy } from '../tensors/scope.js';
 import { Tensor as TensorClass } from '../tensor.js';
 import type { RemoteWorker } from '../workers/worker.js';
 import type { AccountantMechanism, PrivacyAccountant } from './accountants/accountant.js';
 import { createAccountant } from './accountants/registry.js';
 import { addSquaredNorms, checkMaxGradNorm } from './clip.js';
-import { noisyShare, revealSum } from './distributed-noise.js';
+import { DISTRIBUTED_NOISE_SCALE, noisyShare, revealSum } from './distributed-noise.js';
 import { addGaussianNoise } from './gaussian.js';
 import { RandomWords, type RandomFill } from './random-bits.js';
 
-/** A client: its local batches (data and int64 targets). */
+/**
+ * A client: its batches (data and int64 targets). With a `worker`, the client lives there: its
+ * batches are sent once, it trains, clips, draws its noise and shares its update on that worker,
+ * and nothing but shares leaves it (needs secure aggregation). Without one, the client's code runs
+ * here (a simulation, or a trusted server).
+ */
 export interface DPFedAvgClient {
   readonly id: string;
   readonly batches: readonly (readonly [Tensor, Tensor])[];
+  readonly worker?: RemoteWorker;
 }
 
 /** Secure aggregation among these parties (at least two). */
@@ -80,10 +88,10 @@ export interface DPRoundReport {
   round: number;
   /** The clients that took part. */
   clients: string[];
-  /** Their update norms before clipping. */
+  /** The update norms before clipping of the local clients that took part (remote clients keep theirs). */
   updateNorms: number[];
-  /** The fraction of them that were clipped. */
-  clippedFraction: number;
+  /** The fraction of those that were clipped (null when no local client took part). */
+  clippedFraction: number | null;
   /** Epsilon spent so far needs a delta: call getEpsilon(delta). */
   steps: number;
 }
@@ -111,6 +119,7 @@ export class DPFedAvg {
   readonly accountant: PrivacyAccountant;
   readonly #o: DPFedAvgOptions;
   readonly #words: RandomWords;
+  readonly #remoteBatches = new Map<DPFedAvgClient, [Tensor, Tensor][]>();
   #round = 0;
 
   constructor(opts: DPFedAvgOptions) {
@@ -134,6 +143,11 @@ export class DPFedAvg {
     this.accountant = createAccountant(opts.accountant ?? 'rdp');
     this.#o = opts;
     this.#words = new RandomWords(opts.random);
+    for (const c of opts.clients as readonly DPFedAvgClient[]) {
+      if (!c.worker) continue;
+      if (agg === 'plain') throw new ValueError(`client '${c.id}' is on a worker: give aggregation: { parties } (its update leaves it only as shares)`);
+      this.#remoteBatches.set(c, c.batches.map(([x, y]): [Tensor, Tensor] => [x.send(c.worker!), y.send(c.worker!)]));
+    }
   }
 
   /** The epsilon spent so far (per client) at `delta`. */
@@ -176,6 +190,47 @@ export class DPFedAvg {
     return { update, norm };
   }
 
+  /**
+   * A remote client's round, all on its worker: train a copy of the global model, clip the update
+   * (norm and factor computed there), encode it with its own noise (`dp.noisyEncode`), and share
+   * each parameter's part among the parties from the worker. Returns the shared parts.
+   */
+  private remoteParts(client: DPFedAvgClient, stdEach: number, agg: SecureAggregationOptions): Tensor[] {
+    const worker = client.worker!;
+    const model = this.model.copy().send(worker);
+    const start = this.model.parameters().map((p) => p.data.copy().send(worker));
+    const opt = new SGD(model.parameters(), { lr: this.#o.lr ?? 0.1 });
+    const loss = this.#o.loss ?? ((out: Tensor, y: Tensor) => nllLoss(out, y));
+    for (let e = 0; e < (this.#o.localEpochs ?? 1); e++) {
+      for (const [x, y] of this.#remoteBatches.get(client)!) {
+        tidy(() => {
+          opt.zeroGrad();
+          loss(model.forward(x), y).backward();
+          opt.step();
+        });
+      }
+    }
+    const scale = agg.scale ?? DISTRIBUTED_NOISE_SCALE;
+    const parts = tidy(() =>
+      noGrad(() => {
+        const update = model.parameters().map((p, i) => p.data.sub(start[i]!).reshape([p.numel()]));
+        let norm2 = update[0]!.pow(2).sum();
+        for (const u of update.slice(1)) norm2 = norm2.add(u.pow(2).sum());
+        // factor = min(1, clip / (norm + 1e-6)), on the worker: r < 1 ? r : 1.
+        const r = norm2.sqrt().add(1e-6).pow(-1).mul(this.clipNorm);
+        const factor = r.lt(1).mul(r.sub(1)).add(1);
+        return update.map((u) => {
+          const clipped = u.mul(factor);
+          const encoded = (clipped.child as PointerTensor).command('dp.noisyEncode', [stdEach, scale], [clipped.shape])[0]!;
+          return new TensorClass(encoded).share(...agg.parties);
+        });
+      }),
+    );
+    model.dispose();
+    for (const t of start) t.dispose();
+    return parts;
+  }
+
   /** The clients of one round: each joins with probability clientSampleRate. */
   sampleClients(): DPFedAvgClient[] {
     const t = this.clientSampleRate * 2 ** 53;
@@ -188,7 +243,9 @@ export class DPFedAvg {
     const std = this.noiseMultiplier * this.clipNorm;
     const params = this.model.parameters();
     const total = params.reduce((s, p) => s + p.numel(), 0);
-    const updates = chosen.map((c) => this.clientUpdate(c));
+    const sizes = params.map((p) => p.numel());
+    const local = chosen.filter((c) => !c.worker);
+    const updates = local.map((c) => this.clientUpdate(c));
     const agg = this.#o.aggregation ?? 'plain';
     let noisy: Float64Array;
     if (agg === 'plain' || chosen.length === 0) {
@@ -197,11 +254,23 @@ export class DPFedAvg {
       for (const { update } of updates) for (let j = 0; j < total; j++) sum[j]! += update[j]!;
       noisy = std > 0 ? addGaussianNoise(sum, { std, random: this.#o.random }) : sum;
     } else {
-      const parts = updates.map(({ update }) =>
-        noisyShare(update, { std, contributors: updates.length, parties: agg.parties, scale: agg.scale, random: this.#o.random }),
-      );
-      noisy = await revealSum(parts, agg.scale);
-      for (const p of parts) p.dispose();
+      // One shared part per client and parameter (flat), each with the client's share of the noise.
+      const m = chosen.length;
+      const parts: Tensor[][] = updates.map(({ update }) => {
+        let off = 0;
+        return sizes.map((n) => {
+          const slice = update.subarray(off, (off += n));
+          return noisyShare(slice, { std, contributors: m, parties: agg.parties, scale: agg.scale, random: this.#o.random });
+        });
+      });
+      for (const c of chosen) if (c.worker) parts.push(this.remoteParts(c, std / Math.sqrt(m), agg));
+      noisy = new Float64Array(total);
+      let off = 0;
+      for (let k = 0; k < sizes.length; k++) {
+        noisy.set(await revealSum(parts.map((p) => p[k]!), agg.scale), off);
+        off += sizes[k]!;
+      }
+      for (const p of parts) for (const t of p) t.dispose();
     }
     const expected = this.clientSampleRate * this.clients.length;
     let off = 0;
@@ -222,7 +291,7 @@ export class DPFedAvg {
       round: this.#round,
       clients: chosen.map((c) => c.id),
       updateNorms: norms,
-      clippedFraction: norms.length ? norms.filter((n) => n > this.clipNorm).length / norms.length : 0,
+      clippedFraction: norms.length ? norms.filter((n) => n > this.clipNorm).length / norms.length : null,
       steps: this.accountant.steps,
     };
   }

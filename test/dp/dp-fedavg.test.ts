@@ -182,3 +182,68 @@ describe('DP-FedAvg', () => {
     expect(() => new sy.dp.DPFedAvg({ model: net(), clients: clients(2), clientSampleRate: 1, noiseMultiplier: 1, clipNorm: 1, aggregation: { parties: [] } })).toThrow(/two workers/);
   });
 });
+
+describe('DP-FedAvg with clients on their own workers', () => {
+  /** Records frames to a worker and, apart, the replies it sends back. */
+  function recordSplit(w: sy.VirtualWorker, sent: Uint8Array[], replies: Uint8Array[]): void {
+    const post = w.post.bind(w);
+    const request = w.request.bind(w);
+    w.post = (msg, from) => {
+      sent.push(sy.encodeMessage(msg));
+      post(msg, from);
+    };
+    w.request = async (msg, from) => {
+      sent.push(sy.encodeMessage(msg));
+      const value = await request(msg, from);
+      replies.push(sy.encodeMessage({ kind: 'reply', req: 0, ok: true, value }));
+      return value;
+    };
+  }
+
+  test('train, clip, noise and share on the client: same result as the local clients without noise', async () => {
+    const parties = [worker('alice'), worker('bob')];
+    const local = clients(3);
+    const remote = local.map((c) => ({ ...c, worker: worker(c.id) }));
+    const a = net();
+    const b = net();
+    const opts = { clientSampleRate: 1, noiseMultiplier: 0, clipNorm: 0.05, lr: 0.5, aggregation: { parties } } as const;
+    await new sy.dp.DPFedAvg({ ...opts, model: a, clients: local }).round();
+    await new sy.dp.DPFedAvg({ ...opts, model: b, clients: remote }).round();
+    const [fa, fb] = [flat(a), flat(b)];
+    fa.forEach((v, j) => expect(Math.abs(v - fb[j]!)).toBeLessThan(1e-5));
+    expect(fa.some((v, j) => v !== flat(net())[j])).toBe(true); // the model moved
+  });
+
+  test('transcript: the parties never see the un-noised sum, and nothing but shares leaves a client worker', async () => {
+    const parties = [worker('alice'), worker('bob')];
+    const frames: Uint8Array[] = [];
+    for (const p of parties) record(p, frames);
+    const local = clients(3);
+    const remote = local.map((c) => ({ ...c, worker: worker(c.id) }));
+    const clientSent: Uint8Array[] = [];
+    const clientReplies: Uint8Array[] = [];
+    for (const c of remote) recordSplit(c.worker, clientSent, clientReplies);
+    // The un-noised sum, from the same training run here (deterministic: same model, same batches).
+    const probe = new sy.dp.DPFedAvg({ model: net(), clients: local, clientSampleRate: 1, noiseMultiplier: 1, clipNorm: 0.05, lr: 0.5 });
+    const plainSum = new BigInt64Array(flat(net()).length);
+    for (const c of local) encode(probe.clientUpdate(c).update).forEach((x, j) => (plainSum[j]! += x));
+    const model = net();
+    const before = flat(model);
+    const fl = new sy.dp.DPFedAvg({ model, clients: remote, clientSampleRate: 1, noiseMultiplier: 1, clipNorm: 0.05, lr: 0.5, aggregation: { parties } });
+    await fl.round();
+    expect(frames.length).toBeGreaterThan(0);
+    expect(seen(frames, parties, plainSum)).toBe(false);
+    // Each client worker ran its own noisy encoding; the orchestrator got no values back from any.
+    const text = clientSent.map((f) => Buffer.from(f).toString('latin1')).join('');
+    expect(text.split('dp.noisyEncode').length - 1).toBe(3 * 4); // 3 clients x 4 parameters
+    expect(clientReplies.reduce((n, f) => n + f.length, 0)).toBeLessThan(4096);
+    // The model moved by (sum + noise) / 3; the noise is there.
+    const moved = flat(model).map((v, j) => (v - before[j]!) * 3 - Number(plainSum[j]!) / SCALE);
+    expect(Math.sqrt(moved.reduce((s, z) => s + z * z, 0) / moved.length)).toBeGreaterThan(0.01);
+  });
+
+  test('a client on a worker needs secure aggregation', () => {
+    const remote = clients(1).map((c) => ({ ...c, worker: worker(c.id) }));
+    expect(() => new sy.dp.DPFedAvg({ model: net(), clients: remote, clientSampleRate: 1, noiseMultiplier: 1, clipNorm: 1 })).toThrow(/aggregation: \{ parties \}/);
+  });
+});
