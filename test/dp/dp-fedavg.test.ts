@@ -247,3 +247,15 @@ describe('DP-FedAvg with clients on their own workers', () => {
     expect(() => new sy.dp.DPFedAvg({ model: net(), clients: remote, clientSampleRate: 1, noiseMultiplier: 1, clipNorm: 1 })).toThrow(/aggregation: \{ parties \}/);
   });
 });
+
+test('dp.noisyEncode on a worker checks what it is sent', async () => {
+  const w = worker('carol');
+  const x = sy.tensor([0.5, -0.25]).send(w);
+  const ptr = x.child as import('../../src/tensors/pointer.js').PointerTensor;
+  const ok = new sy.Tensor(ptr.command('dp.noisyEncode', [0, SCALE], [[2]])[0]!);
+  expect(((await ok.get()).child as RingTensor).data).toEqual(BigInt64Array.of(BigInt(SCALE / 2), BigInt(-SCALE / 4)));
+  const bad = new sy.Tensor(ptr.command('dp.noisyEncode', [-1, SCALE], [[2]])[0]!);
+  await expect(bad.get()).rejects.toThrow(/std must be a finite number >= 0/);
+  const badScale = new sy.Tensor(ptr.command('dp.noisyEncode', [1, 0.5], [[2]])[0]!);
+  await expect(badScale.get()).rejects.toThrow(/scale must be a positive integer/);
+});
