@@ -8,6 +8,7 @@
 import { publicKeyCodec, privateKeyCodec } from './he/key-codec.js';
 import { remoteKeyCommands } from './he/remote-key.js';
 import { fedavgCommands, receiptCodec } from './federated/fedavg.js';
+import { dpCommands } from './dp/remote-noise.js';
 import { beaverCommands, beaverCorrelations } from './mpc/beaver.js';
 import { comparisonCommands, comparisonCorrelations } from './mpc/comparison.js';
 import { dealerCommands, registerCorrelations } from './mpc/dealer.js';
@@ -42,6 +43,7 @@ export const COMMANDS: readonly Readonly<Record<string, CommandSpec>>[] = [
   paillierCommands,
   remoteKeyCommands, // Paillier keys that stay on a worker
   fedavgCommands,
+  dpCommands, // distributed noise for secure aggregation (dp.noisyEncode)
 ];
 
 /** Every kind of object that may travel, by its codec. */
