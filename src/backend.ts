@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { StateError, ValueError } from './errors.js';
 import { initRing, ringEngine } from './ring/index.js';
+import { envVar } from './util/node.js';
 
 export type BackendName = 'wasm' | 'cpu';
 
@@ -26,7 +27,7 @@ let readyInfo: ReadyInfo | undefined;
 let pending: Promise<ReadyInfo> | undefined;
 
 function envBackend(): BackendName | undefined {
-  const v = typeof process !== 'undefined' ? process.env?.SYFT_BACKEND : undefined;
+  const v = envVar('SYFT_BACKEND');
   if (v === undefined || v === '') return undefined;
   if (v !== 'wasm' && v !== 'cpu') throw new ValueError(`SYFT_BACKEND must be 'wasm' or 'cpu', got '${v}'`);
   return v;

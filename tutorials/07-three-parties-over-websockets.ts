@@ -50,7 +50,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as sy from '../src/index.js';
 import { privateBatches } from '../src/federated/private-loader.js';
-import { randomHex, readTokenFile } from '../src/workers/websocket/auth.js';
+import { randomHex } from '../src/workers/websocket/auth.js';
+import { readTokenFile } from '../src/workers/websocket/token-file.js';
 import { type WorkerProcess, startWorkerProcess } from '../src/workers/websocket/index.js';
 import { SeededRandom } from '../src/util/seeded.js';
 

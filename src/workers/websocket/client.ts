@@ -23,13 +23,16 @@ import { type TensorHandle, handles } from '../handles.js';
 import { local } from '../local.js';
 import type { Message, ObjectId, RequestMessage, WireError, WireValue } from '../messages.js';
 import type { RemoteWorker, Sender, Worker } from '../worker.js';
-import { dialNode } from './node-socket.js';
+import { defaultDial } from './dial.js';
+import { Outbox } from './outbox.js';
 import { introduction } from './peers.js';
 import { Listeners } from './events.js';
 import { checkClientToken, checkUrl, checkWorkerId, positive } from './options.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './protocol.js';
 import { parseFound } from './published.js';
+import { reachOf, setReach } from './reach.js';
 import { DialledConnection, type DialledOptions, type State } from './reconnect.js';
+import type { Dial, Pem } from './socket.js';
 import type { Traffic, WorkerStats } from './traffic.js';
 
 export interface WebsocketClientOptions {
@@ -47,12 +50,14 @@ export interface WebsocketClientOptions {
   reconnectWithinMs?: number;
   /** Largest message accepted from the worker, in bytes. Default 64 MiB. */
   maxMessageBytes?: number;
-  /** Certificates (PEM) to trust for a `wss:` worker with a self-signed certificate. */
-  ca?: string | Buffer | (string | Buffer)[];
+  /** Certificates (PEM) to trust for a `wss:` worker with a self-signed certificate (Node; a page trusts what its browser trusts). */
+  ca?: Pem | Pem[];
   /** The worker that sends the commands and owns the pointers; its id names this client. Default `sy.local`. */
   owner?: Worker;
   /** How other workers reach this one when objects move between them. Default: `url`. */
   peerUrl?: string;
+  /** How to open the WebSocket. Default: the `ws` package in Node, the page's own WebSocket in browsers. */
+  dial?: Dial;
 }
 
 export interface ClientEvents {
@@ -84,8 +89,8 @@ export class WebsocketClientWorker implements RemoteWorker {
   /** Where other workers reach this worker (moves between workers). */
   readonly peerUrl: string;
   readonly owner: Worker;
-  readonly #token: string | undefined;
   readonly #connection: DialledConnection;
+  readonly #outbox: Outbox;
   readonly #caller: Caller;
   readonly #listeners = new Listeners<ClientEvents>();
 
@@ -93,7 +98,7 @@ export class WebsocketClientWorker implements RemoteWorker {
     this.url = checkUrl(url);
     this.peerUrl = checkUrl(opts.peerUrl ?? url);
     checkWorkerId(opts.id);
-    this.#token = checkClientToken(opts.token);
+    setReach(this, { url: this.peerUrl, token: checkClientToken(opts.token) });
     this.owner = opts.owner ?? local;
     const connection: DialledOptions = {
       url: this.url,
@@ -107,13 +112,26 @@ export class WebsocketClientWorker implements RemoteWorker {
       reconnectWithinMs: positive(opts.reconnectWithinMs, 10_000, 'reconnectWithinMs'),
       maxIncoming: positive(opts.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 'maxMessageBytes'),
       ca: opts.ca,
-      dial: dialNode,
+      dial: opts.dial ?? defaultDial(),
     };
+    const failed = (e: unknown, op: string) =>
+      this.#caller.noteRejection({ name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e), op });
+    this.#outbox = new Outbox((e) => failed(e, 'connectPeer'));
     this.#caller = new Caller({
       peer: () => this.id,
       owner: this.owner,
       timeoutMs: positive(opts.timeoutMs, 60_000, 'timeoutMs'),
-      transmit: (msg) => this.#connection.send(msg),
+      transmit: (msg) =>
+        this.#outbox.send((late) => {
+          try {
+            this.#connection.send(msg);
+          } catch (e) {
+            if (!late) throw e; // the caller is on the stack and handles it
+            // A message that waited in line: its caller has moved on.
+            if (msg.kind === 'req') this.#caller.reject(msg.req, e as Error);
+            else failed(e, msg.kind === 'cmd' ? msg.op : msg.kind);
+          }
+        }),
       onRejection: (e) => this.#listeners.emit('rejection', e),
     });
     this.#connection = new DialledConnection(connection, {
@@ -233,17 +251,24 @@ export class WebsocketClientWorker implements RemoteWorker {
    */
   introduce(peer: RemoteWorker, _from: Sender): void {
     if (peer.id === this.id) return;
-    if (!(peer instanceof WebsocketClientWorker)) {
+    const at = reachOf(peer);
+    if (at === undefined) {
       throw new ValueError(
         `worker '${this.id}' runs in another process and can send values only to other network workers; ` +
           `'${peer.id}' is in this process (connect to a syft-ts worker with WebsocketClientWorker.connect instead)`,
       );
     }
-    this.#caller.call('connectPeer', introduction(this.id, peer.id, peer.peerUrl, peer.#token)).catch((e: unknown) => {
-      const remote = e instanceof RemoteError;
-      const message = remote ? e.remoteMessage : (e as Error).message;
-      this.#caller.noteRejection({ name: remote ? e.remoteName : (e as Error).name, message, op: 'connectPeer' });
-    });
+    const connect = (args: WireValue[]) => () => {
+      this.#caller.call('connectPeer', args).catch((e: unknown) => {
+        const remote = e instanceof RemoteError;
+        const message = remote ? e.remoteMessage : (e as Error).message;
+        this.#caller.noteRejection({ name: remote ? e.remoteName : (e as Error).name, message, op: 'connectPeer' });
+      });
+    };
+    const args = introduction(this.id, peer.id, at.url, at.token);
+    // In a page the ticket takes a WebCrypto turn: what is posted meanwhile waits behind it.
+    if (Array.isArray(args)) this.#outbox.send(connect(args));
+    else this.#outbox.later(args.then(connect));
   }
 
   // ---- conveniences -------------------------------------------------------------------------

@@ -77,7 +77,7 @@ export function dialNode(url: string, opts: DialOptions): FrameSocket {
     perMessageDeflate: false,
     handshakeTimeout: opts.timeoutMs,
     ...(needsMask(url) ? {} : { generateMask: zeroMask }),
-    ...(opts.ca === undefined ? {} : { ca: opts.ca }),
+    ...(opts.ca === undefined ? {} : { ca: opts.ca as string | Buffer | (string | Buffer)[] }),
   });
   return new NodeSocket(ws, (e) => connectError(url, e));
 }

@@ -88,6 +88,7 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
       token,
       maxMessageBytes: this.maxMessageBytes,
       timeoutMs,
+      roles: ['client', 'peer'],
       log: this.log,
       admit: (hello) => this.#sessions.admit(hello),
       refused: () => this.authFailures++,
