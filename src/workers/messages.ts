@@ -41,6 +41,8 @@ export interface CommandMessage {
   self?: ObjectId;
   args: WireValue[];
   ret: ObjectId[];
+  /** How many pointers this command was forwarded through (absent: sent by the orchestrator). */
+  hops?: number;
 }
 
 export interface StoreMessage {
@@ -189,9 +191,12 @@ export function validateMessage(raw: unknown): Message {
   const m = raw;
   switch (m.kind) {
     case 'cmd':
-      expectKeys(m, ['kind', 'op', 'args', 'ret'], ['self']);
+      expectKeys(m, ['kind', 'op', 'args', 'ret'], ['self', 'hops']);
       expectName(m.op, 'op', LIMITS.opLength);
       if (m.self !== undefined && !isObjectId(m.self)) fail('self must be an object id');
+      if (m.hops !== undefined && (!Number.isSafeInteger(m.hops) || (m.hops as number) < 1 || (m.hops as number) > 255)) {
+        fail('hops must be an integer from 1 to 255');
+      }
       expectArgs(m.args);
       expectIds(m.ret, 'ret', LIMITS.retCount);
       return m as unknown as CommandMessage;

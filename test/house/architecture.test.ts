@@ -15,7 +15,7 @@ const SRC = join(import.meta.dirname, '../../src');
  * import each other both ways.
  */
 const FLOORS: string[][] = [
-  ['errors', 'shapes', 'layer', 'util', 'types'],
+  ['errors', 'shapes', 'layer', 'util', 'types', 'config'],
   ['ring'],
   ['workers', 'backend'],
   ['he'],

@@ -63,8 +63,8 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
         this.rejected++;
         this.lastRejection = error;
       },
-      // Through the queue, so commands of the session still waiting to run go first.
-      free: (ids) => this.receive({ kind: 'del', ids }, this.id),
+      // Through the session's own queue, so its commands still waiting to run go first.
+      free: (ids, queue) => this.receive({ kind: 'del', ids }, this.id, undefined, { queue }),
       noClientsLeft: () => this.dropOrphanedValues(),
     });
     this.#links = new PeerLinks({
@@ -150,6 +150,7 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
     const id = randomId();
     // A copy through the codec: the caller's tensor stays the caller's.
     this.put(id, decodeObject(encodeObject(layer), { worker: this }));
+    this.store.grant(id, this.id, '*');
     this.#published.add(id, tag, shape);
     return id;
   }
@@ -195,16 +196,22 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
 
   // ---- the store: published data stays, sessions own the rest ------------------------------
 
-  protected override forget(id: ObjectId): void {
+  protected override forget(id: ObjectId, who = this.id): void {
     // Pointers found with search() free nothing when dropped: the data stays its owner's.
     if (this.#published.has(id)) return;
-    super.forget(id);
-    this.#sessions.disown(id);
+    super.forget(id, who);
+    if (this.peek(id) === undefined) this.#sessions.disown(id);
   }
 
-  protected override clearStore(): void {
+  protected override clearStore(who = this.id): void {
+    if (who !== this.id) {
+      // A sender clears what it owns; the worker's owner's published data is the worker's own.
+      for (const id of this.objectIds()) if (this.store.ownerOf(id) === who) this.#sessions.disown(id);
+      super.clearStore(who);
+      return;
+    }
     const kept = this.#published.ids().map((id) => [id, this.peek(id)!] as const);
-    super.clearStore();
+    super.clearStore(who);
     for (const [id, v] of kept) this.put(id, v);
     this.#sessions.disownAll();
   }

@@ -23,8 +23,8 @@ const FREE_BATCH = 50_000;
 export interface SessionTableHost extends Omit<SessionHost, 'down' | 'bye'> {
   readonly graceMs: number;
   log(line: string): void;
-  /** Queues a `del` of `ids` (behind the session's commands still waiting to run). */
-  free(ids: ObjectId[]): void;
+  /** Queues a `del` of `ids` in the queue of `sender` (behind the session's commands still waiting to run). */
+  free(ids: ObjectId[], sender: string): void;
   /** No orchestrator holds a session any more. */
   noClientsLeft(): void;
 }
@@ -109,7 +109,7 @@ export class SessionTable {
     const ids = [...s.owned];
     for (const id of ids) this.#owners.delete(id);
     s.owned.clear();
-    for (let i = 0; i < ids.length; i += FREE_BATCH) this.table.free(ids.slice(i, i + FREE_BATCH));
+    for (let i = 0; i < ids.length; i += FREE_BATCH) this.table.free(ids.slice(i, i + FREE_BATCH), s.from);
     this.table.log(`ended ${s.role} session of '${s.from}' (${why}); freed ${ids.length} object(s)`);
     if (s.role === 'client' && !this.hasClients()) this.table.noClientsLeft();
   }
