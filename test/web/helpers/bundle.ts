@@ -35,7 +35,7 @@ export interface Bundled {
 }
 
 /** Bundles `source` (an ES module importing 'syft-ts') for `platform`; errors and warnings are returned, not thrown. */
-export async function bundle(source: string, platform: 'browser' | 'node' = 'browser', opts: { minify?: boolean } = {}): Promise<Bundled> {
+export async function bundle(source: string, platform: 'browser' | 'node' = 'browser', opts: { minify?: boolean; keepNames?: boolean } = {}): Promise<Bundled> {
   const dir = packageDir();
   let r: BuildResult<{ write: false }>;
   try {
@@ -47,6 +47,8 @@ export async function bundle(source: string, platform: 'browser' | 'node' = 'bro
       platform,
       target: 'es2022',
       minify: opts.minify ?? false,
+      // Error classes are told apart by name (also across the wire): a minifier must keep class names.
+      keepNames: opts.keepNames ?? false,
       logLevel: 'silent',
       // The package's own dependencies come from the repository's node_modules.
       nodePaths: [join(ROOT, 'node_modules')],
