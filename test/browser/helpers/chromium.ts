@@ -161,17 +161,19 @@ export class Browser {
   }
 
   async close(): Promise<void> {
-    try {
-      await Promise.race([this.send('Browser.close'), new Promise((r) => setTimeout(r, 2000))]);
-    } catch {
-      // already gone
-    }
+    const exited = this.proc.exitCode !== null ? Promise.resolve() : new Promise((r) => this.proc.once('exit', r));
+    this.send('Browser.close').catch(() => {});
+    // A clean exit lets Chromium's helper processes finish with the profile before it is removed.
+    const clean = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 5000))]);
     this.ws.terminate();
-    if (this.proc.exitCode === null) {
-      const exited = new Promise((r) => this.proc.once('exit', r));
+    if (!clean) {
       this.proc.kill('SIGKILL');
       await exited;
     }
-    rmSync(this.profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    try {
+      rmSync(this.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    } catch {
+      // a helper process still writing: the scratch profile stays in the temp folder
+    }
   }
 }
