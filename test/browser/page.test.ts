@@ -48,6 +48,19 @@ describe.skipIf(!binary)('in headless Chromium', () => {
     expect(page.logs.filter((l) => /\[(error|warning)\]|uncaught/.test(l))).toEqual([]);
   });
 
+  test('without its .wasm files where it was told, ready() falls back to cpu and says so in the console', async () => {
+    const p = await browser.newPage(`${site.origin}/`);
+    try {
+      await p.evaluate("new Promise((r) => { const t = setInterval(() => { if (globalThis.syLoaded) { clearInterval(t); r(true); } }, 10); })");
+      const info = await p.evaluate<{ backend: string; fallback?: string }>("sy.ready({ wasmPaths: '/nowhere/' })");
+      expect(info.backend).toBe('cpu');
+      expect(info.fallback).toMatch(/wasm backend failed to start.*\/nowhere\/.*wasmPaths/);
+      expect(p.logs.some((l) => /^\[warning\] syft-ts: the tfjs wasm backend failed to start/.test(l))).toBe(true);
+    } finally {
+      await p.close();
+    }
+  });
+
   test('SMPC among in-page virtual workers: private matmul and ReLU match plaintext', async () => {
     const rng = new SeededRandom(17);
     const [x, w] = [rows(rng, 4, 6), rows(rng, 6, 3)];
