@@ -15,7 +15,7 @@ export default defineConfig({
     // What tests print (measured figures, fuzz summaries, tfjs's banner) shows only for a test that fails.
     silent: 'passed-only',
     projects: [
-      { test: { ...common, name: 'default', include: ['test/**/*.test.ts'] } },
+      { test: { ...common, name: 'default', include: ['test/**/*.test.ts'], exclude: ['test/browser/**', '**/node_modules/**'] } },
       {
         test: {
           ...common,

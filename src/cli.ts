@@ -15,7 +15,7 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SyftError, ValueError } from './errors.js';
-import { readTokenFile } from './workers/websocket/auth.js';
+import { readTokenFile } from './workers/websocket/token-file.js';
 import type { WebsocketServerWorkerOptions } from './workers/websocket/server.js';
 
 /** A command line that cannot be run as given. */

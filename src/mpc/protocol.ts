@@ -10,6 +10,7 @@ import { argInt, argString, type CommandContext } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import type { RemoteWorker, Worker } from '../workers/worker.js';
 import { randomSessionId } from '../util/random.js';
+import { IS_NODE } from '../util/node.js';
 
 export { randomSessionId as newSession };
 
@@ -122,7 +123,7 @@ export async function openAmong(
 
 /** Draws from a PRG, synchronously where the platform allows (Node), else asynchronously. */
 export async function draw(prg: Prg, shape: Shape): Promise<RingTensor> {
-  return typeof process !== 'undefined' && process.versions?.node ? prg.ringSync(shape) : prg.ring(shape);
+  return IS_NODE ? prg.ringSync(shape) : prg.ring(shape);
 }
 
 export function partyIndexArg(v: WireValue | undefined, n: number): number {

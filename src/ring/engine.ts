@@ -7,6 +7,7 @@ import { planeWords, type RingEngineName, type RingKernels } from './kernels/typ
 import { MatmulPool, POOL_MIN_WORK } from './kernels/matmul-pool.js';
 import { WasmKernels, decodeBase64 } from './kernels/wasm-kernels.js';
 import { loadNodeCrypto } from './node-crypto.js';
+import { envVar, loadNodeBuiltin } from '../util/node.js';
 
 export type { RingEngineName } from './kernels/types.js';
 
@@ -159,7 +160,7 @@ async function startPool(threads: number): Promise<MatmulPool | undefined> {
 }
 
 async function defaultThreads(): Promise<number> {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.SYFT_RING_THREADS;
+  const env = envVar('SYFT_RING_THREADS');
   if (env !== undefined && env !== '') {
     const n = Number(env);
     if (!(Number.isInteger(n) && n >= 1 && n <= 64)) {
@@ -167,13 +168,13 @@ async function defaultThreads(): Promise<number> {
     }
     return n;
   }
-  try {
-    const [{ isMainThread }, os] = await Promise.all([import('node:worker_threads'), import('node:os')]);
-    if (!isMainThread) return 1;
-    return Math.max(1, Math.min(MAX_DEFAULT_THREADS, os.availableParallelism?.() ?? os.cpus().length));
-  } catch {
-    return 1;
-  }
+  const [threads, os] = await Promise.all([
+    loadNodeBuiltin<typeof import('node:worker_threads')>('node:worker_threads'),
+    loadNodeBuiltin<typeof import('node:os')>('node:os'),
+  ]);
+  // Browsers (and worker threads, which already run side by side) multiply on one thread.
+  if (threads === undefined || os === undefined || !threads.isMainThread) return 1;
+  return Math.max(1, Math.min(MAX_DEFAULT_THREADS, os.availableParallelism?.() ?? os.cpus().length));
 }
 
 async function select(forced: RingEngineName | undefined): Promise<RingEngineInfo> {

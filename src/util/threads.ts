@@ -4,6 +4,7 @@
  * hooks Node 20 threads do not inherit: the thread registers them before importing the entry).
  */
 import { StateError } from '../errors.js';
+import { loadNodeBuiltin } from './node.js';
 
 type NodeWorker = import('node:worker_threads').Worker;
 
@@ -13,14 +14,14 @@ type NodeWorker = import('node:worker_threads').Worker;
  * through tsx. Resolved once; undefined where threads cannot run (browsers).
  */
 export async function moduleThreadFactory(entry: URL): Promise<((workerData?: unknown) => NodeWorker) | undefined> {
-  if (typeof process === 'undefined' || !process.versions?.node) return undefined;
   const [wt, fs, url, mod, path] = await Promise.all([
-    import('node:worker_threads'),
-    import('node:fs'),
-    import('node:url'),
-    import('node:module'),
-    import('node:path'),
+    loadNodeBuiltin<typeof import('node:worker_threads')>('node:worker_threads'),
+    loadNodeBuiltin<typeof import('node:fs')>('node:fs'),
+    loadNodeBuiltin<typeof import('node:url')>('node:url'),
+    loadNodeBuiltin<typeof import('node:module')>('node:module'),
+    loadNodeBuiltin<typeof import('node:path')>('node:path'),
   ]);
+  if (!wt || !fs || !url || !mod || !path) return undefined;
   const js = new URL(`${entry.href}.js`);
   if (fs.existsSync(url.fileURLToPath(js))) return (workerData) => new wt.Worker(js, { workerData });
   const ts = new URL(`${entry.href}.ts`);

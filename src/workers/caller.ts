@@ -129,6 +129,15 @@ export class Caller {
     else p.reject(new RemoteError(this.#opts.peer(), r.error.op, r.error.name, r.error.message));
   }
 
+  /** Fails one pending request: a transport that sent it late found it could not be sent. */
+  reject(req: number, err: Error): void {
+    const p = this.#pending.get(req);
+    if (!p) return;
+    this.#pending.delete(req);
+    if (p.timer !== undefined) clearTimeout(p.timer);
+    p.reject(err);
+  }
+
   /** Keeps a refusal visible: counted, remembered and announced. */
   noteRejection(error: WireError): void {
     this.rejected++;

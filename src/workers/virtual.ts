@@ -11,6 +11,7 @@ import { type SearchQuery, searchWorker } from './search.js';
 import type { Message, ObjectId, RequestMessage, WireValue } from './messages.js';
 import { cloneMessage, decodeMessage, encodeMessage } from './serde.js';
 import { type RemoteWorker, type Sender, Worker, type WorkerOptions } from './worker.js';
+import { envVar } from '../util/node.js';
 
 export interface VirtualWorkerOptions extends WorkerOptions {
   /** Encode and decode every message (default: SYFT_SERIALIZE=1 in the environment). */
@@ -26,7 +27,7 @@ export function findVirtualWorker(id: string): VirtualWorker | undefined {
 }
 
 function serializeByDefault(): boolean {
-  return typeof process !== 'undefined' && process.env?.SYFT_SERIALIZE === '1';
+  return envVar('SYFT_SERIALIZE') === '1';
 }
 
 /**

@@ -5,7 +5,9 @@ import crypto from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
 import { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, onTestFinished, test, vi } from 'vitest';
-import { ticketKey, proofsMatch, randomHex, readTokenFile } from '../../src/workers/websocket/auth.js';
+import { ticketKey, proofsMatch, randomHex } from '../../src/workers/websocket/auth.js';
+import { readTokenFile } from '../../src/workers/websocket/token-file.js';
+import { PROTOCOL_VERSION } from '../../src/workers/websocket/protocol.js';
 import { WebsocketClientWorker } from '../../src/workers/websocket/index.js';
 import { encodeMessage } from '../../src/workers/serde.js';
 import { TestNet, sy, testCert, until } from './helpers/net.js';
@@ -65,9 +67,9 @@ describe('tokens', () => {
       spy.mockRestore();
       syncBuiltinESMExports();
     });
-    expect(proofsMatch('ab', 'ab')).toBe(true);
-    expect(proofsMatch('a', 'a much longer string')).toBe(false); // lengths differ: no throw, no early exit
-    expect(proofsMatch('0'.repeat(64), `${'0'.repeat(63)}1`)).toBe(false);
+    expect(await proofsMatch('ab', 'ab')).toBe(true);
+    expect(await proofsMatch('a', 'a much longer string')).toBe(false); // lengths differ: no throw, no early exit
+    expect(await proofsMatch('0'.repeat(64), `${'0'.repeat(63)}1`)).toBe(false);
     expect(spy).toHaveBeenCalledTimes(3);
     for (const [a, b] of spy.mock.calls) expect([(a as Buffer).length, (b as Buffer).length]).toEqual([32, 32]);
 
@@ -107,7 +109,7 @@ describe('the worker proves who it is', () => {
     await new Promise((r) => fake.once('listening', r));
     let helloSeen = false;
     fake.on('connection', (ws) => {
-      ws.send(JSON.stringify({ t: 'challenge', v: 1, id: 'bob', nonce: randomHex(), auth: true, maxMessageBytes: 1 << 20 }));
+      ws.send(JSON.stringify({ t: 'challenge', v: PROTOCOL_VERSION, id: 'bob', nonce: randomHex(), auth: true, maxMessageBytes: 1 << 20 }));
       ws.on('message', () => {
         helloSeen = true;
         ws.send(JSON.stringify({ t: 'welcome', session: randomHex(), resumed: false, received: 0, proof: randomHex(32) }));
@@ -162,19 +164,19 @@ describe('browsers', () => {
 });
 
 describe('peer tickets', () => {
-  const ticket = (workerId: string, peerId: string) => {
+  const ticket = async (workerId: string, peerId: string) => {
     const nonce = randomHex();
-    return { nonce, key: ticketKey(TOKEN, workerId, peerId, nonce) };
+    return { nonce, key: await ticketKey(TOKEN, workerId, peerId, nonce) };
   };
 
   test("a ticket authenticates one peer id: values are attributed to it, and it cannot claim another's", async () => {
     const alice = await net.server('alice');
-    const t = ticket('alice', 'bob');
+    const t = await ticket('alice', 'bob');
     // Claiming another id with bob's ticket fails.
     const carol = await rawConnect(alice.url, { role: 'peer', id: 'carol', ticket: t.nonce, key: t.key });
     expect(carol.refused).toBe('invalid peer ticket');
     // A ticket made without alice's token fails.
-    const forgedKey = ticketKey('guess', 'alice', 'bob', t.nonce);
+    const forgedKey = await ticketKey('guess', 'alice', 'bob', t.nonce);
     const forged = await rawConnect(alice.url, { role: 'peer', id: 'bob', ticket: t.nonce, key: forgedKey });
     expect(forged.refused).toBe('invalid peer ticket');
     // The real one works, and what bob sends is bob's, whatever it says.
@@ -194,7 +196,7 @@ describe('peer tickets', () => {
     sy.tensor([1]).send(owner);
     await owner.sync();
     const ids = alice.objectIds();
-    const t = ticket('alice', 'bob');
+    const t = await ticket('alice', 'bob');
     const bob = await rawConnect(alice.url, { role: 'peer', id: 'bob', ticket: t.nonce, key: t.key });
     bob.send(encodeMessage({ kind: 'req', req: 7, op: 'ids', args: [] }));
     bob.send(encodeMessage({ kind: 'req', req: 8, op: 'get', args: [ids[0]!, false] }));

@@ -98,7 +98,7 @@ describe('a hostile frame reaching a worker process', () => {
 
   test('over a peer link: the DAG frame and every refused frame get one clear error each, and the link stays up', async () => {
     const nonce = randomHex();
-    const key = ticketKey(TOKEN, ID, 'mallory', nonce);
+    const key = await ticketKey(TOKEN, ID, 'mallory', nonce);
     const peer = await rawConnect(proc.url, { role: 'peer', id: 'mallory', ticket: nonce, key });
     expect(peer.welcome).toBeDefined();
     const refused = limitFrames().filter((f) => f.expect !== 'decodes');

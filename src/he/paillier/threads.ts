@@ -7,6 +7,7 @@
  * idle so they never keep a program alive. `shutdownThreads()` stops them explicitly.
  */
 import { StateError, ValueError } from '../../errors.js';
+import { loadNodeBuiltin } from '../../util/node.js';
 import { moduleThreadFactory } from '../../util/threads.js';
 import { executeJob } from './jobs.js';
 import type { Job } from './jobs.js';
@@ -54,7 +55,8 @@ let support: Promise<NodeSupport | undefined> | undefined;
 function nodeSupport(): Promise<NodeSupport | undefined> {
   support ??= (async () => {
     try {
-      const os = await import('node:os');
+      const os = await loadNodeBuiltin<typeof import('node:os')>('node:os');
+      if (os === undefined) return undefined;
       const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
       const factory = await moduleThreadFactory(new URL('./rn-worker', import.meta.url));
       return factory ? { cores, spawn: () => factory() as unknown as WorkerLike } : undefined;

@@ -17,6 +17,8 @@
 // Browsers would need cross-origin isolation and module workers for this, so there the engine
 // runs single-threaded (the pool is simply not started).
 
+import { loadNodeBuiltin } from '../../util/node.js';
+
 /** What the shared SIMD build exports (src/ring/assembly/simd-threads.ts). */
 interface SharedExports {
   scratchBase(): number;
@@ -170,14 +172,8 @@ export class MatmulPool {
     const threads = Math.floor(opts.threads);
     if (!(threads >= 2)) return undefined;
     if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') return undefined;
-    const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
-    if (node === undefined) return undefined;
-    let Worker: typeof import('node:worker_threads').Worker;
-    try {
-      ({ Worker } = await import('node:worker_threads'));
-    } catch {
-      return undefined;
-    }
+    const Worker = (await loadNodeBuiltin<typeof import('node:worker_threads')>('node:worker_threads'))?.Worker;
+    if (Worker === undefined) return undefined;
     let memory: WebAssembly.Memory;
     try {
       memory = new WebAssembly.Memory({ initial: pages.initial, maximum: pages.maximum, shared: true });

@@ -16,24 +16,29 @@
  *   worker recomputes it from its token and the id the peer claims, so the id is authenticated:
  *   a party holding a ticket for "bob" cannot speak as "carol", and a ticket gives no other
  *   rights (a peer connection carries protocol values only, no commands).
+ * - A worker that serves over connections it dialled (`OutboundWorker`: a page, a host behind
+ *   NAT) answers the handshake on them as a listening worker does: callers relayed to it by a
+ *   coordinator prove its token (clients) or a ticket derived from it (peers), and it proves the
+ *   token back. The coordinator takes no part in the proofs.
  * - A worker started without a token authenticates nobody: fine on a laptop's loopback, not on a
  *   network. Use TLS (`wss:`) beyond loopback: the token is protected either way, the data is not.
+ *
+ * The HMACs are node:crypto's in Node and WebCrypto's in pages (hmac.ts): the same bytes, so a
+ * page and a Node process authenticate each other.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { AuthenticationError, ValueError } from '../../errors.js';
+import { toHex } from '../../util/hex.js';
 import { randomBytes } from '../../util/random.js';
+import { equalBytes, hmac, hmacSync, type HmacKey } from './hmac.js';
 import type { Role } from './protocol.js';
 
 /** A random 128-bit value as 32 hex characters (nonces, session ids). */
 export function randomHex(bytes = 16): string {
-  return Buffer.from(randomBytes(bytes)).toString('hex');
+  return toHex(randomBytes(bytes));
 }
 
-function hmac(key: Uint8Array | string, label: string, fields: readonly string[]): Buffer {
-  // Fields are ids and hex strings (checked before they get here): none contains a newline.
-  return createHmac('sha256', key).update(`${label}\n${fields.join('\n')}`).digest();
-}
+// Fields are ids and hex strings (checked before they get here): none contains a newline.
+const text = (label: string, fields: readonly string[]): string => `${label}\n${fields.join('\n')}`;
 
 /** What both handshake proofs cover. */
 export interface Transcript {
@@ -43,55 +48,48 @@ export interface Transcript {
   role: Role;
   clientId: string;
   ticket: string | undefined;
+  /** The sealing keys (ECDH public keys, hex) of a relayed link: the worker's and the dialler's. */
+  serverSeal?: string | undefined;
+  clientSeal?: string | undefined;
 }
 
 function fields(t: Transcript): string[] {
-  return [t.serverId, t.serverNonce, t.clientNonce, t.role, t.clientId, t.ticket ?? ''];
+  return [t.serverId, t.serverNonce, t.clientNonce, t.role, t.clientId, t.ticket ?? '', t.serverSeal ?? '', t.clientSeal ?? ''];
 }
 
 /** The client's proof that it holds `key` (the token, or a peer's ticket key). */
-export function helloProof(key: Uint8Array | string, t: Transcript, resumeSession: string | undefined): string {
-  return hmac(key, 'syft-ts/1 hello', [...fields(t), resumeSession ?? '']).toString('hex');
+export async function helloProof(key: HmacKey, t: Transcript, resumeSession: string | undefined): Promise<string> {
+  return toHex(await hmac(key, text('syft-ts/2 hello', [...fields(t), resumeSession ?? ''])));
 }
 
 /** The worker's proof that it holds `key`, bound to the session it assigned. */
-export function welcomeProof(key: Uint8Array | string, t: Transcript, session: string, resumed: boolean): string {
-  return hmac(key, 'syft-ts/1 welcome', [...fields(t), session, resumed ? '1' : '0']).toString('hex');
+export async function welcomeProof(key: HmacKey, t: Transcript, session: string, resumed: boolean): Promise<string> {
+  return toHex(await hmac(key, text('syft-ts/2 welcome', [...fields(t), session, resumed ? '1' : '0'])));
 }
+
+const ticketText = (workerId: string, peerId: string, nonce: string) => text('syft-ts/2 peer-ticket', [workerId, peerId, nonce]);
 
 /**
  * The key a peer uses to connect to worker `workerId` as `peerId`, derived from that worker's
  * token. Computed by the orchestrator (who holds the token) and by the worker itself.
  */
-export function ticketKey(token: string | undefined, workerId: string, peerId: string, nonce: string): Buffer {
-  return hmac(token ?? '', 'syft-ts/1 peer-ticket', [workerId, peerId, nonce]);
+export function ticketKey(token: string | undefined, workerId: string, peerId: string, nonce: string): Promise<Uint8Array> {
+  return hmac(token ?? '', ticketText(workerId, peerId, nonce));
+}
+
+/** {@link ticketKey} without waiting, where node:crypto is at hand (undefined elsewhere). */
+export function ticketKeySync(token: string | undefined, workerId: string, peerId: string, nonce: string): Uint8Array | undefined {
+  return hmacSync(token ?? '', ticketText(workerId, peerId, nonce));
 }
 
 /**
- * Constant-time comparison of two hex digests. Both are hashed to 32 bytes first, so
- * `timingSafeEqual` always compares equal lengths and the time taken says nothing about where
- * (or whether) the inputs differ, nor about their lengths.
+ * Constant-time comparison of two hex digests. Both are hashed to 32 bytes first, so the
+ * comparison always runs over equal lengths and the time taken says nothing about where (or
+ * whether) the inputs differ, nor about their lengths.
  */
-export function proofsMatch(given: string, expected: string): boolean {
-  const a = createHmac('sha256', 'syft-ts/1 compare').update(given).digest();
-  const b = createHmac('sha256', 'syft-ts/1 compare').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
-/**
- * Reads a token file: the token is the file's content without surrounding whitespace.
- * Throws a {@link ValueError} saying what is wrong with the file.
- */
-export function readTokenFile(path: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ValueError(`cannot read the token file '${path}': ${(e as Error).message}`);
-  }
-  const token = text.trim();
-  checkToken(token, `the token file '${path}'`);
-  return token;
+export async function proofsMatch(given: string, expected: string): Promise<boolean> {
+  const [a, b] = await Promise.all([hmac('syft-ts/2 compare', given), hmac('syft-ts/2 compare', expected)]);
+  return equalBytes(a, b);
 }
 
 /** A token must be non-empty, printable and not absurdly long. */

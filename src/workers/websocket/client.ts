@@ -23,48 +23,19 @@ import type { TensorHandle } from '../handles.js';
 import { local } from '../local.js';
 import type { Message, ObjectId, RequestMessage, WireError, WireValue } from '../messages.js';
 import type { RemoteWorker, Sender, Worker } from '../worker.js';
-import { dialNode } from './node-socket.js';
+import { defaultDial } from './dial.js';
+import { Outbox } from './outbox.js';
 import { introduction } from './peers.js';
 import { type SearchQuery, searchWorker } from '../search.js';
 import { Listeners } from './events.js';
 import { checkClientToken, checkUrl, checkWorkerId, positive } from './options.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './protocol.js';
+import { reachOf, setReach } from './reach.js';
 import { DialledConnection, type DialledOptions, type State } from './reconnect.js';
 import type { Traffic, WorkerStats } from './traffic.js';
+import type { ClientEvents, WebsocketClientOptions } from './client-options.js';
 
-export interface WebsocketClientOptions {
-  /** The worker id expected at `url`: connecting fails if the worker there is another one. Default: learn it. */
-  id?: string;
-  /** The worker's token (required when the worker was started with one). */
-  token?: string;
-  /** How long a request (`get()`, `sync()`) waits for its answer, in ms. Default 60 s. */
-  timeoutMs?: number;
-  /** How long opening a connection (TCP, TLS, handshake) may take, in ms. Default 10 s. */
-  connectTimeoutMs?: number;
-  /** Reconnect by itself after an unexpected drop (default true). */
-  reconnect?: boolean;
-  /** How long to keep trying to reconnect, in ms. Default 10 s. */
-  reconnectWithinMs?: number;
-  /** Largest message accepted from the worker, in bytes. Default 64 MiB. */
-  maxMessageBytes?: number;
-  /** Certificates (PEM) to trust for a `wss:` worker with a self-signed certificate. */
-  ca?: string | Buffer | (string | Buffer)[];
-  /** The worker that sends the commands and owns the pointers; its id names this client. Default `sy.local`. */
-  owner?: Worker;
-  /** How other workers reach this one when objects move between them. Default: `url`. */
-  peerUrl?: string;
-}
-
-export interface ClientEvents {
-  /** The worker refused a message that had no caller waiting (a post), or sent something unusable. */
-  rejection: (error: WireError) => void;
-  /** The connection dropped; a reconnection may follow. */
-  disconnect: (info: { code: number; reason: string }) => void;
-  /** Connected again; `resumed` is false when the worker had dropped the session (its objects are gone). */
-  reconnect: (info: { resumed: boolean }) => void;
-  /** The client stopped for good (closed, or reconnecting failed). */
-  close: (error: Error) => void;
-}
+export type { ClientEvents, WebsocketClientOptions } from './client-options.js';
 
 /**
  * A worker in another process, reached over a WebSocket. Usable wherever a `VirtualWorker` is:
@@ -86,8 +57,8 @@ export class WebsocketClientWorker implements RemoteWorker {
   readonly owner: Worker;
   /** A worker over a network holds no pointers to other workers (its peer links carry protocol values only). */
   readonly holdsPointers = false;
-  readonly #token: string | undefined;
   readonly #connection: DialledConnection;
+  readonly #outbox: Outbox;
   readonly #caller: Caller;
   readonly #listeners = new Listeners<ClientEvents>();
 
@@ -95,7 +66,7 @@ export class WebsocketClientWorker implements RemoteWorker {
     this.url = checkUrl(url);
     this.peerUrl = checkUrl(opts.peerUrl ?? url);
     checkWorkerId(opts.id);
-    this.#token = checkClientToken(opts.token);
+    setReach(this, { url: this.peerUrl, token: checkClientToken(opts.token) });
     this.owner = opts.owner ?? local;
     const connection: DialledOptions = {
       url: this.url,
@@ -109,13 +80,26 @@ export class WebsocketClientWorker implements RemoteWorker {
       reconnectWithinMs: positive(opts.reconnectWithinMs, 10_000, 'reconnectWithinMs'),
       maxIncoming: positive(opts.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 'maxMessageBytes'),
       ca: opts.ca,
-      dial: dialNode,
+      dial: opts.dial ?? defaultDial(),
     };
+    const failed = (e: unknown, op: string) =>
+      this.#caller.noteRejection({ name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e), op });
+    this.#outbox = new Outbox((e) => failed(e, 'connectPeer'));
     this.#caller = new Caller({
       peer: () => this.id,
       owner: this.owner,
       timeoutMs: positive(opts.timeoutMs, 60_000, 'timeoutMs'),
-      transmit: (msg) => this.#connection.send(msg),
+      transmit: (msg) =>
+        this.#outbox.send((late) => {
+          try {
+            this.#connection.send(msg);
+          } catch (e) {
+            if (!late) throw e; // the caller is on the stack and handles it
+            // A message that waited in line: its caller has moved on.
+            if (msg.kind === 'req') this.#caller.reject(msg.req, e as Error);
+            else failed(e, msg.kind === 'cmd' ? msg.op : msg.kind);
+          }
+        }),
       onRejection: (e) => this.#listeners.emit('rejection', e),
     });
     this.#connection = new DialledConnection(connection, {
@@ -235,17 +219,24 @@ export class WebsocketClientWorker implements RemoteWorker {
    */
   introduce(peer: RemoteWorker, _from: Sender): void {
     if (peer.id === this.id) return;
-    if (!(peer instanceof WebsocketClientWorker)) {
+    const at = reachOf(peer);
+    if (at === undefined) {
       throw new ValueError(
         `worker '${this.id}' runs in another process and can send values only to other network workers; ` +
           `'${peer.id}' is in this process (connect to a syft-ts worker with WebsocketClientWorker.connect instead)`,
       );
     }
-    this.#caller.call('connectPeer', introduction(this.id, peer.id, peer.peerUrl, peer.#token)).catch((e: unknown) => {
-      const remote = e instanceof RemoteError;
-      const message = remote ? e.remoteMessage : (e as Error).message;
-      this.#caller.noteRejection({ name: remote ? e.remoteName : (e as Error).name, message, op: 'connectPeer' });
-    });
+    const connect = (args: WireValue[]) => () => {
+      this.#caller.call('connectPeer', args).catch((e: unknown) => {
+        const remote = e instanceof RemoteError;
+        const message = remote ? e.remoteMessage : (e as Error).message;
+        this.#caller.noteRejection({ name: remote ? e.remoteName : (e as Error).name, message, op: 'connectPeer' });
+      });
+    };
+    const args = introduction(this.id, peer.id, at.url, at.token);
+    // In a page the ticket takes a WebCrypto turn: what is posted meanwhile waits behind it.
+    if (Array.isArray(args)) this.#outbox.send(connect(args));
+    else this.#outbox.later(args.then(connect));
   }
 
   // ---- conveniences -------------------------------------------------------------------------

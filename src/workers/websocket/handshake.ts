@@ -1,22 +1,26 @@
 /**
- * The authentication handshake, both halves: what the worker that accepted a connection says
- * ({@link answerHandshake}) and what the side that dialled says ({@link dialHandshake}), and the
+ * The authentication handshake, both halves: what the side that answers a connection says
+ * ({@link answerHandshake}: a listening worker, or a worker answering over a
+ * relayed socket it dialled) and what the side that dialled says ({@link dialHandshake}), and the
  * peer tickets an orchestrator mints for it ({@link mintTicket}). The proofs themselves are HMACs
- * (auth.ts); protocol.ts has the frames.
+ * (auth.ts); protocol.ts has the frames; seal.ts the keys of relayed links.
  *
- *     worker -> dialler  challenge {id, nonce, auth, maxMessageBytes}
- *     dialler -> worker  hello     {role, id, nonce, ticket?, session?, received, proof}
- *     worker -> dialler  welcome   {session, resumed, received, proof}      or refused {reason}
+ *     answerer -> dialler  challenge {v, id, nonce, auth, maxMessageBytes, seal?}
+ *     dialler -> answerer  hello     {v, role, id, nonce, ticket?, session?, received, proof, seal?}
+ *     answerer -> dialler  welcome   {session, resumed, received, proof}      or refused {reason}
  *
- * Both proofs cover both nonces, both ids, the role and the ticket, so neither side can be
- * replayed or impersonated without the key: the worker's token for a client, the ticket key for
- * a peer (HMAC(token, worker id | peer id | nonce), which the worker recomputes from its token and
- * the id the peer claims, so a ticket authenticates that one id).
+ * Both proofs cover both nonces, both ids, the role, the ticket and the sealing keys, so neither
+ * side can be replayed or impersonated without the key: the token for a client (and for the
+ * worker proving it back), the ticket key for a peer (HMAC(token, worker id | peer id | nonce), which the answerer
+ * recomputes from its token and the id the peer claims, so a ticket authenticates that one id).
+ * The proofs are asynchronous (WebCrypto in pages). The dialling half is in handshake-dial.ts.
  */
-import { AuthenticationError, ProtocolError, TimeoutError } from '../../errors.js';
-import { type Transcript, helloProof, proofsMatch, randomHex, refusedError, ticketKey, welcomeProof } from './auth.js';
-import { CLOSE, type Challenge, type Hello, PROTOCOL_VERSION, type Role, type Welcome, controlText, parseControl } from './protocol.js';
-import { type FrameSocket, abandon } from './socket.js';
+import { ProtocolError } from '../../errors.js';
+import { toHex } from '../../util/hex.js';
+import { type Transcript, helloProof, proofsMatch, randomHex, ticketKey, ticketKeySync, welcomeProof } from './auth.js';
+import { CLOSE, type Hello, PROTOCOL_VERSION, type Role, controlText, parseControl } from './protocol.js';
+import { SealedSocket, type SealKeyPair, sealKeyPair, sealKeys } from './seal.js';
+import type { FrameSocket } from './socket.js';
 
 /** A ticket a worker uses to connect to a peer: the nonce it names, and the key it proves. */
 export interface Ticket {
@@ -25,18 +29,25 @@ export interface Ticket {
 }
 
 /** The orchestrator mints a ticket for `peerId` to connect to worker `workerId`, whose token it holds. */
-export function mintTicket(token: string | undefined, workerId: string, peerId: string): { nonce: string; keyHex: string } {
+export async function mintTicket(token: string | undefined, workerId: string, peerId: string): Promise<{ nonce: string; keyHex: string }> {
   const nonce = randomHex();
-  return { nonce, keyHex: ticketKey(token, workerId, peerId, nonce).toString('hex') };
+  return { nonce, keyHex: toHex(await ticketKey(token, workerId, peerId, nonce)) };
 }
 
-// ---- the worker's half ----------------------------------------------------------------------
+/** {@link mintTicket} without waiting where node:crypto is at hand; undefined elsewhere. */
+export function mintTicketSync(token: string | undefined, workerId: string, peerId: string): { nonce: string; keyHex: string } | undefined {
+  const nonce = randomHex();
+  const key = ticketKeySync(token, workerId, peerId, nonce);
+  return key && { nonce, keyHex: toHex(key) };
+}
 
-/** A session the worker let a hello open or resume. */
+// ---- the answering half ---------------------------------------------------------------------
+
+/** A session the answerer let a hello open or resume. */
 export interface Admitted {
   id: string;
   resumed: boolean;
-  /** Binary frames of the session the worker has received. */
+  /** Binary frames of the session the answerer has received. */
   received: number;
   /** Carries the session over `socket` from now on; throws when `otherReceived` is impossible. */
   attach(socket: FrameSocket, otherReceived: number): void;
@@ -47,6 +58,8 @@ export interface HandshakeHost {
   readonly token: string | undefined;
   readonly maxMessageBytes: number;
   readonly timeoutMs: number;
+  /** The roles a dialler may take here (a worker: client and peer). */
+  readonly roles: readonly Role[];
   log(line: string): void;
   /** Resumes the session `hello` names (same identity only) or opens one; a string refuses, saying why. */
   admit(hello: Hello): Admitted | string;
@@ -54,8 +67,11 @@ export interface HandshakeHost {
   refused(): void;
 }
 
-/** Runs the worker's half on a new connection: challenge, check the hello, welcome or refuse. */
-export function answerHandshake(socket: FrameSocket, host: HandshakeHost, address: string): void {
+/**
+ * Runs the answering half on a new connection: challenge, check the hello, welcome or refuse.
+ * With `seal` (a socket that runs through a relay) the link is sealed end to end (seal.ts).
+ */
+export function answerHandshake(socket: FrameSocket, host: HandshakeHost, address: string, opts: { seal?: boolean } = {}): void {
   const nonce = randomHex();
   const refuse = (code: number, reason: string): void => {
     socket.onBinary = socket.onText = undefined;
@@ -67,158 +83,89 @@ export function answerHandshake(socket: FrameSocket, host: HandshakeHost, addres
   };
   const timer = setTimeout(() => refuse(CLOSE.handshakeTimeout, `no hello within ${host.timeoutMs} ms`), host.timeoutMs);
   socket.onClose = () => clearTimeout(timer);
-  socket.onBinary = () => {
-    if (!socket.isOpen) return;
-    clearTimeout(timer);
-    refuse(CLOSE.protocol, 'the handshake comes first: send a hello');
+  const start = (seal: SealKeyPair | undefined): void => {
+    socket.onBinary = () => {
+      if (!socket.isOpen) return;
+      clearTimeout(timer);
+      refuse(CLOSE.protocol, 'the handshake comes first: send a hello');
+    };
+    socket.onText = (text) => {
+      if (!socket.isOpen) return;
+      clearTimeout(timer);
+      let hello: Hello;
+      try {
+        const c = parseControl(text);
+        if (c.t !== 'hello') throw new ProtocolError(`expected a hello, got '${c.t}'`);
+        hello = c;
+      } catch (e) {
+        return refuse(CLOSE.protocol, (e as Error).message);
+      }
+      // Nothing more may come before the welcome.
+      socket.onBinary = socket.onText = () => refuse(CLOSE.protocol, 'nothing may follow a hello before the welcome');
+      welcome(socket, host, hello, nonce, seal, address, refuse).catch((e: unknown) => refuse(CLOSE.protocol, (e as Error).message));
+    };
+    socket.send(
+      controlText({
+        t: 'challenge',
+        v: PROTOCOL_VERSION,
+        id: host.id,
+        nonce,
+        auth: host.token !== undefined,
+        maxMessageBytes: host.maxMessageBytes,
+        ...(seal ? { seal: seal.publicHex } : {}),
+      }),
+    );
   };
-  socket.onText = (text) => {
-    if (!socket.isOpen) return;
-    clearTimeout(timer);
-    let hello: Hello;
-    try {
-      const c = parseControl(text);
-      if (c.t !== 'hello') throw new ProtocolError(`expected a hello, got '${c.t}'`);
-      hello = c;
-    } catch (e) {
-      return refuse(CLOSE.protocol, (e as Error).message);
-    }
-    socket.onBinary = socket.onText = undefined;
-    welcome(socket, host, hello, nonce, address, refuse);
-  };
-  socket.send(controlText({ t: 'challenge', v: PROTOCOL_VERSION, id: host.id, nonce, auth: host.token !== undefined, maxMessageBytes: host.maxMessageBytes }));
+  if (!opts.seal) return start(undefined);
+  sealKeyPair().then(start, (e: unknown) => refuse(CLOSE.protocol, `cannot make sealing keys: ${(e as Error).message}`));
 }
 
-function welcome(socket: FrameSocket, host: HandshakeHost, hello: Hello, serverNonce: string, address: string, refuse: (code: number, reason: string) => void): void {
+async function welcome(
+  socket: FrameSocket,
+  host: HandshakeHost,
+  hello: Hello,
+  serverNonce: string,
+  seal: SealKeyPair | undefined,
+  address: string,
+  refuse: (code: number, reason: string) => void,
+): Promise<void> {
   if (hello.v !== PROTOCOL_VERSION) {
-    return refuse(CLOSE.protocol, `protocol version ${hello.v} is not supported (this worker speaks ${PROTOCOL_VERSION})`);
+    return refuse(
+      CLOSE.protocol,
+      `protocol version ${hello.v} is not supported (this side speaks ${PROTOCOL_VERSION}): run the same syft-ts version on both ends`,
+    );
+  }
+  if (!host.roles.includes(hello.role)) {
+    return refuse(CLOSE.refused, `'${host.id}' does not take the '${hello.role}' role (it takes ${host.roles.join(', ')})`);
   }
   if (hello.role === 'peer' && hello.id === host.id) return refuse(CLOSE.refused, "a peer cannot use this worker's own id");
-  const t: Transcript = { serverId: host.id, serverNonce, clientNonce: hello.nonce, role: hello.role, clientId: hello.id, ticket: hello.ticket };
-  const key = hello.role === 'peer' ? ticketKey(host.token, host.id, hello.id, hello.ticket!) : (host.token ?? '');
-  if (!proofsMatch(hello.proof, helloProof(key, t, hello.session))) {
+  if ((seal === undefined) !== (hello.seal === undefined)) return refuse(CLOSE.protocol, seal ? 'this relayed link must be sealed: send seal' : 'unexpected seal');
+  const t: Transcript = {
+    serverId: host.id,
+    serverNonce,
+    clientNonce: hello.nonce,
+    role: hello.role,
+    clientId: hello.id,
+    ticket: hello.ticket,
+    serverSeal: seal?.publicHex,
+    clientSeal: hello.seal,
+  };
+  const key = hello.role === 'peer' ? await ticketKey(host.token, host.id, hello.id, hello.ticket!) : (host.token ?? '');
+  if (!(await proofsMatch(hello.proof, await helloProof(key, t, hello.session)))) {
     host.log(`refused ${hello.role} '${hello.id}' from ${address}: bad credentials`);
     return refuse(CLOSE.refused, hello.role === 'peer' ? 'invalid peer ticket' : 'wrong or missing token');
   }
+  const keys = seal && (await sealKeys(seal, hello.seal!, { server: serverNonce, client: hello.nonce }, 'server'));
+  if (!socket.isOpen) return;
   const s = host.admit(hello);
   if (typeof s === 'string') return refuse(CLOSE.refused, s);
-  socket.send(controlText({ t: 'welcome', session: s.id, resumed: s.resumed, received: s.received, proof: welcomeProof(key, t, s.id, s.resumed) }));
+  const proof = await welcomeProof(key, t, s.id, s.resumed);
+  if (!socket.isOpen) return;
+  socket.send(controlText({ t: 'welcome', session: s.id, resumed: s.resumed, received: s.received, proof }));
   try {
-    s.attach(socket, s.resumed ? hello.received : 0);
+    s.attach(keys ? new SealedSocket(socket, keys) : socket, s.resumed ? hello.received : 0);
   } catch (e) {
     return refuse(CLOSE.protocol, (e as Error).message);
   }
-  host.log(`${s.resumed ? 'resumed' : 'opened'} ${hello.role} session of '${hello.id}' from ${address}`);
-}
-
-// ---- the dialling side's half ---------------------------------------------------------------
-
-export interface DialHandshake {
-  url: string;
-  role: Role;
-  /** The id this side gives (its owner's). */
-  selfId: string;
-  /** The worker id expected at `url`, if known. */
-  expectId: string | undefined;
-  /** The worker's token (client role). */
-  token: string | undefined;
-  /** The ticket (peer role). */
-  ticket: Ticket | undefined;
-  /** The session to resume, and how many of its frames this side has received. */
-  session: string | undefined;
-  received: number;
-  budgetMs: number;
-}
-
-/**
- * Runs the dialling side's half on a fresh `socket`. On a proven welcome, `adopt` takes the
- * socket over inside the welcome's own handler (frames the worker resends right after its
- * welcome must find the new owner's handlers in place); its result resolves the promise.
- */
-export function dialHandshake<T>(socket: FrameSocket, h: DialHandshake, adopt: (welcome: Welcome, challenge: Challenge) => T): Promise<T> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    let challenge: Challenge | undefined;
-    let transcript: Transcript | undefined;
-    let key: Uint8Array | string = '';
-    const timer = setTimeout(() => fail(new TimeoutError(`no handshake with the worker at ${h.url} within ${h.budgetMs} ms`)), h.budgetMs);
-    const fail = (e: Error) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      abandon(socket);
-      reject(e);
-    };
-    socket.onError = fail;
-    socket.onClose = (code, why) =>
-      fail(
-        code === CLOSE.refused
-          ? refusedError(h.url, why)
-          : new ProtocolError(`the worker at ${h.url} closed the connection during the handshake (${code}${why ? `: ${why}` : ''})`),
-      );
-    socket.onBinary = () => fail(new ProtocolError(`the worker at ${h.url} sent data before the handshake`));
-    socket.onText = (text) => {
-      let c;
-      try {
-        c = parseControl(text);
-      } catch (e) {
-        return fail(new ProtocolError(`the worker at ${h.url} does not speak the syft-ts protocol: ${(e as Error).message}`));
-      }
-      if (c.t === 'refused') return fail(refusedError(h.url, c.reason));
-      if (!challenge) {
-        if (c.t !== 'challenge') return fail(new ProtocolError(`expected a challenge from ${h.url}, got '${c.t}'`));
-        const wrong = checkChallenge(c, h);
-        if (wrong) return fail(wrong);
-        challenge = c;
-        key = h.role === 'peer' ? h.ticket!.key : (h.token ?? '');
-        transcript = { serverId: c.id, serverNonce: c.nonce, clientNonce: randomHex(), role: h.role, clientId: h.selfId, ticket: h.ticket?.nonce };
-        socket.send(
-          controlText({
-            t: 'hello',
-            v: PROTOCOL_VERSION,
-            role: h.role,
-            id: h.selfId,
-            nonce: transcript.clientNonce,
-            ...(h.ticket ? { ticket: h.ticket.nonce } : {}),
-            ...(h.session ? { session: h.session } : {}),
-            received: h.session ? h.received : 0,
-            proof: helloProof(key, transcript, h.session),
-          }),
-        );
-        return;
-      }
-      if (c.t !== 'welcome') return fail(new ProtocolError(`expected a welcome from ${h.url}, got '${c.t}'`));
-      if (!proofsMatch(c.proof, welcomeProof(key, transcript!, c.session, c.resumed))) {
-        return fail(new AuthenticationError(`the worker at ${h.url} could not prove that it knows the token: it is not the worker you meant`));
-      }
-      if (!c.resumed && c.received !== 0) return fail(new ProtocolError(`the worker at ${h.url} opened a new session mid-stream`));
-      done = true;
-      clearTimeout(timer);
-      socket.onBinary = socket.onText = socket.onClose = undefined;
-      socket.onError = () => {};
-      try {
-        resolve(adopt(c, challenge));
-      } catch (e) {
-        reject(e as Error);
-      }
-    };
-  });
-}
-
-// The worker is the one meant, speaks this protocol, and wants a token exactly when we have one.
-function checkChallenge(c: Challenge, h: DialHandshake): Error | undefined {
-  if (c.v !== PROTOCOL_VERSION) return new ProtocolError(`the worker at ${h.url} speaks protocol version ${c.v}, this client ${PROTOCOL_VERSION}`);
-  if (h.expectId !== undefined && c.id !== h.expectId) {
-    return new AuthenticationError(`expected worker '${h.expectId}' at ${h.url}, but the worker there is '${c.id}'`);
-  }
-  if (h.role === 'client' && c.auth && h.token === undefined) {
-    return new AuthenticationError(`worker '${c.id}' at ${h.url} requires a token: connect(url, { token })`);
-  }
-  if (h.role === 'client' && !c.auth && h.token !== undefined) {
-    return new AuthenticationError(
-      `worker '${c.id}' at ${h.url} uses no token, but one was given: is it the worker you meant? ` +
-        '(leave the token out to use a worker that has none)',
-    );
-  }
-  return undefined;
+  host.log(`${s.resumed ? 'resumed' : 'opened'} ${hello.role} session of '${hello.id}' from ${address}${seal ? ' (relayed, sealed)' : ''}`);
 }

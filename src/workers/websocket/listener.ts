@@ -20,8 +20,8 @@ export interface ListenerOptions {
   maxMessageBytes: number;
   allowOrigins: ReadonlySet<string>;
   log: (line: string) => void;
-  /** A connection came in from `address`. */
-  accept: (socket: FrameSocket, address: string) => void;
+  /** A connection came in from `address`, for `path` (the request's path and query). */
+  accept: (socket: FrameSocket, address: string, path: string) => void;
 }
 
 export class Listener {
@@ -52,7 +52,7 @@ export class Listener {
       const address = req.socket.remoteAddress ?? '?';
       const socket = new NodeSocket(ws);
       socket.onError = (e) => o.log(`connection from ${address}: ${e.message}`);
-      o.accept(socket, address);
+      o.accept(socket, address, req.url ?? '/');
     });
     wss.on('error', (e) => o.log(`websocket server error: ${e.message}`));
     http.on('clientError', (_e, socket) => socket.destroy());

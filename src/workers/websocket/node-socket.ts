@@ -13,6 +13,7 @@ export class NodeSocket implements FrameSocket {
   onText: ((text: string, bytes: number) => void) | undefined;
   onClose: ((code: number, reason: string) => void) | undefined;
   onError: ((e: Error) => void) | undefined;
+  onOpen: (() => void) | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -23,6 +24,7 @@ export class NodeSocket implements FrameSocket {
       if (isBinary) this.onBinary?.(data);
       else this.onText?.(data.toString('utf8'), data.length);
     });
+    ws.on('open', () => this.onOpen?.());
     ws.on('close', (code: number, reason: Buffer) => this.onClose?.(code, reason.toString()));
     // Always listened to: an 'error' nobody listens to would take the process down.
     ws.on('error', (e: Error) => this.onError?.(explain(e)));
@@ -77,7 +79,7 @@ export function dialNode(url: string, opts: DialOptions): FrameSocket {
     perMessageDeflate: false,
     handshakeTimeout: opts.timeoutMs,
     ...(needsMask(url) ? {} : { generateMask: zeroMask }),
-    ...(opts.ca === undefined ? {} : { ca: opts.ca }),
+    ...(opts.ca === undefined ? {} : { ca: opts.ca as string | Buffer | (string | Buffer)[] }),
   });
   return new NodeSocket(ws, (e) => connectError(url, e));
 }

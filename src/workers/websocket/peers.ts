@@ -14,21 +14,26 @@
  * after it finds the link ready) and its failure comes back to the orchestrator as a rejection.
  */
 import { ProtocolError, WireFormatError } from '../../errors.js';
+import { fromHex } from '../../util/hex.js';
 import { Caller } from '../caller.js';
 import type { Message, RequestMessage, WireValue } from '../messages.js';
 import type { RemoteWorker, Sender } from '../worker.js';
-import { mintTicket } from './handshake.js';
-import { HEX32_RE, HEX64_RE, ID_RE } from './protocol.js';
+import { mintTicket, mintTicketSync } from './handshake.js';
+import { HEX32_RE, HEX64_RE, ID_RE, isRelayUrl } from './protocol.js';
 import { DialledConnection } from './reconnect.js';
 import type { Dial, DialOptions } from './socket.js';
 import { type Traffic, addTraffic, noTraffic } from './traffic.js';
 
 // ---- the orchestrator's half ------------------------------------------------------------------
 
-/** The arguments of the `connectPeer` request that lets worker `selfId` send values to `peerId` (whose token is `peerToken`). */
-export function introduction(selfId: string, peerId: string, peerUrl: string, peerToken: string | undefined): WireValue[] {
-  const { nonce, keyHex } = mintTicket(peerToken, peerId, selfId);
-  return [peerId, peerUrl, nonce, keyHex];
+/**
+ * The arguments of the `connectPeer` request that lets worker `selfId` send values to `peerId`
+ * (whose token is `peerToken`): at once where node:crypto is at hand, else (pages) a promise.
+ */
+export function introduction(selfId: string, peerId: string, peerUrl: string, peerToken: string | undefined): WireValue[] | Promise<WireValue[]> {
+  const now = mintTicketSync(peerToken, peerId, selfId);
+  if (now) return [peerId, peerUrl, now.nonce, now.keyHex];
+  return mintTicket(peerToken, peerId, selfId).then(({ nonce, keyHex }) => [peerId, peerUrl, nonce, keyHex]);
 }
 
 // ---- the worker's half --------------------------------------------------------------------------
@@ -37,7 +42,7 @@ export interface PeerIntroduction {
   id: string;
   url: string;
   nonce: string;
-  key: Buffer;
+  key: Uint8Array;
 }
 
 function bad(why: string): never {
@@ -61,7 +66,7 @@ export function parseConnectPeer(args: readonly WireValue[], selfId: string): Pe
   if (u.username !== '' || u.password !== '') bad('the url must not carry credentials');
   if (typeof nonce !== 'string' || !HEX32_RE.test(nonce)) bad('the ticket nonce must be 32 hex characters');
   if (typeof key !== 'string' || !HEX64_RE.test(key)) bad('the ticket key must be 64 hex characters');
-  return { id, url, nonce, key: Buffer.from(key, 'hex') };
+  return { id, url, nonce, key: fromHex(key) };
 }
 
 /** A worker's own connection to a peer, authenticated by a ticket: the peer accepts protocol values only. */
@@ -105,6 +110,8 @@ class PeerLink implements RemoteWorker {
         maxIncoming: opts.maxMessageBytes,
         ca: opts.ca,
         dial: opts.dial,
+        // A link through a coordinator's relay carries values the relay must not read.
+        requireSeal: isRelayUrl(url),
       },
       {
         message: (m) => {

@@ -7,15 +7,22 @@
  *
  * Handshake (the token never crosses the wire; both sides prove they know it):
  *
- *     server -> client  challenge {id, nonce, auth, maxMessageBytes}
- *     client -> server  hello     {role, id, nonce, ticket?, session?, received, proof}
+ *     server -> client  challenge {v, id, nonce, auth, maxMessageBytes, seal?}
+ *     client -> server  hello     {v, role, id, nonce, ticket?, session?, received, proof, seal?}
  *     server -> client  welcome   {session, resumed, received, proof}      or refused {reason}
  *
  * After the welcome both sides drop what the other has received and resend the rest.
+ *
+ * Roles: `client` (an orchestrator: commands in, replies out) and `peer` (a party's protocol
+ * values, with a ticket). `seal` carries ECDH public keys when
+ * the connection runs through a relay (seal.ts). A worker that cannot listen offers idle
+ * connections at a coordinator's `/join/<id>`; the coordinator sends `splice {id}` on one when a
+ * caller dials `/relay/<id>`, and relays bytes from then on (outbound.ts, coordinator.ts).
  */
 import { WireFormatError } from '../../errors.js';
 
-export const PROTOCOL_VERSION = 1;
+/** Version 2 added relayed connections (`splice`, `seal`) and WebCrypto-friendly proofs. */
+export const PROTOCOL_VERSION = 2;
 
 /** Default largest binary frame (one message) a worker accepts: 64 MiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -42,6 +49,8 @@ export interface Challenge {
   nonce: string;
   auth: boolean;
   maxMessageBytes: number;
+  /** The worker's ECDH public key (hex), when it wants the link sealed end to end (a relayed link). */
+  seal?: string;
 }
 
 export interface Hello {
@@ -57,6 +66,8 @@ export interface Hello {
   /** How many binary frames of that session this side has received. */
   received: number;
   proof: string;
+  /** The dialler's ECDH public key (hex), answering a challenge's `seal`. */
+  seal?: string;
 }
 
 export interface Welcome {
@@ -82,17 +93,39 @@ export interface Bye {
   t: 'bye';
 }
 
+/** A coordinator hands a connection a worker offered to a caller; `id` names the relayed connection (logs). */
+export interface Splice {
+  t: 'splice';
+  id: string;
+}
+
 /** The worker could not use a control frame (the connection stays open). */
 export interface ControlError {
   t: 'error';
   reason: string;
 }
 
-export type Control = Challenge | Hello | Welcome | Refused | Ack | Bye | ControlError;
+export type Control = Challenge | Hello | Welcome | Refused | Ack | Bye | Splice | ControlError;
 
 export const ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 export const HEX32_RE = /^[0-9a-f]{32}$/;
 export const HEX64_RE = /^[0-9a-f]{64}$/;
+/** A coordinator's path for a peer link to worker `<id>` that joined it (relayed, sealed end to end). */
+export const RELAY_PATH = '/relay/';
+/** A coordinator's path where a worker that cannot listen offers connections (`/join/<id>`). */
+export const JOIN_PATH = '/join/';
+
+/** True for the URL of a relayed peer link (`ws://coordinator/relay/<id>`). */
+export function isRelayUrl(url: string): boolean {
+  try {
+    return new URL(url).pathname.startsWith(RELAY_PATH);
+  } catch {
+    return false;
+  }
+}
+
+/** An uncompressed P-256 public key: 65 bytes, in hex. */
+export const SEAL_RE = /^04[0-9a-f]{128}$/;
 
 function fail(why: string): never {
   throw new WireFormatError(`bad control frame: ${why}`);
@@ -126,17 +159,21 @@ export function parseControl(text: string): Control {
   const m = o as Record<string, unknown>;
   switch (m.t) {
     case 'challenge':
-      keys(m, ['t', 'v', 'id', 'nonce', 'auth', 'maxMessageBytes']);
       count(m.v, 'v');
+      if (m.v !== PROTOCOL_VERSION) break; // the dialler explains the version mismatch
+      keys(m, ['t', 'v', 'id', 'nonce', 'auth', 'maxMessageBytes'], ['seal']);
+      if (m.seal !== undefined) str(m.seal, SEAL_RE, 'seal');
       str(m.id, ID_RE, 'id');
       str(m.nonce, HEX32_RE, 'nonce');
       if (typeof m.auth !== 'boolean') fail('auth must be true or false');
       count(m.maxMessageBytes, 'maxMessageBytes');
       break;
     case 'hello':
-      keys(m, ['t', 'v', 'role', 'id', 'nonce', 'received', 'proof'], ['ticket', 'session']);
       count(m.v, 'v');
+      if (m.v !== PROTOCOL_VERSION) break; // the worker explains the version mismatch
+      keys(m, ['t', 'v', 'role', 'id', 'nonce', 'received', 'proof'], ['ticket', 'session', 'seal']);
       if (m.role !== 'client' && m.role !== 'peer') fail("role must be 'client' or 'peer'");
+      if (m.seal !== undefined) str(m.seal, SEAL_RE, 'seal');
       str(m.id, ID_RE, 'id');
       str(m.nonce, HEX32_RE, 'nonce');
       if (m.ticket !== undefined) str(m.ticket, HEX32_RE, 'ticket');
@@ -163,6 +200,10 @@ export function parseControl(text: string): Control {
       break;
     case 'bye':
       keys(m, ['t']);
+      break;
+    case 'splice':
+      keys(m, ['t', 'id']);
+      str(m.id, HEX32_RE, 'id');
       break;
     default:
       fail(`unknown type ${JSON.stringify(String(m.t)).slice(0, 40)}`);

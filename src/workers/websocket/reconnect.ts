@@ -12,8 +12,9 @@
 import { AuthenticationError, ProtocolError, ValueError } from '../../errors.js';
 import type { Message, WireError } from '../messages.js';
 import { FrameChannel } from './channel.js';
-import { type Ticket, dialHandshake } from './handshake.js';
-import { CLOSE, DEFAULT_MAX_MESSAGE_BYTES, type Role, type Welcome, controlText, parseControl } from './protocol.js';
+import type { Ticket } from './handshake.js';
+import { dialHandshake } from './handshake-dial.js';
+import { CLOSE, type Control, DEFAULT_MAX_MESSAGE_BYTES, type Role, type Welcome, controlText, parseControl } from './protocol.js';
 import { type Dial, type DialOptions, type FrameSocket, abandon } from './socket.js';
 
 export type State = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -33,6 +34,8 @@ export interface DialledOptions {
   maxIncoming: number;
   ca: DialOptions['ca'];
   dial: Dial;
+  /** Refuse the link unless it is sealed end to end (a link through a relay). */
+  requireSeal?: boolean;
 }
 
 /** What the carrier of the connection is told. */
@@ -47,6 +50,8 @@ export interface DialledHooks {
   reconnect(info: { resumed: boolean }): void;
   /** Stopped for good (closed, or reconnecting failed). */
   close(err: Error): void;
+  /** A control frame other than ack and error came in (a coordinator's `splice`); throw to refuse it. */
+  control?(c: Control): void;
 }
 
 const FATAL_CLOSE = new Set<number>([CLOSE.normal, CLOSE.refused, CLOSE.protocol, CLOSE.tooBig, CLOSE.replaced]);
@@ -78,8 +83,19 @@ export class DialledConnection {
     const session = resume ? this.#session : undefined;
     return dialHandshake(
       socket,
-      { url: o.url, role: o.role, selfId: o.selfId, expectId: this.id, token: o.token, ticket: o.ticket, session, received: this.channel.received, budgetMs },
-      (welcome, challenge) => this.adopt(socket, welcome, challenge.id, challenge.maxMessageBytes),
+      {
+        url: o.url,
+        role: o.role,
+        selfId: o.selfId,
+        expectId: this.id,
+        token: o.token,
+        ticket: o.ticket,
+        session,
+        received: this.channel.received,
+        budgetMs,
+        requireSeal: o.requireSeal,
+      },
+      (sealed, welcome, challenge) => this.adopt(sealed, welcome, challenge.id, challenge.maxMessageBytes),
     );
   }
 
@@ -227,6 +243,7 @@ export class DialledConnection {
       const c = parseControl(text);
       if (c.t === 'ack') this.channel.acknowledge(c.n);
       else if (c.t === 'error') this.hooks.problem({ name: 'ProtocolError', message: c.reason, op: 'control' });
+      else if (c.t === 'splice' && this.hooks.control) this.hooks.control(c);
       else throw new ProtocolError(`unexpected '${c.t}' frame`);
     } catch (e) {
       // The worker broke the transport's rules: this connection cannot be trusted to continue.

@@ -91,6 +91,7 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
       token,
       maxMessageBytes: this.maxMessageBytes,
       timeoutMs,
+      roles: ['client', 'peer'],
       log: this.log,
       admit: (hello) => this.#sessions.admit(hello),
       refused: () => this.authFailures++,
@@ -276,6 +277,11 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
     const show = handles().view;
     for (const id of ids) view.set(id, show(this.peek(id)!));
     return view;
+  }
+
+  /** Drops every session's connection at once, as a lost network would; the sessions wait for their clients. */
+  protected dropSessionSockets(): void {
+    for (const s of this.#sessions.values()) s.socket?.terminate();
   }
 
   /** Closes every peer link, ends every session without freeing objects one by one, and fails waiting protocol steps. */

@@ -3,8 +3,11 @@
  * frames, close, and report frames, closing and errors. Everything above this interface (the
  * handshake, exactly-once delivery, sessions, requests) is the same whether the socket was
  * accepted by a listening worker or dialled out, and whether it is Node's `ws` (node-socket.ts)
- * or, later, a browser's own WebSocket.
+ * or a browser's own WebSocket (browser-socket.ts).
  */
+
+/** A certificate in PEM: text, or its bytes (a Node `Buffer` is one). */
+export type Pem = string | Uint8Array;
 
 /** One connection. Handlers are set by assignment; setting one replaces the previous. */
 export interface FrameSocket {
@@ -24,6 +27,8 @@ export interface FrameSocket {
   onClose: ((code: number, reason: string) => void) | undefined;
   /** The connection failed (a close follows); dialled sockets explain what went wrong. */
   onError: ((e: Error) => void) | undefined;
+  /** A dialled connection is up (sockets that only relay or were accepted need not say). */
+  onOpen?: (() => void) | undefined;
 }
 
 export interface DialOptions {
@@ -32,7 +37,7 @@ export interface DialOptions {
   /** How long opening the connection may take, in ms. */
   timeoutMs: number;
   /** Certificates (PEM) to trust for a `wss:` URL with a self-signed certificate. */
-  ca?: string | Buffer | (string | Buffer)[] | undefined;
+  ca?: Pem | Pem[] | undefined;
 }
 
 /** Opens a connection to `url`; frames come once it is up, failures as `onError` then `onClose`. */

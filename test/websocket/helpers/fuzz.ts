@@ -3,6 +3,7 @@ import { commandNames, getCommand } from '../../../src/workers/commands.js';
 import type { Message, WireNode } from '../../../src/workers/messages.js';
 import { decodeMessage, encodeMessage } from '../../../src/workers/serde.js';
 import { SeededRandom } from '../../../src/util/seeded.js';
+import { PROTOCOL_VERSION } from '../../../src/workers/websocket/protocol.js';
 
 export class FrameFuzzer {
   private readonly r: SeededRandom;
@@ -248,9 +249,9 @@ export class FrameFuzzer {
     switch (this.int(5)) {
       case 0: return this.bytes(this.int(40));
       case 1: return this.json(this.value(0));
-      case 2: return JSON.stringify({ t: 'hello', v: 1, role: 'client', id: 'me', nonce: challengeNonce, received: 0, proof: '0'.repeat(64) });
-      case 3: return JSON.stringify({ t: 'hello', v: this.pick([0, 2, 99]), role: 'client', id: 'me', nonce: challengeNonce, received: 0, proof: 'f'.repeat(64) });
-      default: return JSON.stringify({ t: 'hello', v: 1, role: this.pick(['admin', 'peer', 'client']), id: this.pick(['me', 'x'.repeat(65), '', 'a b']), nonce: 'zz', received: -1, proof: 'short' });
+      case 2: return JSON.stringify({ t: 'hello', v: PROTOCOL_VERSION, role: 'client', id: 'me', nonce: challengeNonce, received: 0, proof: '0'.repeat(64) });
+      case 3: return JSON.stringify({ t: 'hello', v: this.pick([0, 1, 99]), role: 'client', id: 'me', nonce: challengeNonce, received: 0, proof: 'f'.repeat(64) });
+      default: return JSON.stringify({ t: 'hello', v: PROTOCOL_VERSION, role: this.pick(['admin', 'peer', 'client']), id: this.pick(['me', 'x'.repeat(65), '', 'a b']), nonce: 'zz', received: -1, proof: 'short' });
     }
   }
 }

@@ -2,7 +2,7 @@
 // lets a test send arbitrary frames and read every frame that comes back.
 import { WebSocket } from 'ws';
 import { helloProof, randomHex } from '../../../src/workers/websocket/auth.js';
-import { type Challenge, type Control, type Role, type Welcome, parseControl } from '../../../src/workers/websocket/protocol.js';
+import { type Challenge, type Control, PROTOCOL_VERSION, type Role, type Welcome, parseControl } from '../../../src/workers/websocket/protocol.js';
 import type { ReplyMessage } from '../../../src/workers/messages.js';
 import { decodeMessage } from '../../../src/workers/serde.js';
 
@@ -92,13 +92,13 @@ export async function rawConnect(url: string, opts: RawOptions = {}): Promise<Ra
   const t = { serverId: challenge.id, serverNonce: challenge.nonce, clientNonce: nonce, role, clientId: id, ticket: opts.ticket };
   const hello: Record<string, unknown> = {
     t: 'hello',
-    v: 1,
+    v: PROTOCOL_VERSION,
     role,
     id,
     nonce,
     ...(opts.ticket ? { ticket: opts.ticket } : {}),
     received: 0,
-    proof: helloProof(opts.key ?? '', t, undefined),
+    proof: await helloProof(opts.key ?? '', t, undefined),
   };
   const out = opts.tamper ? opts.tamper(hello, challenge) : hello;
   ws.send(typeof out === 'string' || out instanceof Uint8Array ? out : JSON.stringify(out));
