@@ -20,6 +20,8 @@ import { tensorCommands } from './tensors/commands.js';
 import { fixedPrecisionCommands, fptCodec } from './tensors/fixed-precision.js';
 import { floatCodec } from './tensors/float.js';
 import { paillierCodec, paillierCommands } from './tensors/paillier.js';
+import { planCommands } from './plans/commands.js';
+import { planCodec } from './plans/held-plan.js';
 import { pointerCodec } from './tensors/pointer.js';
 import { tensorSharingCommands } from './tensors/sharing.js';
 import { type Codec, registerCodecs } from './workers/codec.js';
@@ -40,6 +42,7 @@ export const COMMANDS: readonly Readonly<Record<string, CommandSpec>>[] = [
   paillierCommands,
   remoteKeyCommands, // Paillier keys that stay on a worker
   fedavgCommands,
+  planCommands, // running a plan a worker holds
 ];
 
 /** Every kind of object that may travel, by its codec. */
@@ -54,6 +57,7 @@ export const CODECS: readonly Codec<never>[] = [
   publicKeyCodec,
   privateKeyCodec,
   receiptCodec,
+  planCodec,
 ] as unknown as Codec<never>[];
 
 /** The correlated randomness a crypto provider deals. */

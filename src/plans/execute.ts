@@ -1,0 +1,173 @@
+/**
+ * Runs a checked program through the worker's own command dispatch: every action is the
+ * allow-listed command it names, run with a context that resolves the plan's slots, so it checks
+ * its arguments and shape rule exactly as it does when it arrives in a message of its own.
+ *
+ * Per run:
+ * - intermediates live in the run's slots, never in the worker's store, and each is dropped
+ *   after its last use (the program knows when);
+ * - every recorded protocol session s becomes s XOR salt, where the salt is a fresh 128-bit
+ *   random value each run message carries: every party (and the dealer) of the run derives the
+ *   same sessions, and no two runs share one, so no protocol value of one run can be taken for
+ *   another's. The dealer's seeds and the parties' refresh seeds are drawn afresh by the commands
+ *   themselves, on every run;
+ * - the results are stored by the worker under the ids the run message names, fresh each run.
+ * Commands run one after another, as the worker runs a queue of messages; a protocol step waits
+ * for its peers as it would op by op.
+ */
+import { ProtocolError, SyftError, WireFormatError } from '../errors.js';
+import { decodeObject } from '../workers/codec.js';
+import { type CommandContext, type CommandSpec, getCommand } from '../workers/commands.js';
+import type { ObjectId, WireValue } from '../workers/messages.js';
+import type { Worker } from '../workers/worker.js';
+import { PlanError } from './errors.js';
+import { type CheckedProgram, refOf, sessionRefOf } from './program.js';
+
+/** What one run works with. */
+export interface RunEnv {
+  worker: Worker;
+  /** Who asked for the run. */
+  from: string;
+  /** The inputs, resolved. */
+  inputs: readonly object[];
+  /** The plan's state: changed in place by the actions that update it (and kept for the next run). */
+  state: object[];
+  /** The worker's objects the plan refers to, resolved, and their ids in the worker's store. */
+  externals: readonly object[];
+  /** The command context of the run message, on a worker (absent when a plan runs locally). */
+  outer?: CommandContext;
+  /** 32 hex characters, fresh per run (required when the program has sessions). */
+  salt?: string;
+}
+
+const HEX = '0123456789abcdef';
+
+/** s XOR salt, both 32 hex characters. */
+export function saltSession(s: string, salt: string): string {
+  let out = '';
+  for (let i = 0; i < 32; i++) out += HEX[parseInt(s[i]!, 16) ^ parseInt(salt[i]!, 16)]!;
+  return out;
+}
+
+function noProtocols(): never {
+  throw new ProtocolError('this plan runs a protocol step, which needs workers: send it (or build it over shared values) instead of running it here');
+}
+
+/** Prefixes an error with where in the plan it happened (errors carried from failed inputs stay as they are). */
+function located(e: unknown, i: number, op: string): unknown {
+  if (e instanceof SyftError && e.constructor.name === 'InputFailed') return e;
+  if (e instanceof Error && !e.message.startsWith('plan action')) e.message = `plan action ${i} ('${op}'): ${e.message}`;
+  return e;
+}
+
+/**
+ * Runs `p`; returns its outputs (at once when every command is synchronous, else a promise).
+ */
+export function execute(p: CheckedProgram, env: RunEnv): object[] | Promise<object[]> {
+  if (env.inputs.length !== p.inputs) throw new PlanError(`this plan takes ${p.inputs} input(s), got ${env.inputs.length}`);
+  if (env.state.length !== p.state) throw new PlanError(`this plan keeps ${p.state} state tensor(s), got ${env.state.length}`);
+  if (env.externals.length !== p.externals.length) throw new PlanError('the plan\'s objects on this worker were not all resolved');
+  if (p.sessions.length > 0 && env.salt === undefined) throw new PlanError('this plan runs protocols: a run needs a fresh salt');
+  const sessions = env.salt === undefined ? p.sessions : p.sessions.map((s) => saltSession(s, env.salt!));
+  const values: (object | undefined)[] = new Array(p.slots);
+  env.inputs.forEach((v, i) => (values[i] = v));
+  env.state.forEach((v, i) => (values[p.inputs + i] = v));
+  env.externals.forEach((v, i) => (values[p.inputs + p.state + i] = v));
+  const stateEnd = p.inputs + p.state;
+  const externalEnd = stateEnd + p.externals.length;
+  const specs = p.actions.map((a) => getCommand(a.op));
+  const { outer, worker } = env;
+
+  const read = (slot: number): object => {
+    const v = values[slot];
+    if (v === undefined) throw new PlanError(`slot ${slot} is read after it was dropped`);
+    return v;
+  };
+  const arg = (v: WireValue | undefined): unknown => {
+    const r = refOf(v);
+    if (r !== undefined) return read(r);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v)) {
+      const o = v as Record<string, WireValue>;
+      const keys = Object.keys(o);
+      if (keys.length === 1 && keys[0] === 'obj') return decodeObject(o.obj!, { worker });
+    }
+    return v;
+  };
+  const replace = (slot: ObjectId, value: object): void => {
+    if (slot < p.inputs) throw new PlanError('a plan does not change its inputs in place');
+    if (slot < stateEnd) env.state[slot - p.inputs] = value;
+    else if (slot < externalEnd) {
+      if (!outer) throw new PlanError('a plan run here has no worker objects to change');
+      outer.replace(p.externals[slot - stateEnd]!, value);
+    }
+    read(slot);
+    values[slot] = value;
+  };
+  const forget = (slot: ObjectId): void => {
+    if (slot < p.firstLocal) throw new PlanError('a plan drops only the objects it made');
+    values[slot] = undefined;
+  };
+  const context = (self: number | undefined, ret: readonly number[]): CommandContext => ({
+    worker,
+    from: env.from,
+    selfId: self,
+    ret,
+    arg,
+    replace,
+    forget,
+    send: outer ? outer.send : noProtocols,
+    recv: outer ? outer.recv : noProtocols,
+    background: outer ? outer.background : (work) => void work.catch(() => undefined),
+  });
+  const argsOf = (i: number): WireValue[] => {
+    const a = p.actions[i]!;
+    const at = p.sessionArgs[i]!;
+    if (at.length === 0) return a.args;
+    const args = a.args.slice();
+    for (const j of at) args[j] = sessions[sessionRefOf(args[j])!]!;
+    return args;
+  };
+  const store = (i: number, spec: CommandSpec, out: unknown): void => {
+    const ret = p.actions[i]!.ret;
+    if (spec.results === 0) return;
+    const list = spec.results === 1 ? [out] : (out as unknown[]);
+    if (!Array.isArray(list) || list.length !== ret.length || !list.every((v) => v !== null && typeof v === 'object')) {
+      throw new WireFormatError(`'${p.actions[i]!.op}' produced no object to keep`);
+    }
+    ret.forEach((slot, k) => (values[slot] = list[k] as object));
+  };
+  const finish = (i: number): void => {
+    for (const s of p.frees[i]!) values[s] = undefined;
+  };
+  const outputs = (): object[] => p.outputs.map(read);
+
+  const runFrom = (start: number): object[] | Promise<object[]> => {
+    for (let i = start; i < p.actions.length; i++) {
+      const a = p.actions[i]!;
+      const spec = specs[i];
+      if (!spec) throw new PlanError(`plan action ${i}: '${a.op}' is not registered in this process`);
+      let out: unknown;
+      try {
+        out = spec.run(context(a.self, a.ret), a.self === undefined ? undefined : read(a.self), argsOf(i));
+      } catch (e) {
+        throw located(e, i, a.op);
+      }
+      if (out instanceof Promise) {
+        return out.then(
+          (v) => {
+            store(i, spec, v);
+            finish(i);
+            return runFrom(i + 1);
+          },
+          (e: unknown) => {
+            throw located(e, i, a.op);
+          },
+        );
+      }
+      store(i, spec, out);
+      finish(i);
+    }
+    return outputs();
+  };
+  return runFrom(0);
+}

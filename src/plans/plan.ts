@@ -1,0 +1,423 @@
+/**
+ * Plans (PySyft 0.2's Part 8): a function or a model traced once into a list of allow-listed
+ * commands, then run with one message per worker.
+ *
+ * - `sy.func2plan(fn, { argShapes })` makes a plan of a function (built at once when the shapes
+ *   are given); `sy.func2plan(model)` one of an `nn` module; a `sy.Plan` subclass with a
+ *   `forward` method and tensors or modules in its fields is a class plan, whose tensors are its
+ *   state (parameters kept with the plan).
+ * - `plan.build(...args)` traces it on arguments like these (`plan.isBuilt` says whether it was).
+ *   Over local values it is PySyft's plan: it runs here, or on any worker it is sent to
+ *   (`plan.send(bob)` returns a PointerPlan; `pointerPlan(ptr)` runs it there with one message;
+ *   `pointerPlan.get()` brings it back). Over shared values it is bound to the workers of the
+ *   step: calling it sends one message to each party and one to the crypto provider, with a
+ *   fresh salt for the sessions of every run (execute.ts).
+ * - A plan that was never built cannot be sent (a PlanError says to build it); calling one runs
+ *   its function directly, as a module would.
+ * Calling a plan while another is being traced inlines it (its state becomes the outer plan's).
+ *
+ * @example
+ * ```ts
+ * const plan = sy.func2plan((x: sy.Tensor) => x.add(x).abs(), { argShapes: [[2]] });
+ * plan.isBuilt;                          // true
+ * const ptrPlan = plan.send(bob);
+ * const y = ptrPlan(sy.tensor([1, -2]).send(bob));   // one message to bob
+ * await y.get();                         // tensor([2., 4.])
+ * ```
+ */
+import { ValueError } from '../errors.js';
+import { AbstractTensor } from '../layer/abstract.js';
+import { Module } from '../nn/module.js';
+import type { Shape } from '../shapes.js';
+import { type ShareOptions, Tensor } from '../tensor.js';
+import type { PrecisionOptions } from '../tensors/fixed-precision.js';
+import { PointerTensor } from '../tensors/pointer.js';
+import { encodeObject } from '../workers/codec.js';
+import { local } from '../workers/local.js';
+import type { RemoteWorker } from '../workers/worker.js';
+import { randomId } from '../util/random.js';
+import { type Built, type BuiltLocal, adoptState, buildLocal, buildOverWorkers, isLocalBuild } from './build.js';
+import { callableInstance } from './callable.js';
+import { PlanError } from './errors.js';
+import { execute } from './execute.js';
+import { PlanObject } from './held-plan.js';
+import { type PlanLocation, PointerPlan } from './pointer-plan.js';
+import { refOf, sessionRefOf } from './program.js';
+import { currentTrace } from './trace.js';
+
+/** What a plan returns: a tensor, or several. */
+export type PlanOutput = Tensor | Tensor[];
+
+export interface PlanOptions {
+  /**
+   * Shapes of the arguments: the plan is built at once, over local placeholders of these shapes
+   * (a -1 stands for any size and is built as 1).
+   */
+  argShapes?: readonly (readonly number[])[];
+  /** Tensors kept with the plan; a function plan gets them as its last argument (`state.read()`). */
+  state?: readonly Tensor[];
+  /** The plan's name (default: the function's or class's). */
+  name?: string;
+}
+
+/** The tensors kept with a plan (PySyft's `plan.state`). */
+export class PlanState {
+  constructor(readonly tensors: readonly Tensor[]) {}
+
+  /** The state tensors, in order (PySyft's `state.read()`). */
+  read(): Tensor[] {
+    return [...this.tensors];
+  }
+}
+
+interface Internals {
+  name: string;
+  fn: ((...args: never[]) => unknown) | undefined;
+  /** State given to func2plan (passed to the function). */
+  given: PlanState | undefined;
+  built: Built | undefined;
+  /** Pointer plans by worker id (plans over local values), or under '*' (plans over workers). */
+  pointers: Map<string, PointerPlan>;
+}
+
+const internals = new WeakMap<object, Internals>();
+
+function inner(p: Plan): Internals {
+  const i = internals.get(p);
+  if (!i) throw new PlanError('this plan was not made by the Plan constructor');
+  return i;
+}
+
+function checkArgShapes(shapes: readonly (readonly number[])[]): Shape[] {
+  if (!Array.isArray(shapes)) throw new ValueError('argShapes must be a list of shapes, one per argument');
+  return shapes.map((s, i) => {
+    if (!Array.isArray(s) || s.length > 16 || !s.every((d) => Number.isSafeInteger(d) && (d >= 1 || d === -1))) {
+      throw new ValueError(`argShapes[${i}] must be a list of positive sizes (or -1 for any size), got ${JSON.stringify(s)}`);
+    }
+    return s.map((d) => (d === -1 ? 1 : d));
+  });
+}
+
+function tensorsIn(v: unknown, out: Tensor[], seen: Set<unknown>): void {
+  if (v === null || typeof v !== 'object' || seen.has(v)) return;
+  seen.add(v);
+  if (v instanceof Tensor) {
+    if (!out.includes(v)) out.push(v);
+  } else if (v instanceof Module) {
+    for (const p of v.parameters()) if (!out.includes(p)) out.push(p);
+  } else if (Array.isArray(v)) {
+    for (const x of v) tensorsIn(x, out, seen);
+  }
+}
+
+/** A plan: call it like a function. */
+export interface Plan {
+  (...args: Tensor[]): PlanOutput;
+}
+
+/**
+ * A plan (PySyft's `sy.Plan`). Subclass it with a `forward` method for a class plan, whose
+ * tensor and module fields are its state; or make one with {@link func2plan}.
+ *
+ * @example
+ * ```ts
+ * class Net extends sy.Plan {
+ *   fc1 = new sy.nn.Linear(2, 3);
+ *   fc2 = new sy.nn.Linear(3, 2);
+ *   forward(x: sy.Tensor) { return this.fc2.forward(this.fc1.forward(x).relu()); }
+ * }
+ * const net = new Net().build(sy.tensor([1, 2]));
+ * const y = net.send(bob)(sy.tensor([1, 2]).send(bob));
+ * ```
+ */
+export class Plan {
+  /** The computation (a subclass's method, or func2plan's function). */
+  forward?(...args: Tensor[]): PlanOutput;
+
+  constructor(opts: PlanOptions = {}) {
+    const self = callableInstance<Plan>(new.target.prototype, (s, args) => s.call(...(args as Tensor[])));
+    internals.set(self, {
+      name: opts.name ?? new.target.name,
+      fn: undefined,
+      given: opts.state === undefined ? undefined : new PlanState(opts.state),
+      built: undefined,
+      pointers: new Map(),
+    });
+    return self;
+  }
+
+  /** The plan's name. */
+  get name(): string {
+    return inner(this).name;
+  }
+
+  /** Whether the plan was built (its commands recorded). */
+  get isBuilt(): boolean {
+    return inner(this).built !== undefined;
+  }
+
+  /** The tensors kept with the plan: func2plan's `state`, or a class plan's tensor and module fields. */
+  get state(): PlanState {
+    const i = inner(this);
+    if (i.given) return i.given;
+    if (i.built?.kind === 'local' && !this.forward) return new PlanState(i.built.stateTensors);
+    const out: Tensor[] = [];
+    const seen = new Set<unknown>([this]);
+    for (const v of Object.values(this)) tensorsIn(v, out, seen);
+    return new PlanState(out);
+  }
+
+  /** The state's tensors (the parameters of its modules among them), as a module's `parameters()`. */
+  parameters(): Tensor[] {
+    return this.state.read();
+  }
+
+  /** How the function is run while traced or called directly. */
+  private runner(): (args: Tensor[]) => unknown {
+    const i = inner(this);
+    const f = (i.fn ?? (this.forward ? this.forward.bind(this) : undefined)) as ((...a: unknown[]) => unknown) | undefined;
+    if (!f) throw new PlanError(`the plan '${i.name}' has no function: it was fetched from a worker, and runs only as built`);
+    return i.given ? (args) => f(...args, i.given) : (args) => f(...args);
+  }
+
+  /**
+   * Traces the plan on these arguments (local values, or remote and shared ones: see the file's
+   * comment). Returns the plan.
+   */
+  build(...args: Tensor[]): this {
+    if (currentTrace()) throw new PlanError('a plan cannot be built while another is being traced');
+    args.forEach((a, k) => {
+      if (!(a instanceof Tensor)) throw new ValueError(`argument ${k + 1} of build() must be a Tensor`);
+    });
+    const i = inner(this);
+    const traced = { name: i.name, plan: this, run: this.runner(), state: this.state.read() };
+    i.built = isLocalBuild(args) && this.state.read().every((s) => isLocalBuild([s]))
+      ? buildLocal(traced, args.map((a) => a.shape))
+      : buildOverWorkers(traced, args);
+    i.pointers.clear();
+    return this;
+  }
+
+  /** @internal Builds from shapes (func2plan's argShapes). */
+  buildFromShapes(shapes: readonly (readonly number[])[]): this {
+    const i = inner(this);
+    i.built = buildLocal({ name: i.name, plan: this, run: this.runner(), state: this.state.read() }, checkArgShapes(shapes));
+    i.pointers.clear();
+    return this;
+  }
+
+  /**
+   * Runs the plan. Built over local values: here on local arguments, or on the worker holding
+   * pointer arguments (sending the plan there first if it is not yet). Built over workers: on
+   * them, one message each. Not built: runs the function directly.
+   */
+  call(...args: Tensor[]): PlanOutput {
+    const i = inner(this);
+    const t = currentTrace();
+    if (t) {
+      // Inside another plan's trace: inline this one.
+      if (t.plans.has(this)) throw new PlanError(`the plan '${i.name}' calls itself: a plan is a fixed list of commands and cannot recurse`);
+      t.plans.add(this);
+      try {
+        if (t.standIn) for (const s of this.state.read()) adoptState(t, s);
+        if (i.fn || this.forward) return this.runner()(args) as PlanOutput;
+        return this.runHere(i.built as BuiltLocal, args);
+      } finally {
+        t.plans.delete(this);
+      }
+    }
+    if (!i.built) return this.runner()(args) as PlanOutput;
+    if (i.built.kind === 'workers') return this.sendToWorkers().call(...args);
+    const pointer = args.find((a) => a instanceof Tensor && a.child instanceof PointerTensor)?.child as PointerTensor | undefined;
+    if (pointer) return this.send(pointer.location).call(...args);
+    return this.runHere(i.built, args);
+  }
+
+  // Runs the program here, on the arguments' layers, with the state's current values.
+  private runHere(b: BuiltLocal, args: readonly Tensor[]): PlanOutput {
+    const p = b.object.program;
+    if (args.length !== p.inputs) throw new PlanError(`the plan '${this.name}' takes ${p.inputs} argument(s), got ${args.length}`);
+    args.forEach((a, k) => {
+      if (!(a instanceof Tensor)) throw new ValueError(`argument ${k + 1} of a plan must be a Tensor`);
+    });
+    const state = [...b.stateTensors.map((s) => s.child), ...b.constants];
+    const out = execute(p, { worker: local, from: local.id, inputs: args.map((a) => a.child), state, externals: [] });
+    if (out instanceof Promise) {
+      out.catch(() => undefined);
+      throw new PlanError(`the plan '${this.name}' runs protocol steps: build it over shared values to run it on the workers`);
+    }
+    // State the plan updated in place (an optimizer step) goes back into its tensors.
+    b.stateTensors.forEach((s, k) => {
+      if (state[k] !== s.child) s.child = state[k] as AbstractTensor;
+    });
+    const tensors = out.map((o) => new Tensor(o as AbstractTensor));
+    return b.single ? tensors[0]! : tensors;
+  }
+
+  /**
+   * Sends the plan, with its state, to `workers` (PySyft's `plan.send`), returning a pointer plan
+   * that runs it on whichever of them holds the data. A plan built over workers is sent to those
+   * (call `send()` without arguments). Sending a plan that was not built is refused.
+   */
+  send(...workers: RemoteWorker[]): PointerPlan {
+    const i = inner(this);
+    const b = i.built;
+    if (!b) {
+      throw new PlanError(
+        `the plan '${i.name}' is not built: build it first (plan.build(...example tensors), or func2plan(fn, { argShapes }))`,
+      );
+    }
+    if (b.kind === 'workers') {
+      if (workers.length > 0) throw new PlanError(`the plan '${i.name}' was built over its workers and runs on them: call send() without arguments`);
+      return this.sendToWorkers();
+    }
+    if (workers.length === 0) throw new ValueError('send() needs the worker(s) to send the plan to');
+    const key = workers.map((w) => w.id).join(',');
+    const cached = i.pointers.get(key);
+    if (cached) return cached;
+    const state = [...b.stateTensors.map((s) => s.child), ...b.constants];
+    for (const s of state) {
+      if (s instanceof AbstractTensor && [...s.layers()].some((l) => l instanceof PointerTensor)) {
+        throw new PlanError(`the state of the plan '${i.name}' is remote or shared: a plan sent to a worker brings its state by value; build it over shared values instead`);
+      }
+    }
+    const node = encodeObject(new PlanObject(b.object.program, state, i.name, new Map()));
+    const locations = new Map<string, PlanLocation>();
+    for (const w of workers) {
+      const id = randomId();
+      w.post({ kind: 'store', id, obj: node }, local);
+      locations.set(w.id, { worker: w, id, stateShapes: state.map((s) => (s as AbstractTensor).shape) });
+    }
+    const ptr = new PointerPlan(b, i.name, locations, fetchedPlan);
+    i.pointers.set(key, ptr);
+    for (const w of workers) if (!i.pointers.has(w.id)) i.pointers.set(w.id, ptr);
+    return ptr;
+  }
+
+  // Sends each worker its part of a plan built over workers (once).
+  private sendToWorkers(): PointerPlan {
+    const i = inner(this);
+    const b = i.built;
+    if (b?.kind !== 'workers') throw new PlanError('not a plan over workers');
+    const cached = i.pointers.get('*');
+    if (cached) return cached;
+    const locations = new Map<string, PlanLocation>();
+    for (const [id, part] of b.parts) {
+      const objId = randomId();
+      part.worker.post({ kind: 'store', id: objId, obj: encodeObject(part.object) }, local);
+      locations.set(id, { worker: part.worker, id: objId, stateShapes: [] });
+    }
+    const ptr = new PointerPlan(b, i.name, locations, fetchedPlan);
+    i.pointers.set('*', ptr);
+    return ptr;
+  }
+
+  /** The pointer plans made by send() (PySyft's `get_pointers`). */
+  getPointers(): PointerPlan[] {
+    return [...new Set(inner(this).pointers.values())];
+  }
+
+  /** The recorded commands of each worker, as lines (PySyft's `readable_plan`). */
+  get readablePlan(): string[] {
+    const b = inner(this).built;
+    if (!b) return [];
+    const parts = b.kind === 'local' ? [['', b.object] as const] : [...b.parts].map(([id, p]) => [`${id}: `, p.object] as const);
+    return parts.flatMap(([where, obj]) => describeProgram(obj).map((l) => where + l));
+  }
+
+  /** Encodes every state tensor as fixed precision (as a module's `fixPrecision()`). Returns the plan. */
+  fixPrecision(opts: PrecisionOptions = {}): this {
+    for (const p of this.state.read()) p.child = p.fixPrecision(opts).child;
+    return this;
+  }
+
+  /** Secret-shares every state tensor (as a module's `share()`). Returns the plan. */
+  share(...args: (RemoteWorker | ShareOptions)[]): this {
+    for (const p of this.state.read()) p.child = p.share(...args).child;
+    return this;
+  }
+
+  toString(): string {
+    const i = inner(this);
+    const head = `<Plan ${i.name}${i.built ? '' : ' (not built)'}>`;
+    return [head, ...this.readablePlan.map((l) => `  ${l}`)].join('\n');
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+function describeArg(v: unknown): string {
+  const r = refOf(v as never);
+  if (r !== undefined) return `%${r}`;
+  const s = sessionRefOf(v as never);
+  if (s !== undefined) return `session#${s}`;
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && 'obj' in (v as object)) return '<tensor>';
+  try {
+    return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x)) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+function describeProgram(obj: PlanObject): string[] {
+  const p = obj.program;
+  const lines = p.actions.map((a) => {
+    const target = a.self === undefined ? '' : `%${a.self}.`;
+    const lhs = a.ret.length ? `${a.ret.map((r) => `%${r}`).join(', ')} = ` : '';
+    return `${lhs}${target}${a.op}(${a.args.map(describeArg).join(', ')})`;
+  });
+  return [`inputs %0..%${p.inputs - 1}, state ${p.state}, worker objects ${p.externals.length}`, ...lines, `return ${p.outputs.map((o) => `%${o}`).join(', ')}`];
+}
+
+/** A plan brought back from a worker: it runs as built, with its state. */
+function fetchedPlan(obj: PlanObject): Plan {
+  const plan = new Plan({ name: obj.name });
+  const i = inner(plan);
+  i.built = {
+    kind: 'local',
+    object: obj,
+    stateTensors: obj.state.map((s) => new Tensor(s as AbstractTensor)),
+    constants: [],
+    inputShapes: undefined,
+    outputShapes: undefined,
+    single: obj.program.outputs.length === 1,
+    outputFixed: obj.program.outputs.map(() => undefined),
+  };
+  return plan;
+}
+
+/**
+ * Makes a plan of a function (PySyft's `func2plan`), or of a module (its parameters are the
+ * plan's state). With `argShapes` the plan is built at once.
+ *
+ * @example
+ * ```ts
+ * const planAbs = sy.func2plan((x: sy.Tensor, state: sy.PlanState) => {
+ *   const [bias] = state.read();
+ *   return x.abs().add(bias!);
+ * }, { argShapes: [[1]], state: [sy.tensor([1])] });
+ * planAbs(sy.tensor([-1, 0]));   // tensor([2., 1.])
+ * ```
+ */
+export function func2plan(fn: ((...args: never[]) => unknown) | Module, opts: PlanOptions = {}): Plan {
+  if (opts === null || typeof opts !== 'object') throw new ValueError('func2plan options must be an object');
+  for (const k of Object.keys(opts)) {
+    if (!['argShapes', 'state', 'name'].includes(k)) throw new ValueError(`func2plan: unknown option '${k}' (use argShapes, state or name)`);
+  }
+  let plan: Plan;
+  if (fn instanceof Module) {
+    if (opts.state) throw new ValueError('func2plan(module): the module\'s parameters are the state; do not pass state');
+    const model = fn;
+    plan = new Plan({ name: opts.name ?? model.constructor.name });
+    inner(plan).fn = ((x: Tensor) => model.forward(x)) as (...args: never[]) => unknown;
+    Object.defineProperty(plan, 'model', { value: model, enumerable: true });
+  } else {
+    if (typeof fn !== 'function') throw new ValueError('func2plan needs a function or an nn module');
+    plan = new Plan({ name: opts.name ?? (fn.name || 'plan'), ...(opts.state ? { state: opts.state } : {}) });
+    inner(plan).fn = fn;
+  }
+  if (opts.argShapes !== undefined) plan.buildFromShapes(opts.argShapes);
+  return plan;
+}
