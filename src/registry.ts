@@ -22,6 +22,7 @@ import { floatCodec } from './tensors/float.js';
 import { paillierCodec, paillierCommands } from './tensors/paillier.js';
 import { planCommands } from './plans/commands.js';
 import { planCodec } from './plans/held-plan.js';
+import { protocolCodec, protocolCommands } from './plans/protocol.js';
 import { pointerCodec } from './tensors/pointer.js';
 import { tensorSharingCommands } from './tensors/sharing.js';
 import { type Codec, registerCodecs } from './workers/codec.js';
@@ -43,6 +44,7 @@ export const COMMANDS: readonly Readonly<Record<string, CommandSpec>>[] = [
   remoteKeyCommands, // Paillier keys that stay on a worker
   fedavgCommands,
   planCommands, // running a plan a worker holds
+  protocolCommands,
 ];
 
 /** Every kind of object that may travel, by its codec. */
@@ -58,6 +60,7 @@ export const CODECS: readonly Codec<never>[] = [
   privateKeyCodec,
   receiptCodec,
   planCodec,
+  protocolCodec,
 ] as unknown as Codec<never>[];
 
 /** The correlated randomness a crypto provider deals. */

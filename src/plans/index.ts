@@ -6,3 +6,4 @@ export { Plan, PlanState, func2plan, type PlanOptions, type PlanOutput } from '.
 export { PointerPlan } from './pointer-plan.js';
 export { PlanError } from './errors.js';
 export { PLAN_LIMITS } from './plan-ops.js';
+export { Protocol, type ProtocolWorker } from './protocol.js';

@@ -281,7 +281,7 @@ export class Plan {
         throw new PlanError(`the state of the plan '${i.name}' is remote or shared: a plan sent to a worker brings its state by value; build it over shared values instead`);
       }
     }
-    const node = encodeObject(new PlanObject(b.object.program, state, i.name, new Map()));
+    const node = encodeObject(heldPlanOf(this));
     const locations = new Map<string, PlanLocation>();
     for (const w of workers) {
       const id = randomId();
@@ -371,8 +371,20 @@ function describeProgram(obj: PlanObject): string[] {
   return [`inputs %0..%${p.inputs - 1}, state ${p.state}, worker objects ${p.externals.length}`, ...lines, `return ${p.outputs.map((o) => `%${o}`).join(', ')}`];
 }
 
+/**
+ * The object a worker would hold for a plan built over local values, with its state's current
+ * values (what `send()` sends; protocols carry plans this way).
+ */
+export function heldPlanOf(plan: Plan): PlanObject {
+  const i = inner(plan);
+  const b = i.built;
+  if (!b) throw new PlanError(`the plan '${i.name}' is not built: build it first (plan.build(...example tensors), or func2plan(fn, { argShapes }))`);
+  if (b.kind !== 'local') throw new PlanError(`the plan '${i.name}' was built over its workers and stays bound to them`);
+  return new PlanObject(b.object.program, [...b.stateTensors.map((s) => s.child), ...b.constants], i.name, new Map());
+}
+
 /** A plan brought back from a worker: it runs as built, with its state. */
-function fetchedPlan(obj: PlanObject): Plan {
+export function fetchedPlan(obj: PlanObject): Plan {
   const plan = new Plan({ name: obj.name });
   const i = inner(plan);
   i.built = {

@@ -88,6 +88,12 @@ export class PointerPlan {
     return l.id;
   }
 
+  /** The shape of the plan's single result for the inputs it was built with, when that is known. */
+  outputShape(): Shape | undefined {
+    const b = inner(this).built;
+    return b.kind === 'local' && b.outputShapes?.length === 1 ? b.outputShapes[0] : undefined;
+  }
+
   /**
    * Runs the plan where it is, with one message per worker, and returns pointers to its results
    * at once (one tensor, or a list when the plan returns several).
