@@ -137,7 +137,7 @@ export class Plan {
   constructor(opts: PlanOptions = {}) {
     const self = callableInstance<Plan>(new.target.prototype, (s, args) => s.call(...(args as Tensor[])));
     internals.set(self, {
-      name: opts.name ?? new.target.name,
+      name: opts.name ?? (new.target.name || 'plan'),
       fn: undefined,
       given: opts.state === undefined ? undefined : new PlanState(opts.state),
       built: undefined,
