@@ -239,6 +239,16 @@ describe('sending and calling on pointers', () => {
     expect(second.map((m) => m.kind)).toEqual(['cmd']);
   });
 
+  test('a thread worker holds and runs a plan as a virtual worker does', async () => {
+    const t = await sy.ThreadWorker.start({ id: 'plan-thread' });
+    try {
+      const plan = sy.func2plan((x: sy.Tensor) => x.mul(3).sub(1), { argShapes: [[2]] });
+      expect(flat(await (plan.send(t)(sy.tensor([1, -2]).send(t)) as sy.Tensor).get())).toEqual([2, -7]);
+    } finally {
+      await t.close();
+    }
+  });
+
   test('cachedPlanSend: sending twice to one worker gives the same pointer plan', () => {
     const [bob, alice] = workers('cached');
     const plan = planAbs();
