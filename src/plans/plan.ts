@@ -36,7 +36,8 @@ import { encodeObject } from '../workers/codec.js';
 import { local } from '../workers/local.js';
 import type { RemoteWorker } from '../workers/worker.js';
 import { randomId } from '../util/random.js';
-import { type Built, type BuiltLocal, adoptState, buildLocal, buildOverWorkers, isLocalBuild } from './build.js';
+import { type Built, type BuiltLocal, type BuiltWorkers, adoptState, buildLocal, buildOverWorkers, isLocalBuild } from './build.js';
+import { match } from './templates.js';
 import { callableInstance } from './callable.js';
 import { PlanError } from './errors.js';
 import { execute } from './execute.js';
@@ -76,9 +77,16 @@ interface Internals {
   /** State given to func2plan (passed to the function). */
   given: PlanState | undefined;
   built: Built | undefined;
-  /** Pointer plans by worker id (plans over local values), or under '*' (plans over workers). */
+  /** Builds over workers for arguments of other shapes than the first (a smaller last batch). */
+  variants: BuiltWorkers[];
+  /** Pointer plans by worker id (plans over local values). */
   pointers: Map<string, PointerPlan>;
+  /** Pointer plans of builds over workers, by build. */
+  deployed: Map<Built, PointerPlan>;
 }
+
+/** How many builds over workers a plan keeps for arguments of different shapes. */
+const MAX_VARIANTS = 8;
 
 const internals = new WeakMap<object, Internals>();
 
@@ -116,8 +124,9 @@ export interface Plan {
 }
 
 /**
- * A plan (PySyft's `sy.Plan`). Subclass it with a `forward` method for a class plan, whose
- * tensor and module fields are its state; or make one with {@link func2plan}.
+ * A plan (PySyft's `sy.Plan`). Subclass it with a `forward(...args)` method for a class plan,
+ * whose tensor and module fields are its state; or make one with {@link func2plan}. A plan
+ * brought back from a worker has no `forward`: it runs as it was built.
  *
  * @example
  * ```ts
@@ -131,9 +140,6 @@ export interface Plan {
  * ```
  */
 export class Plan {
-  /** The computation (a subclass's method, or func2plan's function). */
-  forward?(...args: Tensor[]): PlanOutput;
-
   constructor(opts: PlanOptions = {}) {
     const self = callableInstance<Plan>(new.target.prototype, (s, args) => s.call(...(args as Tensor[])));
     internals.set(self, {
@@ -141,7 +147,9 @@ export class Plan {
       fn: undefined,
       given: opts.state === undefined ? undefined : new PlanState(opts.state),
       built: undefined,
+      variants: [],
       pointers: new Map(),
+      deployed: new Map(),
     });
     return self;
   }
@@ -160,7 +168,7 @@ export class Plan {
   get state(): PlanState {
     const i = inner(this);
     if (i.given) return i.given;
-    if (i.built?.kind === 'local' && !this.forward) return new PlanState(i.built.stateTensors);
+    if (i.built?.kind === 'local' && !forwardOf(this)) return new PlanState(i.built.stateTensors);
     const out: Tensor[] = [];
     const seen = new Set<unknown>([this]);
     for (const v of Object.values(this)) tensorsIn(v, out, seen);
@@ -175,7 +183,8 @@ export class Plan {
   /** How the function is run while traced or called directly. */
   private runner(): (args: Tensor[]) => unknown {
     const i = inner(this);
-    const f = (i.fn ?? (this.forward ? this.forward.bind(this) : undefined)) as ((...a: unknown[]) => unknown) | undefined;
+    const own = forwardOf(this);
+    const f = (i.fn ?? (own ? own.bind(this) : undefined)) as ((...a: unknown[]) => unknown) | undefined;
     if (!f) throw new PlanError(`the plan '${i.name}' has no function: it was fetched from a worker, and runs only as built`);
     return i.given ? (args) => f(...args, i.given) : (args) => f(...args);
   }
@@ -194,7 +203,9 @@ export class Plan {
     i.built = isLocalBuild(args) && this.state.read().every((s) => isLocalBuild([s]))
       ? buildLocal(traced, args.map((a) => a.shape))
       : buildOverWorkers(traced, args);
+    i.variants = [];
     i.pointers.clear();
+    i.deployed.clear();
     return this;
   }
 
@@ -202,7 +213,9 @@ export class Plan {
   buildFromShapes(shapes: readonly (readonly number[])[]): this {
     const i = inner(this);
     i.built = buildLocal({ name: i.name, plan: this, run: this.runner(), state: this.state.read() }, checkArgShapes(shapes));
+    i.variants = [];
     i.pointers.clear();
+    i.deployed.clear();
     return this;
   }
 
@@ -220,14 +233,14 @@ export class Plan {
       t.plans.add(this);
       try {
         if (t.standIn) for (const s of this.state.read()) adoptState(t, s);
-        if (i.fn || this.forward) return this.runner()(args) as PlanOutput;
+        if (i.fn || forwardOf(this)) return this.runner()(args) as PlanOutput;
         return this.runHere(i.built as BuiltLocal, args);
       } finally {
         t.plans.delete(this);
       }
     }
     if (!i.built) return this.runner()(args) as PlanOutput;
-    if (i.built.kind === 'workers') return this.sendToWorkers().call(...args);
+    if (i.built.kind === 'workers') return this.sendToWorkers(this.variantFor(i.built, args)).call(...args);
     const pointer = args.find((a) => a instanceof Tensor && a.child instanceof PointerTensor)?.child as PointerTensor | undefined;
     if (pointer) return this.send(pointer.location).call(...args);
     return this.runHere(i.built, args);
@@ -294,12 +307,28 @@ export class Plan {
     return ptr;
   }
 
-  // Sends each worker its part of a plan built over workers (once).
-  private sendToWorkers(): PointerPlan {
+  /**
+   * The build over workers these arguments fit: the first, or one made for their shapes (traced
+   * again from the function, at most MAX_VARIANTS of them).
+   */
+  private variantFor(first: BuiltWorkers, args: readonly Tensor[]): BuiltWorkers {
     const i = inner(this);
-    const b = i.built;
+    for (const b of [first, ...i.variants]) if (fits(b, args)) return b;
+    if (!(i.fn || forwardOf(this)) || i.variants.length >= MAX_VARIANTS) {
+      // Says what does not match.
+      for (const [k, a] of args.entries()) if (first.argTemplates[k]) match(first.argTemplates[k]!, a.child, () => {}, `argument ${k + 1}`);
+      throw new PlanError(`the plan '${i.name}' takes ${first.argTemplates.length} argument(s) like the ones it was built with`);
+    }
+    const b = buildOverWorkers({ name: i.name, plan: this, run: this.runner(), state: this.state.read() }, args);
+    i.variants.push(b);
+    return b;
+  }
+
+  // Sends each worker its part of a plan built over workers (once).
+  private sendToWorkers(b: Built | undefined = inner(this).built): PointerPlan {
+    const i = inner(this);
     if (b?.kind !== 'workers') throw new PlanError('not a plan over workers');
-    const cached = i.pointers.get('*');
+    const cached = i.deployed.get(b);
     if (cached) return cached;
     const locations = new Map<string, PlanLocation>();
     for (const [id, part] of b.parts) {
@@ -308,13 +337,14 @@ export class Plan {
       locations.set(id, { worker: part.worker, id: objId, stateShapes: [] });
     }
     const ptr = new PointerPlan(b, i.name, locations, fetchedPlan);
-    i.pointers.set('*', ptr);
+    i.deployed.set(b, ptr);
     return ptr;
   }
 
   /** The pointer plans made by send() (PySyft's `get_pointers`). */
   getPointers(): PointerPlan[] {
-    return [...new Set(inner(this).pointers.values())];
+    const i = inner(this);
+    return [...new Set([...i.pointers.values(), ...i.deployed.values()])];
   }
 
   /** The recorded commands of each worker, as lines (PySyft's `readable_plan`). */
@@ -345,6 +375,23 @@ export class Plan {
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
+  }
+}
+
+/** A class plan's `forward` method (subclasses define it; the base class has none). */
+function forwardOf(p: Plan): ((...args: Tensor[]) => PlanOutput) | undefined {
+  const f = (p as unknown as { forward?: unknown }).forward;
+  return typeof f === 'function' ? (f as (...args: Tensor[]) => PlanOutput) : undefined;
+}
+
+/** Whether `args` match the argument templates of `b`. */
+function fits(b: BuiltWorkers, args: readonly Tensor[]): boolean {
+  if (args.length !== b.argTemplates.length) return false;
+  try {
+    args.forEach((a, k) => match(b.argTemplates[k]!, a.child, () => {}, `argument ${k + 1}`));
+    return true;
+  } catch {
+    return false;
   }
 }
 

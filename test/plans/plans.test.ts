@@ -264,9 +264,9 @@ describe('sending and calling on pointers', () => {
     const fetched = (await plan.send(alice!).get()) as sy.Plan;
     const x = sy.tensor([-1, 2, 3]);
     expect(flat(fetched(x) as sy.Tensor)).toEqual([-3, 6, 9]);
-    expect(fetched.forward).toBeUndefined();
+    expect((fetched as unknown as { forward?: unknown }).forward).toBeUndefined();
     expect(fetched.isBuilt).toBe(true);
-    expect(plan.forward === undefined || typeof plan.forward === 'function').toBe(true);
+    
 
     class One extends sy.Plan {
       fc1 = new sy.nn.Linear(1, 1);
