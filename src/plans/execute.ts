@@ -127,47 +127,84 @@ export function execute(p: CheckedProgram, env: RunEnv): object[] | Promise<obje
     for (const j of at) args[j] = sessions[sessionRefOf(args[j])!]!;
     return args;
   };
-  const store = (i: number, spec: CommandSpec, out: unknown): void => {
-    const ret = p.actions[i]!.ret;
-    if (spec.results === 0) return;
-    const list = spec.results === 1 ? [out] : (out as unknown[]);
-    if (!Array.isArray(list) || list.length !== ret.length || !list.every((v) => v !== null && typeof v === 'object')) {
-      throw new WireFormatError(`'${p.actions[i]!.op}' produced no object to keep`);
+  const outputs = new Set(p.outputs);
+  const uses = p.uses.slice();
+  // Keeps a command's results; drops every local whose last read this was.
+  const complete = (i: number, spec: CommandSpec, out: unknown): void => {
+    const a = p.actions[i]!;
+    if (spec.results > 0) {
+      const list = spec.results === 1 ? [out] : (out as unknown[]);
+      if (!Array.isArray(list) || list.length !== a.ret.length || !list.every((v) => v !== null && typeof v === 'object')) {
+        throw new WireFormatError(`'${a.op}' produced no object to keep`);
+      }
+      a.ret.forEach((slot, k) => {
+        if (uses[slot]! > 0 || outputs.has(slot)) values[slot] = list[k] as object;
+      });
     }
-    ret.forEach((slot, k) => (values[slot] = list[k] as object));
+    for (const s of p.reads[i]!) if (--uses[s]! === 0 && s >= p.firstLocal && !outputs.has(s)) values[s] = undefined;
   };
-  const finish = (i: number): void => {
-    for (const s of p.frees[i]!) values[s] = undefined;
-  };
-  const outputs = (): object[] => p.outputs.map(read);
 
-  const runFrom = (start: number): object[] | Promise<object[]> => {
-    for (let i = start; i < p.actions.length; i++) {
+  // Dataflow: an action starts once the actions it waits for are done (program.ts says which), so
+  // protocol steps that do not depend on each other (the two gradients of a layer) wait on their
+  // peers at the same time. Among ready actions the earliest starts first; when every command is
+  // synchronous this is the recorded order, and the result comes back at once.
+  const n = p.actions.length;
+  const waiting = p.after.map((d) => d.length);
+  const started = new Uint8Array(n);
+  let lowest = 0;
+  let finished = 0;
+  let failure: { error: unknown } | undefined;
+  let settle: { resolve: (v: object[]) => void; reject: (e: unknown) => void } | undefined;
+  const done = (i: number) => {
+    finished++;
+    for (const d of p.before[i]!) waiting[d]!--;
+  };
+  const fail = (e: unknown, i: number): void => {
+    if (failure) return;
+    failure = { error: located(e, i, p.actions[i]!.op) };
+    settle?.reject(failure.error);
+  };
+  const pump = (): void => {
+    while (lowest < n && started[lowest]) lowest++;
+    for (let i = lowest; i < n && !failure; i++) {
+      if (started[i] || waiting[i]! > 0) continue;
+      started[i] = 1;
       const a = p.actions[i]!;
       const spec = specs[i];
-      if (!spec) throw new PlanError(`plan action ${i}: '${a.op}' is not registered in this process`);
       let out: unknown;
       try {
+        if (!spec) throw new PlanError(`'${a.op}' is not registered in this process`);
         out = spec.run(context(a.self, a.ret), a.self === undefined ? undefined : read(a.self), argsOf(i));
+        if (!(out instanceof Promise)) {
+          complete(i, spec, out);
+          done(i);
+          continue;
+        }
       } catch (e) {
-        throw located(e, i, a.op);
+        fail(e, i);
+        return;
       }
-      if (out instanceof Promise) {
-        return out.then(
-          (v) => {
-            store(i, spec, v);
-            finish(i);
-            return runFrom(i + 1);
-          },
-          (e: unknown) => {
-            throw located(e, i, a.op);
-          },
-        );
-      }
-      store(i, spec, out);
-      finish(i);
+      out.then(
+        (v) => {
+          if (failure) return;
+          try {
+            complete(i, spec!, v);
+          } catch (e) {
+            fail(e, i);
+            return;
+          }
+          done(i);
+          pump();
+        },
+        (e: unknown) => fail(e, i),
+      );
     }
-    return outputs();
+    if (!failure && finished === n) settle?.resolve(p.outputs.map(read));
   };
-  return runFrom(0);
+  pump();
+  if (failure) throw failure.error;
+  if (finished === n) return p.outputs.map(read);
+  return new Promise<object[]>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
 }

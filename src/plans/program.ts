@@ -47,8 +47,14 @@ export interface CheckedProgram extends ProgramData {
   readonly slots: number;
   /** First local slot (results of actions). */
   readonly firstLocal: number;
-  /** For each action, the local slots to drop after it (their last use). */
-  readonly frees: readonly (readonly number[])[];
+  /** For each action, the earlier actions it waits for (the makers of what it reads; barriers). */
+  readonly after: readonly (readonly number[])[];
+  /** For each action, the later actions waiting for it. */
+  readonly before: readonly (readonly number[])[];
+  /** For each action, the slots it reads (target and references, with repeats). */
+  readonly reads: readonly (readonly number[])[];
+  /** For each slot, how many reads of it the actions make (a local is dropped after the last). */
+  readonly uses: readonly number[];
   /** For each action, the indices of arguments that name a session. */
   readonly sessionArgs: readonly (readonly number[])[];
 }
@@ -100,18 +106,23 @@ export function checkProgram(raw: unknown): CheckedProgram {
 
   const firstLocal = inputs + state + externals.length;
   let next = firstLocal;
-  const lastUse = new Map<number, number>();
   const sessionArgs: number[][] = [];
+  const reads: number[][] = [];
+  const maker = new Map<number, number>();
+  const after: number[][] = [];
+  let barrier = -1;
+  let sinceBarrier: number[] = [];
   const use = (slot: unknown, i: number, what: string): number => {
     if (typeof slot !== 'number' || !Number.isSafeInteger(slot) || slot < 0 || slot >= next) {
       fail(`action ${i} reads ${what} ${String(slot)}, which is not defined before it`);
     }
-    if (slot >= firstLocal) lastUse.set(slot, i);
+    reads[i]!.push(slot);
     return slot;
   };
   const checked: PlanAction[] = actions.map((a: unknown, i: number) => {
     if (a === null || typeof a !== 'object') fail(`action ${i} is not an object`);
     const { op, self, args, ret } = a as Record<string, unknown>;
+    reads.push([]);
     if (typeof op !== 'string' || op.length > 64) fail(`action ${i} has no op name`);
     const spec = getCommand(op);
     if (!spec) fail(`action ${i}: ${unknownCommandMessage(op)}`);
@@ -141,9 +152,23 @@ export function checkProgram(raw: unknown): CheckedProgram {
     if (!Array.isArray(ret) || ret.length !== spec.results) fail(`action ${i}: '${op}' fills ${spec.results} result(s), not ${Array.isArray(ret) ? ret.length : '?'}`);
     ret.forEach((r) => {
       if (r !== next) fail(`action ${i}: results must take the next free slots in order (expected ${next}, got ${String(r)})`);
-      lastUse.set(next, i);
+      maker.set(next, i);
       next++;
     });
+    // What it waits for: the actions that made what it reads, and the last barrier. A command
+    // that changes an object in place (or, backward, the gradients of a graph) is a barrier: it
+    // waits for everything before it, and everything after waits for it.
+    const deps = new Set<number>(barrier >= 0 ? [barrier] : []);
+    for (const s of reads[i]!) {
+      const m = maker.get(s);
+      if (m !== undefined && m !== i) deps.add(m);
+    }
+    if (mutatesTarget(op) || op === 'backward') {
+      for (const j of sinceBarrier) deps.add(j);
+      barrier = i;
+      sinceBarrier = [];
+    } else sinceBarrier.push(i);
+    after.push([...deps].sort((x, y) => x - y));
     const out: PlanAction = { op, args: args as WireValue[], ret: ret as number[] };
     if (target !== undefined) out.self = target;
     return out;
@@ -152,11 +177,12 @@ export function checkProgram(raw: unknown): CheckedProgram {
   if (!Array.isArray(outputs) || outputs.length > PLAN_LIMITS.outputs) fail(`outputs must be a list of at most ${PLAN_LIMITS.outputs} slots`);
   for (const o of outputs) {
     if (typeof o !== 'number' || !Number.isSafeInteger(o) || o < firstLocal || o >= next) fail(`output ${String(o)} is not a slot an action made`);
-    lastUse.delete(o);
   }
   if (new Set(outputs).size !== outputs.length) fail('an output is returned twice');
-  const frees: number[][] = checked.map(() => []);
-  for (const [slot, i] of lastUse) frees[i]!.push(slot);
+  const uses = new Array<number>(next).fill(0);
+  for (const r of reads) for (const s of r) uses[s]!++;
+  const before: number[][] = checked.map(() => []);
+  after.forEach((deps, i) => deps.forEach((d) => before[d]!.push(i)));
   return {
     inputs,
     state,
@@ -166,7 +192,10 @@ export function checkProgram(raw: unknown): CheckedProgram {
     outputs: outputs as number[],
     slots: next,
     firstLocal,
-    frees,
+    after,
+    before,
+    reads,
+    uses,
     sessionArgs,
   };
 }
