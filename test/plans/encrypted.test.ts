@@ -25,6 +25,10 @@ function countedSeeds(): { reset(): void } {
   return { reset: () => (n = 0) };
 }
 
+function flat(t: sy.Tensor): number[] {
+  return [t.floatPrecision().arraySync()].flat(Infinity as 1) as number[];
+}
+
 function sharesOf(t: sy.Tensor): AdditiveSharingTensor {
   let l = t.child;
   while (l.layerName !== 'AdditiveSharingTensor') l = l.child!;
@@ -193,6 +197,29 @@ describe('an encrypted training step as a plan', () => {
     expect(plan.readablePlan.length).toBe(messages);
     // Arguments the step cannot take fail as the step would op by op.
     expect(() => plan(batches[0]!.y, batches[0]!.x)).toThrow(sy.ShapeError);
+  });
+
+  test('independent protocol steps of a plan wait on their peers at the same time', async () => {
+    const { parties, share, sync } = setup('dataflow');
+    const a = share(sy.randn([3, 3]));
+    const b = share(sy.randn([3, 3]));
+    const plan = sy.func2plan((x: sy.Tensor, y: sy.Tensor) => [x.refresh(), y.refresh()]);
+    plan.build(a, b);
+    plan.send();
+    await sync();
+    const box = parties[0]!.mailbox;
+    const wait = box.wait.bind(box);
+    let open = 0;
+    let most = 0;
+    vi.spyOn(box, 'wait').mockImplementation((...args) => {
+      most = Math.max(most, ++open);
+      return wait(...args).finally(() => open--);
+    });
+    const [ra, rb] = plan(a, b) as sy.Tensor[];
+    const [va, vb] = await Promise.all([ra!.get(), rb!.get()]);
+    expect(most).toBe(2);
+    expect(flat(va)).toEqual(flat(await a.get()));
+    expect(flat(vb)).toEqual(flat(await b.get()));
   });
 
   test('three parties with the dealer\'s truncation and a refresh: the plan trains as op by op does', async () => {
