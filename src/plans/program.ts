@@ -61,6 +61,9 @@ export interface CheckedProgram extends ProgramData {
 
 const SESSION_RE = /^[0-9a-f]{32}$/;
 
+/** Commands whose result is their target's own object (or its value layer), not a copy. */
+const ALIASING = new Set(['data', 'grad']);
+
 function fail(why: string): never {
   throw new PlanError(`refused plan: ${why}`);
 }
@@ -112,6 +115,8 @@ export function checkProgram(raw: unknown): CheckedProgram {
   const after: number[][] = [];
   let barrier = -1;
   let sinceBarrier: number[] = [];
+  // The inputs, and results that are the inputs themselves (never changed in place).
+  const inputAlias = new Set<number>(Array.from({ length: inputs }, (_, k) => k));
   const use = (slot: unknown, i: number, what: string): number => {
     if (typeof slot !== 'number' || !Number.isSafeInteger(slot) || slot < 0 || slot >= next) {
       fail(`action ${i} reads ${what} ${String(slot)}, which is not defined before it`);
@@ -135,8 +140,8 @@ export function checkProgram(raw: unknown): CheckedProgram {
     }
     if (spec.needsSelf !== (self !== undefined && self !== null)) fail(`action ${i}: '${op}' ${spec.needsSelf ? 'needs' : 'takes no'} target`);
     const target = self === undefined || self === null ? undefined : use(self, i, 'slot');
-    if (target !== undefined && target < inputs && mutatesTarget(op)) {
-      fail(`action ${i}: '${op}' would change the plan's input ${target} in place; a plan changes only what it holds or made`);
+    if (target !== undefined && inputAlias.has(target) && mutatesTarget(op)) {
+      fail(`action ${i}: '${op}' would change the plan's input ${target < inputs ? target : `(through slot ${target})`} in place; a plan changes only what it holds or made`);
     }
     const sess: number[] = [];
     (args as WireValue[]).forEach((v, j) => {
@@ -150,6 +155,8 @@ export function checkProgram(raw: unknown): CheckedProgram {
     });
     sessionArgs.push(sess);
     if (!Array.isArray(ret) || ret.length !== spec.results) fail(`action ${i}: '${op}' fills ${spec.results} result(s), not ${Array.isArray(ret) ? ret.length : '?'}`);
+    // `data` and `grad` return the very object (or its value) they are called on, not a copy.
+    if (target !== undefined && inputAlias.has(target) && ALIASING.has(op)) inputAlias.add(next);
     ret.forEach((r) => {
       if (r !== next) fail(`action ${i}: results must take the next free slots in order (expected ${next}, got ${String(r)})`);
       maker.set(next, i);

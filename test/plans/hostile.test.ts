@@ -57,6 +57,11 @@ describe('hostile plans', () => {
     ['a slot read before it is defined', planNode([{ op: 'add', self: 5, args: [1], ret: [1] }]), /reads slot 5, which is not defined before it/],
     ['results out of order', planNode([{ op: 'abs', self: 0, args: [], ret: [7] }], { outputs: [7] }), /next free slots in order/],
     ['an input changed in place', planNode([{ op: 'abs', self: 0, args: [], ret: [1] }, { op: 'assign_', self: 0, args: [{ ref: 1 }], ret: [] }], { outputs: [1] }), /change the plan's input 0 in place/],
+    ['an input changed in place through its data()', planNode([
+      { op: 'abs', self: 0, args: [], ret: [1] },
+      { op: 'data', self: 0, args: [], ret: [2] },
+      { op: 'assign_', self: 2, args: [{ ref: 1 }], ret: [] },
+    ], { outputs: [1] }), /change the plan's input \(through slot 2\) in place/],
     ['a result that is an input', planNode([], { outputs: [0] }), /is not a slot an action made/],
     ['the wrong result count', planNode([{ op: 'abs', self: 0, args: [], ret: [1, 2] }]), /fills 1 result/],
     ['an undefined session', planNode([{ op: 'mpc.refresh', self: 0, args: [{ sess: 3 }, ['hostile-bob', 'x']], ret: [1] }]), /names session 3/],
