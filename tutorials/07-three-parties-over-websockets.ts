@@ -35,8 +35,12 @@
  * (what may be computed from their data and revealed). The workers authenticate every
  * connection with a token, and the agencies each other with tickets the model owner derives.
  *
+ * The training step is a plan (PySyft's Part 8): traced once by the model owner, it then runs with
+ * one message to each agency and one to the facilitator per batch, instead of one per command
+ * (`--plans 0` sends it op by op, to compare).
+ *
  *     npx tsx tutorials/07-three-parties-over-websockets.ts [--rows 500] [--epochs 10] [--batch 50]
- *         [--lr 0.1] [--seed 1]
+ *         [--lr 0.1] [--seed 1] [--plans 1]
  *
  * It prints progress per epoch and ends with one JSON line of figures.
  */
@@ -61,10 +65,12 @@ export interface Options {
   batch: number;
   lr: number;
   seed: number;
+  /** Run the training step as a plan (default true). */
+  plans: boolean;
   log: (line: string) => void;
 }
 
-export const defaults: Options = { rows: 500, epochs: 10, batch: 50, lr: 0.1, seed: 1, log: console.log };
+export const defaults: Options = { rows: 500, epochs: 10, batch: 50, lr: 0.1, seed: 1, plans: true, log: console.log };
 
 /** The features of a house, in standard units, and what its price (in 100k) depends on. */
 export const FEATURES = ['area', 'rooms', 'age', 'distance'] as const;
@@ -98,6 +104,10 @@ export interface Result {
   /** Predictions of the trained model for the model owner's three example houses. */
   predictions: number[];
   msPerBatch: number;
+  /** Whether the training step ran as a plan. */
+  plans: boolean;
+  /** Commands in each agency's part of the step: the messages a batch takes op by op. */
+  commandsPerBatch: number;
   /** Bytes sent over all connections per training batch. */
   bytesPerBatch: number;
   traffic: Record<'agency_a' | 'agency_b' | 'facilitator', RoleTraffic> & {
@@ -185,6 +195,25 @@ async function runModelOwner(argv: string[]): Promise<void> {
   const optimizer = new sy.optim.SGD(model.parameters(), { lr: o.lr }).fixPrecision();
   log(`training a linear regression on ${batches.length} private batches per epoch, shared between ${agencies.map((a) => a.id).join(' and ')}`);
 
+  // The training step, traced once as a plan: each batch then takes one message per agency and
+  // one to the facilitator (the trace also introduces the agencies to each other, once).
+  const step = (data: sy.Tensor, target: sy.Tensor) => {
+    optimizer.zeroGrad();
+    const out = model.forward(data).sub(target).pow(2).sum().div(data.shape[0]!);
+    out.backward();
+    optimizer.step();
+    return out;
+  };
+  const plan = sy.func2plan(step, { name: 'trainStep' }).build(batches[0]!.data, batches[0]!.target);
+  const commandsPerBatch = plan.commandCounts[agencyA.id]!;
+  if (o.plans) {
+    plan.send();
+    log(
+      `training step traced as a plan: ${commandsPerBatch} commands for each agency, sent as one message to each agency ` +
+        `and one to the facilitator per batch (op by op: ${commandsPerBatch} messages to each agency)`,
+    );
+  }
+
   // Counters before and after training; this process's own are read so that the stats requests'
   // replies fall outside the window.
   const stats = () => Promise.all(all.map((c) => c.workerStats()));
@@ -196,14 +225,8 @@ async function runModelOwner(argv: string[]): Promise<void> {
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const t0 = performance.now();
     let sum = 0;
-    for (const { data, target, size } of batches) {
-      const l = sy.tidy(() => {
-        optimizer.zeroGrad();
-        const out = model.forward(data).sub(target).pow(2).sum().div(size);
-        out.backward();
-        optimizer.step();
-        return out;
-      });
+    for (const { data, target } of batches) {
+      const l = o.plans ? (plan(data, target) as sy.Tensor) : sy.tidy(() => step(data, target));
       sum += (await l.get()).floatPrecision().item();
     }
     const ms = performance.now() - t0;
@@ -272,6 +295,8 @@ async function runModelOwner(argv: string[]): Promise<void> {
     trueBias: TRUE_BIAS,
     predictions,
     msPerBatch: trainMs / nb,
+    plans: o.plans,
+    commandsPerBatch,
     bytesPerBatch: perBatch(total),
     traffic,
   };
@@ -357,7 +382,7 @@ export async function main(partial: Partial<Options> = {}): Promise<Result> {
 /** --name value flags over the defaults. */
 export function parseFlags(argv: readonly string[]): Partial<Options> {
   const out: Record<string, number> = {};
-  const keys: Record<string, keyof Options> = { '--rows': 'rows', '--epochs': 'epochs', '--batch': 'batch', '--lr': 'lr', '--seed': 'seed' };
+  const keys: Record<string, keyof Options> = { '--rows': 'rows', '--epochs': 'epochs', '--batch': 'batch', '--lr': 'lr', '--seed': 'seed', '--plans': 'plans' };
   for (let i = 0; i < argv.length; i += 2) {
     const key = keys[argv[i]!];
     const value = Number(argv[i + 1]);
@@ -366,7 +391,9 @@ export function parseFlags(argv: readonly string[]): Partial<Options> {
     }
     out[key] = value;
   }
-  return out as Partial<Options>;
+  const flags = out as Partial<Record<keyof Options, unknown>>;
+  if (flags.plans !== undefined) flags.plans = flags.plans !== 0;
+  return flags as Partial<Options>;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

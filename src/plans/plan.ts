@@ -347,6 +347,17 @@ export class Plan {
     return [...new Set([...i.pointers.values(), ...i.deployed.values()])];
   }
 
+  /**
+   * How many commands each worker's part of the plan holds (by worker id; `'*'` for a plan over
+   * local values): what one run saves in messages, against sending the step op by op.
+   */
+  get commandCounts(): Record<string, number> {
+    const b = inner(this).built;
+    if (!b) return {};
+    if (b.kind === 'local') return { '*': b.object.program.actions.length };
+    return Object.fromEntries([...b.parts].map(([id, p]) => [id, p.object.program.actions.length]));
+  }
+
   /** The recorded commands of each worker, as lines (PySyft's `readable_plan`). */
   get readablePlan(): string[] {
     const b = inner(this).built;
