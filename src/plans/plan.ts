@@ -287,7 +287,9 @@ export class Plan {
     if (workers.length === 0) throw new ValueError('send() needs the worker(s) to send the plan to');
     const key = workers.map((w) => w.id).join(',');
     const cached = i.pointers.get(key);
-    if (cached) return cached;
+    // A pointer plan brought back with get() (or freed) points nowhere: send afresh.
+    if (cached && workers.every((w) => cached.locations.some((l) => l.id === w.id))) return cached;
+    for (const [k, v] of [...i.pointers]) if (v === cached) i.pointers.delete(k);
     const state = [...b.stateTensors.map((s) => s.child), ...b.constants];
     for (const s of state) {
       if (s instanceof AbstractTensor && [...s.layers()].some((l) => l instanceof PointerTensor)) {

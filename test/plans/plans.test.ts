@@ -258,6 +258,16 @@ describe('sending and calling on pointers', () => {
     expect(plan.send(bob!, alice!)).toBe(plan.send(bob!, alice!));
   });
 
+  test('a pointer plan brought back with get() is not handed out again: send() sends afresh', async () => {
+    const [bob] = workers('resend', 1);
+    const plan = planAbs();
+    const first = plan.send(bob!);
+    await first.get();
+    const again = plan.send(bob!);
+    expect(again).not.toBe(first);
+    expect([(await (again(sy.tensor([-2]).send(bob!)) as sy.Tensor).get()).arraySync()].flat()).toEqual([2]);
+  });
+
   test('fetchPlan and fetchStatefulPlan: a plan comes back and runs here, without its function', async () => {
     const [alice] = workers('fetch', 1);
     const plan = sy.func2plan((data: sy.Tensor) => data.mul(3), { argShapes: [[1]] });
