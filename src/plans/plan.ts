@@ -27,8 +27,6 @@
  */
 import { ValueError } from '../errors.js';
 import { AbstractTensor } from '../layer/abstract.js';
-import { Module } from '../nn/module.js';
-import type { Shape } from '../shapes.js';
 import { type ShareOptions, Tensor } from '../tensor.js';
 import type { PrecisionOptions } from '../tensors/fixed-precision.js';
 import { PointerTensor } from '../tensors/pointer.js';
@@ -43,7 +41,8 @@ import { PlanError } from './errors.js';
 import { execute } from './execute.js';
 import { PlanObject } from './held-plan.js';
 import { type PlanLocation, PointerPlan } from './pointer-plan.js';
-import { refOf, sessionRefOf } from './program.js';
+import { describeProgram } from './readable.js';
+import { PlanState, checkArgShapes, tensorsIn } from './plan-state.js';
 import { currentTrace } from './trace.js';
 
 /** What a plan returns: a tensor, or several. */
@@ -59,16 +58,6 @@ export interface PlanOptions {
   state?: readonly Tensor[];
   /** The plan's name (default: the function's or class's). */
   name?: string;
-}
-
-/** The tensors kept with a plan (PySyft's `plan.state`). */
-export class PlanState {
-  constructor(readonly tensors: readonly Tensor[]) {}
-
-  /** The state tensors, in order (PySyft's `state.read()`). */
-  read(): Tensor[] {
-    return [...this.tensors];
-  }
 }
 
 interface Internals {
@@ -94,28 +83,6 @@ function inner(p: Plan): Internals {
   const i = internals.get(p);
   if (!i) throw new PlanError('this plan was not made by the Plan constructor');
   return i;
-}
-
-function checkArgShapes(shapes: readonly (readonly number[])[]): Shape[] {
-  if (!Array.isArray(shapes)) throw new ValueError('argShapes must be a list of shapes, one per argument');
-  return shapes.map((s, i) => {
-    if (!Array.isArray(s) || s.length > 16 || !s.every((d) => Number.isSafeInteger(d) && (d >= 1 || d === -1))) {
-      throw new ValueError(`argShapes[${i}] must be a list of positive sizes (or -1 for any size), got ${JSON.stringify(s)}`);
-    }
-    return s.map((d) => (d === -1 ? 1 : d));
-  });
-}
-
-function tensorsIn(v: unknown, out: Tensor[], seen: Set<unknown>): void {
-  if (v === null || typeof v !== 'object' || seen.has(v)) return;
-  seen.add(v);
-  if (v instanceof Tensor) {
-    if (!out.includes(v)) out.push(v);
-  } else if (v instanceof Module) {
-    for (const p of v.parameters()) if (!out.includes(p)) out.push(p);
-  } else if (Array.isArray(v)) {
-    for (const x of v) tensorsIn(x, out, seen);
-  }
 }
 
 /** A plan: call it like a function. */
@@ -168,7 +135,7 @@ export class Plan {
   get state(): PlanState {
     const i = inner(this);
     if (i.given) return i.given;
-    if (i.built?.kind === 'local' && !forwardOf(this)) return new PlanState(i.built.stateTensors);
+    if (i.built?.kind === 'local' && !i.fn && !forwardOf(this)) return new PlanState(i.built.stateTensors);
     const out: Tensor[] = [];
     const seen = new Set<unknown>([this]);
     for (const v of Object.values(this)) tensorsIn(v, out, seen);
@@ -408,29 +375,6 @@ function fits(b: BuiltWorkers, args: readonly Tensor[]): boolean {
   }
 }
 
-function describeArg(v: unknown): string {
-  const r = refOf(v as never);
-  if (r !== undefined) return `%${r}`;
-  const s = sessionRefOf(v as never);
-  if (s !== undefined) return `session#${s}`;
-  if (v !== null && typeof v === 'object' && !Array.isArray(v) && 'obj' in (v as object)) return '<tensor>';
-  try {
-    return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x)) ?? String(v);
-  } catch {
-    return String(v);
-  }
-}
-
-function describeProgram(obj: PlanObject): string[] {
-  const p = obj.program;
-  const lines = p.actions.map((a) => {
-    const target = a.self === undefined ? '' : `%${a.self}.`;
-    const lhs = a.ret.length ? `${a.ret.map((r) => `%${r}`).join(', ')} = ` : '';
-    return `${lhs}${target}${a.op}(${a.args.map(describeArg).join(', ')})`;
-  });
-  return [`inputs %0..%${p.inputs - 1}, state ${p.state}, worker objects ${p.externals.length}`, ...lines, `return ${p.outputs.map((o) => `%${o}`).join(', ')}`];
-}
-
 /**
  * The object a worker would hold for a plan built over local values, with its state's current
  * values (what `send()` sends; protocols carry plans this way).
@@ -460,36 +404,7 @@ export function fetchedPlan(obj: PlanObject): Plan {
   return plan;
 }
 
-/**
- * Makes a plan of a function (PySyft's `func2plan`), or of a module (its parameters are the
- * plan's state). With `argShapes` the plan is built at once.
- *
- * @example
- * ```ts
- * const planAbs = sy.func2plan((x: sy.Tensor, state: sy.PlanState) => {
- *   const [bias] = state.read();
- *   return x.abs().add(bias!);
- * }, { argShapes: [[1]], state: [sy.tensor([1])] });
- * planAbs(sy.tensor([-1, 0]));   // tensor([2., 1.])
- * ```
- */
-export function func2plan(fn: ((...args: never[]) => unknown) | Module, opts: PlanOptions = {}): Plan {
-  if (opts === null || typeof opts !== 'object') throw new ValueError('func2plan options must be an object');
-  for (const k of Object.keys(opts)) {
-    if (!['argShapes', 'state', 'name'].includes(k)) throw new ValueError(`func2plan: unknown option '${k}' (use argShapes, state or name)`);
-  }
-  let plan: Plan;
-  if (fn instanceof Module) {
-    if (opts.state) throw new ValueError('func2plan(module): the module\'s parameters are the state; do not pass state');
-    const model = fn;
-    plan = new Plan({ name: opts.name ?? model.constructor.name });
-    inner(plan).fn = ((x: Tensor) => model.forward(x)) as (...args: never[]) => unknown;
-    Object.defineProperty(plan, 'model', { value: model, enumerable: true });
-  } else {
-    if (typeof fn !== 'function') throw new ValueError('func2plan needs a function or an nn module');
-    plan = new Plan({ name: opts.name ?? (fn.name || 'plan'), ...(opts.state ? { state: opts.state } : {}) });
-    inner(plan).fn = fn;
-  }
-  if (opts.argShapes !== undefined) plan.buildFromShapes(opts.argShapes);
-  return plan;
+/** @internal Gives a plan its function (func2plan). */
+export function attachFunction(plan: Plan, fn: (...args: never[]) => unknown): void {
+  inner(plan).fn = fn;
 }
