@@ -6,7 +6,7 @@
  * when a rule fails or a tensor would exceed the cap; the orchestrator replays it to know the
  * shapes of the results of a plan called with inputs of other shapes than it was built with.
  */
-import { type Shape, sameShape } from '../shapes.js';
+import type { Shape } from '../shapes.js';
 import type { WireValue } from '../workers/messages.js';
 import { PlanError } from './errors.js';
 import { capped, resultShapes } from './plan-ops.js';
@@ -43,8 +43,4 @@ export function replayShapes(p: CheckedProgram, known: readonly Shape[], inline:
 /** A key for a list of shapes (to cache replays). */
 export function shapesKey(shapes: readonly Shape[]): string {
   return shapes.map((s) => s.join(',')).join(';');
-}
-
-export function sameShapes(a: readonly Shape[], b: readonly Shape[]): boolean {
-  return a.length === b.length && a.every((s, i) => sameShape(s, b[i]!));
 }
