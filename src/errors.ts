@@ -67,3 +67,30 @@ export class TimeoutError extends SyftError {}
 
 /** A connection refused for a missing or wrong token, or a peer that is not who it says. */
 export class AuthenticationError extends SyftError {}
+
+/**
+ * A worker refused to do something with an object its sender may not touch: data its owner
+ * published (compute on it by pointer), a private key that never leaves the worker, or another
+ * identity's object that was not shared with the sender.
+ */
+export class PermissionError extends SyftError {}
+
+/**
+ * A request that would pass one of a worker's limits (objects or bytes a session may hold, the
+ * elements an op may allocate, the work one command may cost). `limit` names the option that
+ * sets it and `value` its current setting; nothing was changed.
+ *
+ * @example
+ * ```ts
+ * try { await x.get(); } catch (e) { if (e instanceof sy.RemoteError && e.remoteName === 'QuotaError') ... }
+ * ```
+ */
+export class QuotaError extends SyftError {
+  constructor(
+    message: string,
+    readonly limit: string = '',
+    readonly value: number = 0,
+  ) {
+    super(message);
+  }
+}

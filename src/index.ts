@@ -22,6 +22,7 @@ export { ready, type ReadyInfo, type ReadyOptions, type BackendName } from './ba
 export { Tensor, type TensorArg, type ShareOptions } from './tensor.js';
 export { tensor, full, zeros, ones, randn, rand, type TensorOptions, type DType, type NestedData } from './factory.js';
 export { tidy, keep } from './tensors/scope.js';
+export { config, type Config } from './config.js';
 export { noGrad } from './tensors/autograd.js';
 export { manualSeed } from './util/seeded.js';
 
@@ -34,7 +35,8 @@ export { FixedPrecisionTensor, type PrecisionOptions } from './tensors/fixed-pre
 export { AdditiveSharingTensor } from './tensors/additive-sharing.js';
 export { PaillierTensor, type PaillierEncryptOptions } from './tensors/paillier.js';
 
-export { Worker, type RemoteWorker, type WorkerOptions } from './workers/worker.js';
+export { Worker, type RemoteWorker, type WorkerOptions, type Sender } from './workers/worker.js';
+export { DEFAULT_LIMITS, type WorkerLimits } from './workers/limits.js';
 export { VirtualWorker, type VirtualWorkerOptions } from './workers/virtual.js';
 export { local } from './workers/local.js';
 export { ThreadWorker, type ThreadWorkerOptions } from './workers/thread/thread-worker.js';
@@ -50,16 +52,32 @@ export {
   type WorkerTraffic,
   type WorkerStats,
 } from './workers/websocket/index.js';
-export { PermissionError } from './workers/websocket/errors.js';
 export { encodeMessage, decodeMessage } from './workers/serde.js';
 export type { Message, WireValue, WireNode, ObjectId } from './workers/messages.js';
 
 export * from './errors.js';
+export { FixedPointOverflowError } from './ring/errors.js';
 
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as ring from './ring/index.js';
-export * as datasets from './datasets/index.js';
+export * as datasets from './data/datasets.js';
+export * as transforms from './data/transforms.js';
+export {
+  BaseDataset,
+  FederatedDataset,
+  DataLoader,
+  FederatedDataLoader,
+  federate,
+  type DatasetOptions,
+  type Sample,
+  type DataLoaderOptions,
+  type FederatedDataLoaderOptions,
+  type FederatedStep,
+  type WorkerBatches,
+  type Transform,
+  type LoaderOptions,
+} from './data/index.js';
 export * as paillier from './he/index.js';
 export * as federated from './federated/index.js';
 export * as utils from './util/index.js';

@@ -259,3 +259,41 @@ export function unbroadcastDims(from: Shape, target: Shape): { dims: number[]; n
   }
   return { dims, needsReshape: lead > 0 || dims.length > 0 };
 }
+
+/**
+ * The shape of `x.indexSelect(dim, indices)` (PyTorch's `index_select`): `dim` becomes
+ * `indices.length` long. Every index must be an integer in [0, shape[dim]) and there may be at
+ * most `maxCount` of them, so that a worker refuses a request before it allocates.
+ */
+export function indexSelectShape(shape: Shape, dim: number, indices: ArrayLike<number>, maxCount: number): Shape {
+  if (shape.length === 0) throw new ShapeError('indexSelect needs a tensor of rank 1 or more, not a scalar');
+  const d = normDim(dim, shape.length, 'indexSelect: dim');
+  if (indices.length > maxCount) {
+    throw new ShapeError(`indexSelect takes at most ${maxCount} indices, got ${indices.length}; select in smaller batches`);
+  }
+  const n = shape[d]!;
+  for (let i = 0; i < indices.length; i++) {
+    const v = indices[i]!;
+    if (!Number.isInteger(v) || v < 0 || v >= n) {
+      throw new ShapeError(`indexSelect: index ${describe(v)} is out of range for dimension ${d} of size ${n}; use integers in [0, ${n - 1}]`);
+    }
+  }
+  const out = [...shape];
+  out[d] = indices.length;
+  return out;
+}
+
+/** Indices as an Int32Array, refusing anything that is not a non-negative integer below 2^31. */
+export function toIndices(indices: readonly number[] | Int32Array, what = 'indices'): Int32Array {
+  if (indices instanceof Int32Array) return indices;
+  if (!Array.isArray(indices)) throw new ValueError(`${what} must be an array of integers or an Int32Array, got ${describe(indices)}`);
+  const out = new Int32Array(indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    const v: unknown = indices[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
+      throw new ValueError(`${what}: element ${i} is ${describe(v)}; indices are non-negative integers`);
+    }
+    out[i] = v;
+  }
+  return out;
+}

@@ -23,11 +23,11 @@ import type { PaillierPrivateKey, RemoteKey } from './he/index.js';
 import { RingTensor } from './ring/index.js';
 import { shareLocal, shareRemote } from './tensors/sharing.js';
 import { SCOPE_WALK } from './tensors/scope.js';
-import type { Shape } from './shapes.js';
+import { type Shape, normDim, toIndices } from './shapes.js';
 import type { RemoteWorker } from './workers/worker.js';
 import { local } from './workers/local.js';
 import { checkCount, checkOptions, describe } from './util/options.js';
-import { setObjectView } from './workers/virtual.js';
+import { registerHandles } from './workers/handles.js';
 
 /** Checks fixed-precision options from plain JavaScript (misspelt keys, bad values). */
 export function checkPrecision(opts: unknown, where: string): PrecisionOptions {
@@ -46,6 +46,12 @@ export interface ShareOptions {
   cryptoProvider?: RemoteWorker;
   /** Put an AutogradTensor on top, so the shared tensor can be trained (`model.share(..., { requiresGrad: true })`). */
   requiresGrad?: boolean;
+  /**
+   * The largest |value| the shared tensor holds, as a real number, when the sharer knows it (a data
+   * owner knows its data's range): products of bounded shared values that could leave the ring
+   * raise before they run. Local values are measured without it.
+   */
+  bound?: number;
 }
 
 /** Splits `share(bob, alice, { cryptoProvider })`'s arguments. */
@@ -53,10 +59,13 @@ export function parseShareArgs(args: readonly (RemoteWorker | ShareOptions)[]): 
   const last = args[args.length - 1];
   // A trailing plain object is the options; anything else is meant as a worker.
   const hasOptions = last !== undefined && !isWorker(last) && typeof last === 'object' && last !== null && Object.getPrototypeOf(last) === Object.prototype;
-  const opts = hasOptions ? checkOptions<ShareOptions>(last, ['cryptoProvider', 'requiresGrad'], 'share()') : {};
+  const opts = hasOptions ? checkOptions<ShareOptions>(last, ['cryptoProvider', 'requiresGrad', 'bound'], 'share()') : {};
   const workers = (hasOptions ? args.slice(0, -1) : args) as RemoteWorker[];
   workers.forEach((w, i) => checkWorker(w, `share(): argument ${i + 1}`));
   if (opts.cryptoProvider !== undefined) checkWorker(opts.cryptoProvider, 'share(): cryptoProvider');
+  if (opts.bound !== undefined && (typeof opts.bound !== 'number' || !(opts.bound >= 0) || !Number.isFinite(opts.bound))) {
+    throw new ValueError(`share(): bound must be a non-negative finite number, got ${describe(opts.bound)}`);
+  }
   return { workers, opts };
 }
 
@@ -182,7 +191,47 @@ export class Tensor {
   }
   /** PyTorch's `x[start:end]` along `dim` (default 0): `x.slice(0, 2)` is `x[0:2]`. */
   slice(start: number, end?: number, dim = 0): Tensor { return this.wrap(this.#child.slice(start, end, dim)); }
+  /**
+   * PyTorch's `index_select`: the slabs at `indices` along `dim`, in that order. On a pointer the
+   * worker gathers them (one command); indices must be in range.
+   *
+   * @example
+   * ```ts
+   * sy.tensor([[1, 2], [3, 4], [5, 6]]).indexSelect(0, [2, 0]);   // tensor([[5., 6.], [1., 2.]])
+   * ```
+   */
+  indexSelect(dim: number, indices: readonly number[] | Int32Array): Tensor {
+    return this.wrap(this.#child.indexSelect(dim, toIndices(indices)));
+  }
   broadcastTo(shape: readonly number[]): Tensor { return this.wrap(this.#child.broadcastTo(shape)); }
+  /**
+   * Flattens dims `startDim` to `endDim` into one, as PyTorch's `flatten` (all by default).
+   *
+   * @example
+   * ```ts
+   * sy.zeros([64, 1, 28, 28]).flatten(1).shape;   // [64, 784]
+   * ```
+   */
+  flatten(startDim = 0, endDim = -1): Tensor {
+    const s = this.shape;
+    if (s.length === 0) return this.reshape([1]);
+    const a = normDim(startDim, s.length);
+    const b = normDim(endDim, s.length);
+    if (a > b) throw new ValueError(`flatten: startDim ${startDim} comes after endDim ${endDim}`);
+    return this.reshape([...s.slice(0, a), s.slice(a, b + 1).reduce((p, d) => p * d, 1), ...s.slice(b + 1)]);
+  }
+  /** log(softmax(x)) along `dim`, computed stably (max-shifted), as PyTorch's `log_softmax`. */
+  logSoftmax(dim: number): Tensor { return this.wrap(this.#child.logSoftmax(dim)); }
+  /** exp(x) / sum(exp(x)) along `dim`, max-shifted, as PyTorch's `softmax`. */
+  softmax(dim: number): Tensor { return this.wrap(this.#child.softmax(dim)); }
+  /**
+   * PyTorch's `gather`: picks entries along `dim` at `index` (a public int64 tensor of the same
+   * rank). `logProbs.gather(1, labels.view(-1, 1))` picks each row's label.
+   */
+  gather(dim: number, index: Tensor): Tensor {
+    if (!(index instanceof Tensor)) throw new ValueError('gather needs a Tensor index');
+    return this.wrap(this.#child.gather(dim, index.child));
+  }
   /** Rows of one-hot vectors for a tensor of class indices. */
   oneHot(numClasses: number): Tensor { return this.wrap(this.#child.oneHot(numClasses)); }
   /** A differentiable copy (PyTorch's `clone`). */
@@ -432,10 +481,10 @@ export class Tensor {
         shareRemote(value, workers, fp ? [fp.base, fp.precisionFractional] : null),
         opts.cryptoProvider,
       );
-      shared = fp ? new FixedPrecisionTensor(ast, fp.base, fp.precisionFractional) : ast;
+      shared = fp ? new FixedPrecisionTensor(ast, fp.base, fp.precisionFractional, opts.bound) : ast;
     } else if (value instanceof FixedPrecisionTensor && value.child instanceof RingTensor) {
       const ast = new AdditiveSharingTensor(shareLocal(value.child, workers, local), opts.cryptoProvider);
-      shared = new FixedPrecisionTensor(ast, value.base, value.precisionFractional);
+      shared = new FixedPrecisionTensor(ast, value.base, value.precisionFractional, opts.bound ?? value.bound);
     } else if (value instanceof RingTensor) {
       shared = new AdditiveSharingTensor(shareLocal(value, workers, local), opts.cryptoProvider);
     } else if (value instanceof FloatTensor) {
@@ -499,4 +548,13 @@ export class Tensor {
   }
 }
 
-setObjectView((layer) => new Tensor(layer));
+// How the workers hand out tensors (search results, `objects` views) without importing this file.
+declare module './workers/handles.js' {
+  interface HandleTypes {
+    tensor: Tensor;
+  }
+}
+registerHandles({
+  pointer: (location, id, shape, owner) => new Tensor(new PointerTensor(location, id, shape, owner)),
+  view: (obj) => (obj instanceof AbstractTensor ? new Tensor(obj) : obj),
+});

@@ -23,8 +23,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import * as sy from '../src/index.js';
-import { batches, IMAGE_SIZE, loadMnist, oneHot } from '../src/datasets/index.js';
-import type { MnistSplit } from '../src/datasets/index.js';
+import { batches, IMAGE_SIZE, loadMnist, oneHot } from '../src/data/datasets.js';
+import type { MnistSplit } from '../src/data/datasets.js';
 import * as federated from '../src/federated/index.js';
 import { EncryptedVector } from '../src/he/vector.js';
 import { shutdownThreads } from '../src/he/paillier/threads.js';

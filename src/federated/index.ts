@@ -11,6 +11,7 @@
  * ```
  */
 export { FedAvgClient, FedAvgServer, plaintextUpdates, settled } from './fedavg.js';
+export { federatedAvg } from './federated-avg.js';
 export type { ClientBatch, FedAvgClientOptions, FedAvgServerOptions, RoundReport, UpdateProtection } from './fedavg.js';
 export { PaillierGradientManager, SharedKeyPair } from './paillier-client.js';
 export type { PaillierGradientOptions } from './paillier-client.js';

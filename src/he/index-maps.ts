@@ -4,7 +4,7 @@
  * A PaillierTensor keeps one ciphertext per value in row-major order. Transposing, slicing or
  * broadcasting it only picks ciphertexts (each result value is some source value), and a
  * reduction over some dimensions adds groups of them: these functions say which. Shapes are
- * checked by the caller (src/tensors/shapes.ts).
+ * checked by the caller (src/shapes.ts).
  */
 import type { Shape } from '../shapes.js';
 import { sizeOf } from '../shapes.js';

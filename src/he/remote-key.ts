@@ -15,6 +15,8 @@
  * to the destination named by `copyTo`.
  */
 import { ProtocolError, ValueError } from '../errors.js';
+import { within } from '../workers/limits.js';
+import { markStays } from '../workers/store.js';
 import { argInt, argString, type CommandSpec } from '../workers/commands.js';
 import { decodeObject, encodeObject } from '../workers/codec.js';
 import { local } from '../workers/local.js';
@@ -181,7 +183,12 @@ function publicKeyOf(key: unknown): PaillierPublicKey {
 commands['paillierKeygen'] = {
   results: 1,
   needsSelf: false,
-  run: (_ctx, _self, args) => keygen({ bits: argInt(args[0], 'bits') }).then((pair) => pair.privateKey),
+  run(ctx, _self, args) {
+    const bits = argInt(args[0], 'bits');
+    within(ctx.limits, 'maxKeyBits', bits, 'the key size asked for');
+    // A key the worker made stays with workers: no orchestrator ever fetches it (only its public half).
+    return keygen({ bits }).then((pair) => markStays(pair.privateKey));
+  },
 };
 
 commands['paillierPublicKeyOf'] = {
@@ -194,6 +201,8 @@ commands['paillierKeySendTo'] = {
   results: 0,
   needsSelf: true,
   run(ctx, self, args) {
+    // The one way a generated private key travels: worker to worker, for the clients that must
+    // share it (never to an orchestrator: `get()` and `move()` refuse it).
     publicKeyOf(self);
     ctx.send(argString(args[0], 'destination', 64), argString(args[1], 'session', 32), 'paillier-key', encodeObject(self as object));
   },

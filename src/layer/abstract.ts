@@ -11,7 +11,9 @@
  */
 import { UnsupportedOperationError } from '../errors.js';
 import type { Shape } from '../shapes.js';
+import * as C from './composites.js';
 import { type UnaryOp, unarySpec } from './ops.js';
+import type { Pair } from './window.js';
 
 /** Objects a tidy scope should look into when collecting what a result still references. */
 export const SCOPE_WALK: unique symbol = Symbol('syft.scopeWalk');
@@ -68,6 +70,17 @@ export abstract class AbstractTensor {
   sqrt(): AbstractTensor { return this.unary('sqrt'); }
   abs(): AbstractTensor { return this.unary('abs'); }
   relu(): AbstractTensor { return this.unary('relu'); }
+  /**
+   * relu for autograd: the output and what its gradient needs. By default that is the 0/1 mask
+   * (x > 0), computed once for both passes: relu(x) = x · mask, and on shares one secure
+   * comparison serves forward and backward.
+   */
+  reluForward(): [out: AbstractTensor, saved: AbstractTensor] {
+    const mask = this.gt(0);
+    return [this.mul(mask), mask];
+  }
+  /** relu's input gradient (this is the output gradient) from what reluForward kept: g · mask by default. */
+  reluBackward(saved: AbstractTensor): AbstractTensor { return this.mul(saved); }
   sigmoid(): AbstractTensor { return this.unary('sigmoid'); }
   tanh(): AbstractTensor { return this.unary('tanh'); }
 
@@ -92,11 +105,54 @@ export abstract class AbstractTensor {
   transpose(_perm?: readonly number[]): AbstractTensor { return this.unsupported('transpose'); }
   /** PyTorch's `x[start:end]` along `dim` (default 0). */
   slice(_start: number, _end?: number, _dim?: number): AbstractTensor { return this.unsupported('slice'); }
+  /** PyTorch's `index_select(dim, indices)`: the slabs at `indices` along `dim`, in that order. */
+  indexSelect(_dim: number, _indices: Int32Array): AbstractTensor { return this.unsupported('indexSelect'); }
   broadcastTo(_shape: readonly number[]): AbstractTensor { return this.unsupported('broadcastTo'); }
   /** Adds `before` and `after` zeros along `dim` (the gradient of a slice). */
   pad(_dim: number, _before: number, _after: number): AbstractTensor { return this.unsupported('pad'); }
   /** One-hot rows of length `numClasses` for a tensor of class indices. */
   oneHot(_numClasses: number): AbstractTensor { return this.unsupported('oneHot'); }
+
+  // ---- convolution and pooling over [N, C, H, W] (geometry: ./window.ts) ---------------
+  // im2col, col2im, gather and scatterAdd are primitives (each leaf has a kernel, the other layers
+  // forward them); the rest default to their composites (./composites.ts).
+
+  /** Sliding windows as columns, PyTorch's `F.unfold`: [N, C, H, W] -> [N, C*kh*kw, L]. */
+  im2col(_kernel: Pair, _stride: Pair, _padding: Pair): AbstractTensor { return this.unsupported('im2col'); }
+  /** Columns summed back into an [N, C, H, W] plane of `size` (overlaps add up), PyTorch's `F.fold`. */
+  col2im(_size: Pair, _kernel: Pair, _stride: Pair, _padding: Pair): AbstractTensor { return this.unsupported('col2im'); }
+  /** 2-D cross-correlation with `weight` [O, C, kh, kw] and an optional `bias` [O], as PyTorch's `F.conv2d`. */
+  conv2d(weight: AbstractTensor, bias: AbstractTensor | undefined, stride: Pair, padding: Pair): AbstractTensor {
+    return C.conv2dComposite(this, weight, bias, stride, padding);
+  }
+  /** PyTorch's `F.conv_transpose2d`: the input gradient of `conv2d` (this is the output gradient). */
+  convTranspose2d(weight: AbstractTensor, bias: AbstractTensor | undefined, stride: Pair, padding: Pair, outputPadding: Pair): AbstractTensor {
+    return C.convTranspose2dComposite(this, weight, bias, stride, padding, outputPadding);
+  }
+  /** The weight gradient of `this.conv2d(weight)` for the output gradient `grad`: [O, C, kh, kw]. */
+  conv2dWeight(grad: AbstractTensor, kernel: Pair, stride: Pair, padding: Pair): AbstractTensor {
+    return C.conv2dWeightComposite(this, grad, kernel, stride, padding);
+  }
+  /** Largest value of each window of each channel. */
+  maxPool2d(kernel: Pair, stride: Pair, padding: Pair): AbstractTensor { return C.maxPool2dComposite(this, kernel, stride, padding); }
+  /** The input gradient of `this.maxPool2d(...)` for the output gradient `grad`. */
+  maxPool2dBackward(grad: AbstractTensor, kernel: Pair, stride: Pair, padding: Pair): AbstractTensor {
+    return C.maxPool2dBackwardComposite(this, grad, kernel, stride, padding);
+  }
+  /** Mean of each window of each channel (padding zeros count, as PyTorch's default). */
+  avgPool2d(kernel: Pair, stride: Pair, padding: Pair): AbstractTensor { return C.avgPool2dComposite(this, kernel, stride, padding); }
+  /** `this @ weight^T + bias`, PyTorch's `F.linear`. */
+  linear(weight: AbstractTensor, bias: AbstractTensor | undefined): AbstractTensor { return C.linearComposite(this, weight, bias); }
+
+  // ---- classification -------------------------------------------------------------------
+  logSoftmax(dim: number): AbstractTensor { return C.logSoftmaxComposite(this, dim); }
+  softmax(dim: number): AbstractTensor { return C.softmaxComposite(this, dim); }
+  /** PyTorch's `gather`: out[..., i, ...] = this[..., index[..., i, ...], ...] along `dim`. */
+  gather(_dim: number, _index: AbstractTensor): AbstractTensor { return this.unsupported('gather'); }
+  /** A copy with `src` added at `index` along `dim` (PyTorch's out-of-place `scatter_add`). */
+  scatterAdd(_dim: number, _index: AbstractTensor, _src: AbstractTensor): AbstractTensor { return this.unsupported('scatterAdd'); }
+  /** A dropout mask of this shape: 0 with probability `p`, else 1/(1-p); `seed` fixes the draw. */
+  dropoutMask(_p: number, _seed: number): AbstractTensor { return this.unsupported('dropoutMask'); }
 
   /** Re-randomises secret shares (a no-op on the value). */
   refresh(): AbstractTensor { return this.unsupported('refresh', 'only secret-shared tensors can be refreshed'); }
@@ -132,6 +188,11 @@ export abstract class AbstractTensor {
    * reconstruct, other layers rebuild themselves around their fetched child.
    */
   async get(): Promise<AbstractTensor> { return this; }
+
+  /** Bytes of numbers this layer holds itself, not counting the layers below it (for quotas). */
+  ownBytes(): number {
+    return 0;
+  }
 
   /** The layers directly below this one: the child, or every share for a shared tensor. */
   children(): readonly AbstractTensor[] {

@@ -8,7 +8,7 @@
  * - the worker's allow-list (src/tensors/commands.ts) registers exactly the `remote` ops, decodes
  *   their arguments by `args`, and runs `shape` before the op allocates anything;
  * - `AutogradTensor` records unary and binary ops generically, with `grad` from here;
- * - `FloatTensor` runs a unary op with the tfjs kernel named by `tf`;
+ * - `FloatTensor` runs unary and binary ops with the tfjs kernel named by `tf`;
  * - an op with a `composite` is written once from other ops (as tinygrad's mixins are): every
  *   layer that has no kernel of its own gets it, and it needs no gradient of its own because
  *   autograd records the ops it is made of.
@@ -22,14 +22,29 @@ import {
   broadcastShapes,
   broadcastToShape,
   checkPerm,
+  indexSelectShape,
+  formatShape,
   matmulShape,
+  normDim,
   padShape,
   reduceDims,
   reduceShape,
   resolveReshape,
+  sizeOf,
+  sameShape,
   sliceShape,
 } from '../shapes.js';
 import type { AbstractTensor, Operand } from './abstract.js';
+import {
+  col2imShape,
+  conv2dShape,
+  conv2dWeightShape,
+  convTranspose2dShape,
+  im2colShape,
+  pair,
+  pool2dShape,
+  window2d,
+} from './window.js';
 
 // ---- elementwise ops ------------------------------------------------------------------------
 
@@ -40,7 +55,7 @@ export interface UnarySaved {
 }
 
 export interface UnarySpec {
-  /** The tfjs kernel a float tensor runs (a function name of @tensorflow/tfjs-core). */
+  /** The tfjs kernel a float tensor runs (a kernel name of @tensorflow/tfjs-core, e.g. 'Exp'). */
   readonly tf?: string;
   /** The op from other ops, for layers without a kernel of their own. */
   readonly composite?: (x: AbstractTensor) => AbstractTensor;
@@ -64,15 +79,15 @@ const sign = (x: AbstractTensor) => x.gt(0).sub(x.lt(0));
  * (`x.exp()`) are sugar over it.
  */
 export const UNARY = {
-  neg: { tf: 'neg', grad: (g) => g.neg(), saves: 'none', doc: '-x' },
-  exp: { tf: 'exp', grad: (g, s) => g.mul(s.out), saves: 'out', doc: 'e^x' },
-  log: { tf: 'log', grad: (g, s) => g.div(s.x), saves: 'x', doc: 'natural logarithm' },
-  sqrt: { tf: 'sqrt', grad: (g, s) => g.div(s.out.mul(2)), saves: 'out', doc: 'square root' },
-  abs: { tf: 'abs', composite: (x) => x.mul(sign(x)), grad: (g, s) => g.mul(sign(s.x)), saves: 'x', doc: '|x|' },
-  sign: { tf: 'sign', composite: sign, doc: '-1 where x < 0, 0 where x = 0, 1 where x > 0' },
-  relu: { tf: 'relu', composite: (x) => x.mul(x.gt(0)), grad: (g, s) => g.mul(s.x.gt(0)), saves: 'x', doc: 'max(x, 0)' },
-  sigmoid: { tf: 'sigmoid', grad: (g, s) => g.mul(s.out).mul(s.out.neg().add(1)), saves: 'out', doc: '1 / (1 + e^-x)' },
-  tanh: { tf: 'tanh', grad: (g, s) => g.mul(s.out.mul(s.out).neg().add(1)), saves: 'out', doc: 'hyperbolic tangent' },
+  neg: { tf: 'Neg', grad: (g) => g.neg(), saves: 'none', doc: '-x' },
+  exp: { tf: 'Exp', grad: (g, s) => g.mul(s.out), saves: 'out', doc: 'e^x' },
+  log: { tf: 'Log', grad: (g, s) => g.div(s.x), saves: 'x', doc: 'natural logarithm' },
+  sqrt: { tf: 'Sqrt', grad: (g, s) => g.div(s.out.mul(2)), saves: 'out', doc: 'square root' },
+  abs: { tf: 'Abs', composite: (x) => x.mul(sign(x)), grad: (g, s) => g.mul(sign(s.x)), saves: 'x', doc: '|x|' },
+  sign: { tf: 'Sign', composite: sign, doc: '-1 where x < 0, 0 where x = 0, 1 where x > 0' },
+  relu: { tf: 'Relu', composite: (x) => x.mul(x.gt(0)), grad: (g, s) => g.mul(s.x.gt(0)), saves: 'x', doc: 'max(x, 0)' },
+  sigmoid: { tf: 'Sigmoid', grad: (g, s) => g.mul(s.out).mul(s.out.neg().add(1)), saves: 'out', doc: '1 / (1 + e^-x)' },
+  tanh: { tf: 'Tanh', grad: (g, s) => g.mul(s.out.mul(s.out).neg().add(1)), saves: 'out', doc: 'hyperbolic tangent' },
 } as const satisfies Record<string, UnarySpec>;
 
 export type UnaryOp = keyof typeof UNARY;
@@ -87,7 +102,7 @@ export function unarySpec(op: UnaryOp): UnarySpec {
 }
 
 export interface BinarySpec {
-  /** The tfjs kernel a float tensor runs. */
+  /** The tfjs kernel a float tensor runs (a kernel name, e.g. 'Multiply'). */
   readonly tf: string;
   /**
    * d(loss)/da and d(loss)/db from d(loss)/dout, before summing over broadcast dims; `a` and `b`
@@ -103,16 +118,16 @@ export interface BinarySpec {
 
 /** Binary elementwise ops, with numpy/PyTorch broadcasting. */
 export const BINARY = {
-  add: { tf: 'add', da: (g) => g, db: (g) => g, saves: 'none', doc: 'a + b' },
-  sub: { tf: 'sub', da: (g) => g, db: (g) => g.neg(), saves: 'none', doc: 'a - b' },
-  mul: { tf: 'mul', da: (g, _a, b) => g.mul(b), db: (g, a) => g.mul(a), saves: 'both', doc: 'a * b' },
+  add: { tf: 'Add', da: (g) => g, db: (g) => g, saves: 'none', doc: 'a + b' },
+  sub: { tf: 'Sub', da: (g) => g, db: (g) => g.neg(), saves: 'none', doc: 'a - b' },
+  mul: { tf: 'Multiply', da: (g, _a, b) => g.mul(b), db: (g, a) => g.mul(a), saves: 'both', doc: 'a * b' },
   // d(a/b)/db = -a / b^2 (b is a tensor whenever it records gradients).
-  div: { tf: 'div', da: (g, _a, b) => g.div(b), db: (g, a, b) => g.mul(a).div((b as AbstractTensor).mul(b)).neg(), saves: 'both', doc: 'a / b' },
-  eq: { tf: 'equal', doc: '1 where a = b' },
-  gt: { tf: 'greater', doc: '1 where a > b' },
-  lt: { tf: 'less', doc: '1 where a < b' },
-  ge: { tf: 'greaterEqual', doc: '1 where a >= b' },
-  le: { tf: 'lessEqual', doc: '1 where a <= b' },
+  div: { tf: 'RealDiv', da: (g, _a, b) => g.div(b), db: (g, a, b) => g.mul(a).div((b as AbstractTensor).mul(b)).neg(), saves: 'both', doc: 'a / b' },
+  eq: { tf: 'Equal', doc: '1 where a = b' },
+  gt: { tf: 'Greater', doc: '1 where a > b' },
+  lt: { tf: 'Less', doc: '1 where a < b' },
+  ge: { tf: 'GreaterEqual', doc: '1 where a >= b' },
+  le: { tf: 'LessEqual', doc: '1 where a <= b' },
 } as const satisfies Record<string, BinarySpec>;
 
 export type BinaryOp = keyof typeof BINARY;
@@ -132,14 +147,20 @@ export function binarySpec(op: BinaryOp): BinarySpec {
  * - `operand`: a tensor (by reference) or a public number/bigint;
  * - `tensor`: a tensor (by reference, or by value for a public one);
  * - `number`, `int`, `bool`: a finite number, a safe integer, true/false;
+ * - `tensor?`: a tensor or null (omitted: a convolution without bias);
  * - `int?`: an integer or null (omitted);
- * - `ints`: up to 16 integers (a shape, a permutation); `ints?`: that or null;
- * - `dims`: an integer, up to 16 integers, or null (all dims).
+ * - `ints`: up to 16 integers (a shape, a permutation, a kernel size); `ints?`: that or null;
+ * - `dims`: an integer, up to 16 integers, or null (all dims);
+ * - `index`: a list of up to {@link MAX_INDEX_COUNT} indices, sent as an Int32Array (the op's
+ *   shape rule checks each is in range).
  */
-export type ArgKind = 'operand' | 'tensor' | 'number' | 'int' | 'int?' | 'bool' | 'ints' | 'ints?' | 'dims';
+export type ArgKind = 'operand' | 'tensor' | 'tensor?' | 'number' | 'int' | 'int?' | 'bool' | 'ints' | 'ints?' | 'dims' | 'index';
 
-/** An argument as layers take it (a tensor layer, a number, a list of integers, ...). */
-export type OpArg = Operand | boolean | readonly number[] | undefined | null;
+/** An argument as layers take it (a tensor layer, a number, a list of integers, indices, ...). */
+export type OpArg = Operand | boolean | readonly number[] | Int32Array | undefined | null;
+
+/** The most indices one `indexSelect` takes (a batch of a data loader is far smaller). */
+export const MAX_INDEX_COUNT = 65_536;
 
 export interface OpSpec {
   readonly args: readonly ArgKind[];
@@ -147,6 +168,8 @@ export interface OpSpec {
   readonly shape: (self: Shape, args: readonly OpArg[]) => Shape;
   /** Whether a worker runs it on request (the allow-list). */
   readonly remote: boolean;
+  /** Multiply-adds it costs, for ops whose work is not proportional to their output (products). */
+  readonly macs?: (self: Shape, args: readonly OpArg[], out: Shape) => number;
 }
 
 function shapeOf(o: OpArg): Shape {
@@ -164,8 +187,50 @@ function positiveInt(v: OpArg, what: string): number {
   return v;
 }
 
+// Windowed ops take (kernel, stride, padding) as pairs, starting at argument `i`.
+const win = (a: readonly OpArg[], i = 0) => window2d(a[i], a[i + 1], a[i + 2]);
+const optShape = (o: OpArg) => (o === null || o === undefined ? undefined : shapeOf(o));
+
+function softmaxShape(s: Shape, a: readonly OpArg[]): Shape {
+  if (s.length === 0) throw new ShapeError('softmax needs a tensor of rank 1 or more');
+  normDim(a[0] as number, s.length);
+  return s;
+}
+
+/** gather (PyTorch's): the index has the input's rank and fits it outside `dim`; the result has its shape. */
+function gatherShape(s: Shape, dim: OpArg, index: Shape, op: string): Shape {
+  const d = normDim(dim as number, s.length);
+  if (index.length !== s.length || index.some((n, i) => i !== d && n > s[i]!)) {
+    throw new ShapeError(`${op}: index ${formatShape(index)} does not fit input ${formatShape(s)} along dim ${d} (same rank, no larger outside dim ${d})`);
+  }
+  return index;
+}
+
+function linearShape(s: Shape, a: readonly OpArg[]): Shape {
+  const w = shapeOf(a[0]);
+  const b = optShape(a[1]);
+  if (w.length !== 2 || s.length < 1 || s[s.length - 1] !== w[1]) {
+    throw new ShapeError(`linear: weight ${formatShape(w)} does not fit input ${formatShape(s)}; it must be [outFeatures, ${s[s.length - 1]}]`);
+  }
+  if (b && (b.length !== 1 || b[0] !== w[0])) throw new ShapeError(`linear: bias ${formatShape(b)} must be [${w[0]}]`);
+  return [...s.slice(0, -1), w[0]!];
+}
+
+function dropoutShape(s: Shape, a: readonly OpArg[]): Shape {
+  const p = a[0] as number;
+  if (!(p >= 0 && p < 1)) throw new ValueError(`dropout probability must be in [0, 1), got ${String(p)}`);
+  if (!Number.isSafeInteger(a[1]) || (a[1] as number) < 0 || (a[1] as number) >= 2 ** 32) throw new ValueError('dropout seed must be a 32-bit unsigned integer');
+  return s;
+}
+
 function fromTable<T extends Record<string, unknown>>(table: T, spec: Omit<OpSpec, 'remote'> & { remote?: boolean }): Record<keyof T, OpSpec> {
   return Object.fromEntries(Object.keys(table).map((k) => [k, { remote: true, ...spec }])) as Record<keyof T, OpSpec>;
+}
+
+/** Elements of a pooling or convolution window (a kernel size argument, already checked by the shape rule). */
+function kernelArea(k: OpArg): number {
+  const [h, w] = pair(k, 'kernel size', 1);
+  return h * w;
 }
 
 /** Every op that a pointer may send and a worker may run, by name. */
@@ -173,9 +238,9 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   ...fromTable(UNARY, { args: [], shape: same }),
   ...fromTable(BINARY, { args: ['operand'], shape: broadcast }),
   pow: { args: ['number'], shape: same, remote: true },
-  matmul: { args: ['tensor'], shape: (s, a) => matmulShape(s, shapeOf(a[0])), remote: true },
+  matmul: { args: ['tensor'], shape: (s, a) => matmulShape(s, shapeOf(a[0])), remote: true, macs: (s, _a, out) => sizeOf(out) * (s[s.length - 1] ?? 1) },
   // A public left factor brought along by value: o @ self.
-  rmatmul: { args: ['tensor'], shape: (s, a) => matmulShape(shapeOf(a[0]), s), remote: true },
+  rmatmul: { args: ['tensor'], shape: (s, a) => matmulShape(shapeOf(a[0]), s), remote: true, macs: (s, _a, out) => sizeOf(out) * (s.length > 1 ? s[s.length - 2]! : s[0] ?? 1) },
   sum: { args: ['dims', 'bool'], shape: reduce, remote: true },
   mean: { args: ['dims', 'bool'], shape: reduce, remote: true },
   max: { args: ['int?', 'bool'], shape: (s, a) => reduceShape(s, reduceDims(s.length, asInt(a[0])), a[1] === true), remote: true },
@@ -183,11 +248,75 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   reshape: { args: ['ints'], shape: (s, a) => resolveReshape(s, a[0] as number[]), remote: true },
   transpose: { args: ['ints?'], shape: (s, a) => checkPerm(s.length, (a[0] ?? undefined) as number[] | undefined).map((d) => s[d]!), remote: true },
   slice: { args: ['int', 'int?', 'int'], shape: (s, a) => sliceShape(s, a[0] as number, asInt(a[1]), a[2] as number), remote: true },
+  // Rows (or slabs along any dim) by index: a shuffled batch of a dataset, gathered where it is.
+  indexSelect: { args: ['int', 'index'], shape: (s, a) => indexSelectShape(s, a[0] as number, a[1] as Int32Array, MAX_INDEX_COUNT), remote: true },
   broadcastTo: { args: ['ints'], shape: (s, a) => broadcastToShape(s, a[0]), remote: true },
   pad: { args: ['int', 'int', 'int'], shape: (s, a) => padShape(s, a[0] as number, a[1] as number, a[2] as number), remote: true },
   oneHot: { args: ['int'], shape: (s, a) => [...s, positiveInt(a[0], 'oneHot: the number of classes')], remote: true },
   fullLike: { args: ['number'], shape: same, remote: true },
   clone: { args: [], shape: same, remote: true },
+
+  // ---- convolution and pooling (src/layer/window.ts has their geometry) ----------------------
+  // Linear maps, local on shares: each share is unfolded or folded where it lives.
+  im2col: { args: ['ints', 'ints', 'ints'], shape: (s, a) => im2colShape(s, win(a)), remote: true },
+  col2im: { args: ['ints', 'ints', 'ints', 'ints'], shape: (s, a) => col2imShape(s, pair(a[0], 'output size', 1), win(a, 1)), remote: true },
+  // x.conv2d(weight, bias, stride, padding); the next two are its input and weight gradients.
+  conv2d: {
+    args: ['tensor', 'tensor?', 'ints', 'ints'],
+    shape: (s, a) => conv2dShape(s, shapeOf(a[0]), optShape(a[1]), pair(a[2], 'stride', 1), pair(a[3], 'padding', 0)),
+    remote: true,
+    // Each output element is a dot product over in-channels x kernel.
+    macs: (_s, a, out) => sizeOf(out) * sizeOf(shapeOf(a[0]).slice(1)),
+  },
+  convTranspose2d: {
+    args: ['tensor', 'tensor?', 'ints', 'ints', 'ints'],
+    shape: (s, a) =>
+      convTranspose2dShape(s, shapeOf(a[0]), optShape(a[1]), pair(a[2], 'stride', 1), pair(a[3], 'padding', 0), pair(a[4], 'output padding', 0)),
+    remote: true,
+    // Each input element is spread over out-channels x kernel.
+    macs: (s, a) => sizeOf(s) * sizeOf(shapeOf(a[0]).slice(1)),
+  },
+  // x.conv2dWeight(grad, kernel, stride, padding): d(loss)/d(weight) of x.conv2d(weight).
+  conv2dWeight: {
+    args: ['tensor', 'ints', 'ints', 'ints'],
+    shape: (s, a) => conv2dWeightShape(s, shapeOf(a[0]), pair(a[1], 'kernel size', 1), pair(a[2], 'stride', 1), pair(a[3], 'padding', 0)),
+    remote: true,
+    // Each weight element sums over the batch and the output plane.
+    macs: (_s, a, out) => { const g = shapeOf(a[0]); return sizeOf(out) * (g[0] ?? 1) * sizeOf(g.slice(2)); },
+  },
+  maxPool2d: { args: ['ints', 'ints', 'ints'], shape: (s, a) => pool2dShape(s, win(a), 'maxPool2d'), remote: true, macs: (_s, a, out) => sizeOf(out) * kernelArea(a[0]) },
+  // x.maxPool2dBackward(grad, kernel, stride, padding): d(loss)/dx of x.maxPool2d(...).
+  maxPool2dBackward: {
+    args: ['tensor', 'ints', 'ints', 'ints'],
+    shape: (s, a) => {
+      const out = pool2dShape(s, win(a, 1), 'maxPool2dBackward');
+      if (!sameShape(out, shapeOf(a[0]))) throw new ShapeError(`maxPool2dBackward: gradient ${formatShape(shapeOf(a[0]))} must be ${formatShape(out)}`);
+      return s;
+    },
+    remote: true,
+    macs: (_s, a) => sizeOf(shapeOf(a[0])) * kernelArea(a[1]),
+  },
+  avgPool2d: { args: ['ints', 'ints', 'ints'], shape: (s, a) => pool2dShape(s, win(a), 'avgPool2d'), remote: true, macs: (_s, a, out) => sizeOf(out) * kernelArea(a[0]) },
+  // x.linear(weight, bias) = x @ weight^T + bias, PyTorch's F.linear.
+  linear: { args: ['tensor', 'tensor?'], shape: linearShape, remote: true, macs: (s, _a, out) => sizeOf(out) * (s[s.length - 1] ?? 1) },
+
+  // ---- classification ---------------------------------------------------------------------
+  logSoftmax: { args: ['int'], shape: softmaxShape, remote: true },
+  softmax: { args: ['int'], shape: softmaxShape, remote: true },
+  // x.gather(dim, index), PyTorch's; the index is public (integers, or floats holding integers).
+  gather: { args: ['int', 'tensor'], shape: (s, a) => gatherShape(s, a[0], shapeOf(a[1]), 'gather'), remote: true },
+  // x.scatterAdd(dim, index, src): a copy of x with src added at index along dim (gather's adjoint).
+  scatterAdd: {
+    args: ['int', 'tensor', 'tensor'],
+    shape: (s, a) => {
+      const idx = gatherShape(s, a[0], shapeOf(a[1]), 'scatterAdd');
+      if (!sameShape(idx, shapeOf(a[2]))) throw new ShapeError(`scatterAdd: source ${formatShape(shapeOf(a[2]))} must have the index's shape ${formatShape(idx)}`);
+      return s;
+    },
+    remote: true,
+  },
+  // A dropout mask like x: 0 with probability p, else 1/(1-p), drawn from a seeded generator.
+  dropoutMask: { args: ['number', 'int'], shape: dropoutShape, remote: true },
 };
 
 /** The spec of a remote op, or a clear error. */

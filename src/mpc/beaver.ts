@@ -12,7 +12,8 @@
 import { ProtocolError, WireFormatError } from '../errors.js';
 import type { RingTensor } from '../ring/index.js';
 import { RingTensor as Ring } from '../ring/index.js';
-import { type Shape, broadcastShapes, matmulShape } from '../shapes.js';
+import { type Shape, broadcastShapes, matmulShape, sizeOf } from '../shapes.js';
+import { within } from '../workers/limits.js';
 import { argLayer, argString, type CommandSpec } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import type { HeldObject } from '../workers/held.js';
@@ -36,6 +37,12 @@ function productShape(kind: ProductKind, x: Shape, y: Shape): Shape {
   return kind === 'mul' ? broadcastShapes(x, y) : matmulShape(x, y);
 }
 
+/** The multiply-adds of one product: a matrix product costs its output times the inner dimension. */
+function productMacs(kind: ProductKind, x: Shape, y: Shape): number {
+  const out = sizeOf(productShape(kind, x, y));
+  return kind === 'mul' ? out : out * (x[x.length - 1] ?? 1);
+}
+
 function triples(kind: ProductKind): CorrelationKind {
   return {
     check(params) {
@@ -44,6 +51,7 @@ function triples(kind: ProductKind): CorrelationKind {
       productShape(kind, x, y);
     },
     components: (params) => [params[0] as number[], params[1] as number[]],
+    macs: (params) => productMacs(kind, params[0] as number[], params[1] as number[]),
     derive: async ([a, b]) => [await product(kind, a!, b!)],
   };
 }
@@ -82,6 +90,7 @@ commands['mpc.beaver'] = {
     const { parties, me } = partiesArg(ctx, args[3]);
     const dealer = argString(args[4], 'dealer', 64);
     const outShape = productShape(kind, x.shape, y.shape);
+    within(ctx.limits, 'maxMacsPerOp', 2 * productMacs(kind, x.shape, y.shape), `the multiply-adds of this party's share of a private ${kind}`);
     const params: WireValue[] = [[...x.shape], [...y.shape]];
     const { components, derived } = await receiveCorrelated(ctx, dealer, session, kind, params, me, parties.length, [outShape]);
     const [a, b] = components as [RingTensor, RingTensor];

@@ -12,7 +12,8 @@
  */
 import { ProtocolError, ValueError, WireFormatError } from '../errors.js';
 import { Prg, type RingTensor } from '../ring/index.js';
-import type { Shape } from '../shapes.js';
+import { type Shape, sizeOf } from '../shapes.js';
+import { within } from '../workers/limits.js';
 import { type CommandContext, argString, type CommandSpec } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import { draw, ringFrom, ringPayload, seedFrom, sessionArg } from './protocol.js';
@@ -35,6 +36,8 @@ export interface CorrelationKind {
   derive(components: RingTensor[], params: readonly WireValue[]): RingTensor[] | Promise<RingTensor[]>;
   /** Checks the parameters a command brings (they come from the network). */
   check(params: readonly WireValue[]): void;
+  /** Multiply-adds `derive` costs, when it is more than its output's size (matrix products). */
+  macs?(params: readonly WireValue[]): number;
   /** How each component is shared (default: all arithmetic). */
   componentSharing?(params: readonly WireValue[]): Sharing[];
   /** How each derived value is shared (default: all arithmetic). */
@@ -131,6 +134,10 @@ commands['mpc.deal'] = {
     const parties = partiesOf(ctx, args[2]);
     const params = args.slice(3);
     kind.check(params);
+    // What a deal may cost the dealer is bounded before it draws anything.
+    const elements = kind.components(params).reduce((n, s) => n + sizeOf(s), 0) * parties.length;
+    within(ctx.limits, 'maxDealElements', elements, `the correlated randomness of this '${argString(args[0], 'kind', 32)}' deal`);
+    if (kind.macs) within(ctx.limits, 'maxMacsPerOp', kind.macs(params), 'the multiply-adds of this deal');
     const seeds = parties.map(() => Prg.randomSeed());
     // Seeds first: the parties draw their components and start the protocol at once; only the
     // last party later needs the corrections. The corrections are computed after the commands

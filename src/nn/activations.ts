@@ -1,3 +1,4 @@
+/** Activation and shape modules: ReLU, Sigmoid, Tanh, LogSoftmax, Softmax, Flatten, as PyTorch's. */
 import type { Tensor } from '../tensor.js';
 import { Module, expectTensor } from './module.js';
 
@@ -20,10 +21,53 @@ export class Tanh extends Module {
   }
 }
 
-/** Flattens every dimension after the first: `[N, 1, 28, 28]` becomes `[N, 784]`. */
-export class Flatten extends Module {
+/** log(softmax(x)) along `dim` (PyTorch's `nn.LogSoftmax(dim)`). @example `new sy.nn.LogSoftmax(1)` */
+export class LogSoftmax extends Module {
+  constructor(readonly dim: number) {
+    super();
+  }
+
   forward(x: Tensor): Tensor {
-    const t = expectTensor(x, 'Flatten');
-    return t.reshape([t.shape[0]!, -1]);
+    return expectTensor(x, 'LogSoftmax').logSoftmax(this.dim);
+  }
+
+  protected override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+/** softmax along `dim` (PyTorch's `nn.Softmax(dim)`). */
+export class Softmax extends Module {
+  constructor(readonly dim: number) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return expectTensor(x, 'Softmax').softmax(this.dim);
+  }
+
+  protected override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+/**
+ * Flattens dims `startDim` (default 1) to `endDim` (default -1): `[N, 1, 28, 28]` becomes
+ * `[N, 784]`, as PyTorch's `nn.Flatten`.
+ */
+export class Flatten extends Module {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return expectTensor(x, 'Flatten').flatten(this.startDim, this.endDim);
+  }
+
+  protected override extraRepr(): string {
+    return `start_dim=${this.startDim}, end_dim=${this.endDim}`;
   }
 }

@@ -1,5 +1,11 @@
-export { Module } from './module.js';
+export { Module, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
 export { Linear } from './linear.js';
-export { ReLU, Sigmoid, Tanh, Flatten } from './activations.js';
+export { Conv2d, type Conv2dOptions } from './conv.js';
+export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, type Pool2dOptions } from './pooling.js';
+export { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from './normalization.js';
+export { Dropout } from './dropout.js';
+export { ReLU, Sigmoid, Tanh, LogSoftmax, Softmax, Flatten } from './activations.js';
 export { Sequential } from './sequential.js';
-export { mseLoss, crossEntropy, type Reduction } from './losses.js';
+export { mseLoss, crossEntropy, nllLoss, type Reduction, type LossOptions } from './losses.js';
+export * as functional from './functional.js';
+export type { Size2 } from './functional.js';

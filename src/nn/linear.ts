@@ -1,6 +1,7 @@
 import { ValueError } from '../errors.js';
 import { rand } from '../factory.js';
 import type { Tensor } from '../tensor.js';
+import { linear } from './functional.js';
 import { Module, expectTensor } from './module.js';
 
 /**
@@ -32,8 +33,7 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const y = expectTensor(x, 'Linear').matmul(this.weight.t());
-    return this.bias ? y.add(this.bias) : y;
+    return linear(expectTensor(x, 'Linear'), this.weight, this.bias);
   }
 
   protected override extraRepr(): string {

@@ -112,6 +112,7 @@ export function execute(p: CheckedProgram, env: RunEnv): object[] | Promise<obje
     from: env.from,
     selfId: self,
     ret,
+    limits: outer ? outer.limits : worker.limits,
     arg,
     replace,
     forget,

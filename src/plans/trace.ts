@@ -19,7 +19,7 @@ import type { Message, PostMessage, RequestMessage, WireValue } from '../workers
 import { cloneMessage } from '../workers/serde.js';
 import type { RemoteWorker, Worker } from '../workers/worker.js';
 import { observeSessionIds, randomId } from '../util/random.js';
-import { flushDeletes } from '../tensors/pointer.js';
+import { flushDeletes } from '../workers/deletes.js';
 import { PlanError } from './errors.js';
 
 /** What one trace saw. */

@@ -7,16 +7,19 @@ import { ShapeError } from '../errors.js';
 import { RingValueError } from './errors.js';
 import { formatTensor } from './format.js';
 import { binaryBroadcast, binaryFlat, binaryRow, neg, not, type BinaryOp } from './kernels/elementwise.js';
-import { copyRun, gather, im2col, sumMiddle } from './kernels/movement.js';
+import { col2im, copyRun, gather, gatherOffsets, im2col, sumMiddle } from './kernels/movement.js';
+import { type Pair, type Window2d, col2imShape, im2colShape, pair, window2d, windowOut } from '../layer/window.js';
 import {
   broadcastShapes,
   broadcastStrides,
   checkShape,
+  indexSelectShape,
   normDim,
   sameShape,
   sizeOf,
   stridesOf,
 } from '../shapes.js';
+import { gatherAlong } from '../util/gather.js';
 
 /** The other operand of a binary op: a tensor (broadcast as in numpy) or a bigint scalar. */
 export type RingOperand = RingTensor | bigint;
@@ -133,6 +136,10 @@ export class RingTensor extends AbstractTensor {
     const data = allocUninit(sizeOf(s));
     data.fill(v[0]);
     return new RingTensor(s, data);
+  }
+
+  override ownBytes(): number {
+    return this.data.byteLength;
   }
 
   /** Number of elements. */
@@ -435,6 +442,22 @@ export class RingTensor extends AbstractTensor {
   }
 
   /**
+   * PyTorch's `index_select`: the slabs at `indices` along `dim` (default 0), in that order.
+   *
+   * @example
+   * ```ts
+   * RingTensor.from([3], [5n, 6n, 7n]).indexSelect(0, Int32Array.of(2, 0)); // tensor([7, 5])
+   * ```
+   */
+  override indexSelect(dim: number, indices: Int32Array): RingTensor {
+    const outShape = indexSelectShape(this.shape, dim, indices, Number.MAX_SAFE_INTEGER);
+    const d = normDim(dim, this.shape.length, 'indexSelect: dim');
+    const outer = sizeOf(this.shape.slice(0, d));
+    const inner = sizeOf(this.shape.slice(d + 1));
+    return new RingTensor(outShape, gatherAlong(this.data, outer, this.shape[d], inner, indices, allocUninit(sizeOf(outShape))));
+  }
+
+  /**
    * Joins tensors along `dim` (default 0); all other dimensions must match.
    *
    * @example
@@ -602,36 +625,116 @@ export class RingTensor extends AbstractTensor {
    * Unfolds sliding kh x kw windows of an [N, C, H, W] input into columns
    * [N, C*kh*kw, outH*outW] (as torch.nn.functional.unfold), so a convolution becomes a matmul
    * with the [outC, C*kh*kw] weight matrix. outH = floor((H + 2*padding - kh) / stride) + 1.
+   * Takes the layer op's (kernel, stride, padding) pairs, or `(kh, kw, { stride, padding })`.
    *
    * @example
    * ```ts
    * const x = RingTensor.zeros([1, 3, 28, 28]);
    * x.im2col(5, 5, { stride: 1, padding: 2 }).shape; // [1, 75, 784]
+   * x.im2col([5, 5], [1, 1], [2, 2]).shape;          // the same
    * ```
    */
-  im2col(kh: number, kw: number, opts: Im2colOptions = {}): RingTensor {
-    if (this.shape.length !== 4) {
-      throw new ShapeError(`im2col: expected an [N, C, H, W] input, got shape [${this.shape.join(', ')}]`);
-    }
-    const stride = opts.stride ?? 1;
-    const padding = opts.padding ?? 0;
-    for (const [name, v, min] of [['kh', kh, 1], ['kw', kw, 1], ['stride', stride, 1], ['padding', padding, 0]] as const) {
-      if (!Number.isInteger(v) || v < min) {
-        throw new RingValueError(`im2col: ${name} must be an integer >= ${min}, got ${describe(v)}`);
+  override im2col(kernel: Pair | number, stride: Pair | number, padding?: Pair | Im2colOptions): RingTensor {
+    const win = ringWindow('im2col', kernel, stride, padding);
+    const [N, C] = this.shape;
+    const s = im2colShape(this.shape, win);
+    const [oh, ow] = windowOut(this.shape[2]!, this.shape[3]!, win, 'im2col');
+    const out = new BigInt64Array(sizeOf(s));
+    im2col(this.data, this.shape, [...win.kernel, ...win.stride, ...win.padding], oh, ow, out);
+    return new RingTensor([N!, C! * win.kernel[0] * win.kernel[1], oh * ow], out);
+  }
+
+  /**
+   * Folds columns [N, C*kh*kw, L] back into [N, C, H, W] of `size` [H, W], adding up the entries
+   * of overlapping windows (mod 2^64): the adjoint of {@link im2col}, torch.nn.functional.fold.
+   *
+   * @example
+   * ```ts
+   * const cols = RingTensor.zeros([1, 3, 28, 28]).im2col([5, 5], [1, 1], [2, 2]);
+   * cols.col2im([28, 28], [5, 5], [1, 1], [2, 2]).shape; // [1, 3, 28, 28]
+   * ```
+   */
+  override col2im(size: Pair, kernel: Pair, stride: Pair, padding: Pair): RingTensor {
+    const win = window2d(kernel, stride, padding);
+    const s = col2imShape(this.shape, pair(size, 'output size', 1), win);
+    const [oh, ow] = windowOut(s[2]!, s[3]!, win, 'col2im');
+    const out = new BigInt64Array(sizeOf(s));
+    col2im(this.data, s, [...win.kernel, ...win.stride, ...win.padding], oh, ow, out);
+    return new RingTensor(s, out);
+  }
+
+  /**
+   * Largest element (as a signed integer) along `dim`, or of everything when `dim` is omitted.
+   * @example `RingTensor.from([2, 2], [1n, -5n, 7n, 2n]).max(1); // tensor([1, 7])`
+   */
+  override max(dim?: number, keepDim = false): RingTensor {
+    return this.reduceArg(dim, keepDim, false);
+  }
+
+  /**
+   * Index of the largest element along `dim` (the first one where several tie, as PyTorch), or of
+   * the flattened tensor when `dim` is omitted.
+   * @example `RingTensor.from([2, 2], [1n, -5n, 7n, 2n]).argmax(1); // tensor([0, 0])`
+   */
+  override argmax(dim?: number, keepDim = false): RingTensor {
+    return this.reduceArg(dim, keepDim, true);
+  }
+
+  private reduceArg(dim: number | undefined, keepDim: boolean, index: boolean): RingTensor {
+    const op = index ? 'argmax' : 'max';
+    if (this.size === 0) throw new ShapeError(`${op} of an empty tensor`);
+    const d = dim === undefined ? undefined : normDim(dim, this.shape.length, `${op}: dim`);
+    const len = d === undefined ? this.size : this.shape[d]!;
+    const outer = d === undefined ? 1 : sizeOf(this.shape.slice(0, d));
+    const inner = d === undefined ? 1 : sizeOf(this.shape.slice(d + 1));
+    const out = new BigInt64Array(outer * inner);
+    const src = this.data;
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < inner; j++) {
+        const base = o * len * inner + j;
+        let best = src[base]!;
+        let at = 0;
+        for (let t = 1; t < len; t++) {
+          const v = src[base + t * inner]!;
+          if (v > best) {
+            best = v;
+            at = t;
+          }
+        }
+        out[o * inner + j] = index ? BigInt(at) : best;
       }
     }
-    const [N, C, H, W] = this.shape;
-    const outH = Math.floor((H + 2 * padding - kh) / stride) + 1;
-    const outW = Math.floor((W + 2 * padding - kw) / stride) + 1;
-    if (outH < 1 || outW < 1) {
-      throw new ShapeError(
-        `im2col: a ${kh}x${kw} kernel does not fit a ${H}x${W} input with padding ${padding}; ` +
-          `use a smaller kernel or more padding`,
-      );
-    }
-    const out = new BigInt64Array(N * C * kh * kw * outH * outW);
-    im2col(this.data, this.shape, kh, kw, stride, padding, outH, outW, out);
-    return new RingTensor([N, C * kh * kw, outH * outW], out);
+    const shape =
+      d === undefined ? (keepDim ? this.shape.map(() => 1) : []) : this.shape.flatMap((n, i) => (i !== d ? [n] : keepDim ? [1] : []));
+    return new RingTensor(shape, out);
+  }
+
+  /**
+   * PyTorch's gather with a public index: out[..., i, ...] = this[..., index[..., i, ...], ...]
+   * along `dim`. The index holds integers (a RingTensor, or a float tensor of whole numbers).
+   * @example `RingTensor.from([2, 3], [1n, 2n, 3n, 4n, 5n, 6n]).gather(1, RingTensor.from([2, 1], [2n, 0n])); // [[3], [4]]`
+   */
+  override gather(dim: number, index: AbstractTensor): RingTensor {
+    const d = normDim(dim, this.shape.length, 'gather: dim');
+    const offsets = gatherOffsets(this.shape, d, index.shape, indexValues(index, 'gather'));
+    const out = allocUninit(offsets.length);
+    for (let i = 0; i < offsets.length; i++) out[i] = this.data[offsets[i]!]!;
+    return new RingTensor(index.shape, out);
+  }
+
+  /**
+   * A copy with `src` added (mod 2^64) at a public `index` along `dim`: the adjoint of
+   * {@link gather}, PyTorch's out-of-place scatter_add.
+   * @example `RingTensor.zeros([2, 3]).scatterAdd(1, RingTensor.from([2, 1], [2n, 0n]), RingTensor.from([2, 1], [5n, 7n]))`
+   */
+  override scatterAdd(dim: number, index: AbstractTensor, src: AbstractTensor): RingTensor {
+    if (!(src instanceof RingTensor)) throw operandError('scatterAdd', src, 'a RingTensor source');
+    const d = normDim(dim, this.shape.length, 'scatterAdd: dim');
+    if (!sameShape(index.shape, src.shape)) throw new ShapeError(`scatterAdd: source [${src.shape.join(', ')}] must have the index's shape [${index.shape.join(', ')}]`);
+    const offsets = gatherOffsets(this.shape, d, index.shape, indexValues(index, 'scatterAdd'));
+    const out = this.data.slice();
+    for (let i = 0; i < offsets.length; i++) out[offsets[i]!] += src.data[i]!;
+    return new RingTensor(this.shape, out);
   }
 
   /** A deep copy. @example `const c = a.clone(); c.data[0] = 5n; // a is unchanged` */
@@ -715,6 +818,26 @@ export class RingTensor extends AbstractTensor {
     binaryBroadcast(op, this.data, this.shape, o.data, o.shape, out, outShape);
     return new RingTensor(outShape, out);
   }
+}
+
+/** The window of an im2col call: the layer op's pairs, or the older (kh, kw, { stride, padding }). */
+function ringWindow(op: string, a: Pair | number, b: Pair | number, c: Pair | Im2colOptions | undefined): Window2d {
+  if (typeof a === 'number' && typeof b === 'number' && (c === undefined || (typeof c === 'object' && !Array.isArray(c)))) {
+    const opts = (c ?? {}) as Im2colOptions;
+    for (const [name, v, min] of [['kh', a, 1], ['kw', b, 1], ['stride', opts.stride ?? 1, 1], ['padding', opts.padding ?? 0, 0]] as const) {
+      if (!Number.isInteger(v) || v < min) throw new RingValueError(`${op}: ${name} must be an integer >= ${min}, got ${describe(v)}`);
+    }
+    return window2d([a, b], opts.stride ?? 1, opts.padding ?? 0);
+  }
+  return window2d(a, b, c ?? 0);
+}
+
+/** The integers of a public index tensor (ring elements, or float values). */
+function indexValues(index: AbstractTensor, op: string): ArrayLike<number | bigint> {
+  const v = (index as unknown as { data?: BigInt64Array; values?: Float32Array });
+  if (index instanceof RingTensor) return index.data;
+  if (index.layerName === 'FloatTensor' && v.values) return v.values;
+  throw new RingValueError(`${op}: the index must be a public integer tensor (int64), not a ${index.layerName}`);
 }
 
 function scalarArray(op: string, v: bigint): BigInt64Array {

@@ -14,6 +14,7 @@ import { type Codec, bad, expectFields } from '../workers/codec.js';
 import type { RemoteWorker } from '../workers/worker.js';
 import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
 import type { UnaryOp } from '../layer/ops.js';
+import type { Pair } from '../layer/window.js';
 import { PointerTensor } from './pointer.js';
 import { type Shape, broadcastShapes, matmulShape, normDim, sameShape } from '../shapes.js';
 
@@ -282,6 +283,28 @@ export class AdditiveSharingTensor extends AbstractTensor {
   override broadcastTo(shape: readonly number[]) { return this.each((s) => s.broadcastTo(shape)); }
   override pad(dim: number, before: number, after: number) { return this.each((s) => s.pad(dim, before, after)); }
   override clone() { return this.each((s) => s.clone()); }
+  // im2col and col2im are linear: each party unfolds or folds its own share.
+  override im2col(kernel: Pair, stride: Pair, padding: Pair) { return this.each((s) => s.im2col(kernel, stride, padding)); }
+  override col2im(size: Pair, kernel: Pair, stride: Pair, padding: Pair) { return this.each((s) => s.col2im(size, kernel, stride, padding)); }
+
+  /** Gathers at a public index: each party picks from its own share. */
+  override gather(dim: number, index: AbstractTensor) {
+    const arg = PointerTensor.inline(this.publicIndex(index, 'gather'));
+    return this.each((s) => s.command('gather', [dim, arg], [index.shape])[0]!);
+  }
+
+  /** Adds shared values at a public index: each party adds its share of `src` to its own share. */
+  override scatterAdd(dim: number, index: AbstractTensor, src: AbstractTensor) {
+    if (!(src instanceof AdditiveSharingTensor)) throw new UnsupportedOperationError(`scatterAdd into a shared tensor needs a shared source, not a ${src.layerName}`);
+    const b = this.other(src, 'scatterAdd');
+    const arg = PointerTensor.inline(this.publicIndex(index, 'scatterAdd'));
+    return this.each((s, i) => s.command('scatterAdd', [dim, arg, b.#shares[i]!], [this.shape])[0]!);
+  }
+
+  private publicIndex(index: AbstractTensor, op: string): AbstractTensor {
+    if (index instanceof RingTensor || index.layerName === 'FloatTensor') return index;
+    throw new UnsupportedOperationError(`${op} on shared values needs a public int64 index (a RingTensor), not a ${index.layerName}`);
+  }
 
   /** A public constant, shared trivially: party 0 holds it, the others zeros. */
   override fullLike(value: number) {

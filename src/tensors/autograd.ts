@@ -7,6 +7,7 @@
 import { StateError, ValueError } from '../errors.js';
 import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
 import { type BinaryOp, type UnaryOp, binarySpec, unarySpec } from '../layer/ops.js';
+import type { Pair } from '../layer/window.js';
 import * as G from './gradients.js';
 import { SCOPE_WALK, keep } from './scope.js';
 import { type Codec, bad, expectBool, expectFields } from '../workers/codec.js';
@@ -129,10 +130,10 @@ export class AutogradTensor extends AbstractTensor {
   override unary(op: UnaryOp): AutogradTensor {
     const x = this.#child;
     if (op === 'relu') {
-      // relu(x) = x · (x > 0). Computing the mask once serves the forward pass and the backward
-      // pass; on shared values that halves the number of secure comparisons.
-      const mask = x.gt(0);
-      return this.result(x.mul(mask), [this], () => new G.ReluBackward(this, mask));
+      // The layer below says what relu's gradient keeps: the 0/1 mask by default (computed once
+      // for both passes; on shares that halves the secure comparisons), the output on floats.
+      const [out, saved] = x.reluForward();
+      return this.result(out, [this], () => new G.ReluBackward(this, saved));
     }
     const out = x.unary(op);
     const spec = unarySpec(op);
@@ -194,8 +195,75 @@ export class AutogradTensor extends AbstractTensor {
     return this.result(this.#child.broadcastTo(shape), [this], () => new G.BroadcastBackward(this, inShape));
   }
 
+  // ---- convolution, pooling, classification: one graph node each, gradients in gradients.ts --
+
+  override im2col(kernel: Pair, stride: Pair, padding: Pair) {
+    const [, , h, w] = this.shape;
+    return this.result(this.#child.im2col(kernel, stride, padding), [this], () => new G.Im2colBackward(this, [h!, w!], kernel, stride, padding));
+  }
+
+  override col2im(size: Pair, kernel: Pair, stride: Pair, padding: Pair) {
+    return this.result(this.#child.col2im(size, kernel, stride, padding), [this], () => new G.Col2imBackward(this, kernel, stride, padding));
+  }
+
+  override conv2d(weight: AbstractTensor, bias: AbstractTensor | undefined, stride: Pair, padding: Pair) {
+    const x = this.#child;
+    const w = valueOf(weight) as AbstractTensor;
+    const b = bias === undefined ? undefined : (valueOf(bias) as AbstractTensor);
+    const out = x.conv2d(w, b, stride, padding);
+    return this.result(out, [this, weight, ...(bias ? [bias] : [])], () => new G.Conv2dBackward(this, node(weight), bias && node(bias), x, w, stride, padding));
+  }
+
+  override linear(weight: AbstractTensor, bias: AbstractTensor | undefined) {
+    const x = this.#child;
+    const w = valueOf(weight) as AbstractTensor;
+    const b = bias === undefined ? undefined : (valueOf(bias) as AbstractTensor);
+    return this.result(x.linear(w, b), [this, weight, ...(bias ? [bias] : [])], () => new G.LinearBackward(this, node(weight), bias && node(bias), x, w));
+  }
+
+  override maxPool2d(kernel: Pair, stride: Pair, padding: Pair) {
+    const x = this.#child;
+    return this.result(x.maxPool2d(kernel, stride, padding), [this], () => new G.MaxPool2dBackward(this, x, kernel, stride, padding));
+  }
+
+  override avgPool2d(kernel: Pair, stride: Pair, padding: Pair) {
+    const inShape = this.shape;
+    return this.result(this.#child.avgPool2d(kernel, stride, padding), [this], () => new G.AvgPool2dBackward(this, inShape, kernel, stride, padding));
+  }
+
+  override logSoftmax(dim: number) {
+    const out = this.#child.logSoftmax(dim);
+    return this.result(out, [this], () => new G.SoftmaxBackward(this, out, dim, true));
+  }
+
+  override softmax(dim: number) {
+    const out = this.#child.softmax(dim);
+    return this.result(out, [this], () => new G.SoftmaxBackward(this, out, dim, false));
+  }
+
+  override gather(dim: number, index: AbstractTensor) {
+    const x = this.#child;
+    const idx = valueOf(index) as AbstractTensor;
+    return this.result(x.gather(dim, idx), [this], () => new G.GatherBackward(this, x, dim, idx));
+  }
+
+  override scatterAdd(dim: number, index: AbstractTensor, src: AbstractTensor) {
+    const idx = valueOf(index) as AbstractTensor;
+    return this.result(this.#child.scatterAdd(dim, idx, valueOf(src) as AbstractTensor), [this, src], () => new G.ScatterAddBackward(this, node(src), dim, idx));
+  }
+
+  override dropoutMask(p: number, seed: number) {
+    return new AutogradTensor(this.#child.dropoutMask(p, seed));
+  }
+
   override pad(dim: number, before: number, after: number) {
     return new AutogradTensor(this.#child.pad(dim, before, after));
+  }
+
+  // No gradient is written for it yet: refused where one would be needed, rather than dropped.
+  override indexSelect(dim: number, indices: Int32Array) {
+    if (this.requiresGrad && gradEnabled) this.unsupported('indexSelect', 'it records no gradient yet; detach() the tensor first');
+    return new AutogradTensor(this.#child.indexSelect(dim, indices));
   }
 
   override oneHot(numClasses: number) {

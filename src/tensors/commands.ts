@@ -6,7 +6,7 @@
  */
 import { ValueError } from '../errors.js';
 import type { AbstractTensor } from '../layer/abstract.js';
-import { type ArgKind, OPS, type OpArg, isUnaryOp } from '../layer/ops.js';
+import { type ArgKind, MAX_INDEX_COUNT, OPS, type OpArg, isUnaryOp } from '../layer/ops.js';
 import {
   type CommandContext,
   argBool,
@@ -20,13 +20,16 @@ import {
   type CommandSpec,
   selfLayer,
 } from '../workers/commands.js';
+import { within } from '../workers/limits.js';
 import type { WireValue } from '../workers/messages.js';
+import { formatShape, sizeOf } from '../shapes.js';
 import { AutogradTensor, copyLayer } from './autograd.js';
 
 function decodeArg(kind: ArgKind, v: WireValue | undefined, ctx: CommandContext, what: string): OpArg {
   switch (kind) {
     case 'operand': return argOperand(ctx, v);
     case 'tensor': return argLayer(ctx, v, what);
+    case 'tensor?': return v === null || v === undefined ? undefined : argLayer(ctx, v, what);
     case 'number': return argNumber(v, what);
     case 'int': return argInt(v, what);
     case 'int?': return argOptInt(v, what);
@@ -34,7 +37,15 @@ function decodeArg(kind: ArgKind, v: WireValue | undefined, ctx: CommandContext,
     case 'ints': return argInts(v, what);
     case 'ints?': return v === null || v === undefined ? undefined : argInts(v, what);
     case 'dims': return argDims(v);
+    case 'index': return argIndex(v, what);
   }
+}
+
+// Indices travel as an Int32Array; their range is the op's shape rule's to check.
+function argIndex(v: WireValue | undefined, what: string): Int32Array {
+  if (!(v instanceof Int32Array)) throw new ValueError(`${what} must be an Int32Array of indices`);
+  if (v.length > MAX_INDEX_COUNT) throw new ValueError(`${what} holds ${v.length} indices, more than ${MAX_INDEX_COUNT}`);
+  return v;
 }
 
 /** Runs a table op on a layer by name. */
@@ -56,7 +67,10 @@ for (const [name, spec] of Object.entries(OPS)) {
       const t = selfLayer(self);
       if (wire.length > spec.args.length) throw new ValueError(`'${name}' takes ${spec.args.length} argument(s), got ${wire.length}`);
       const args = spec.args.map((kind, i) => decodeArg(kind, wire[i], ctx, `argument ${i + 1} of '${name}'`));
-      spec.shape(t.shape, args);
+      // The shape rule checks the arguments and sizes the result before anything is allocated.
+      const out = spec.shape(t.shape, args);
+      within(ctx.limits, 'maxElementsPerOp', sizeOf(out), `the ${formatShape(out)} result of '${name}'`);
+      if (spec.macs) within(ctx.limits, 'maxMacsPerOp', spec.macs(t.shape, args, out), `the multiply-adds of '${name}'`);
       return callOp(t, name, args);
     },
   };

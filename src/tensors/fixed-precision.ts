@@ -13,6 +13,9 @@ import { argInt, selfLayer, type CommandSpec } from '../workers/commands.js';
 import { type Codec, bad, expectFields, expectInt } from '../workers/codec.js';
 import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
 import type { UnaryOp } from '../layer/ops.js';
+import { config } from '../config.js';
+import { checkBoundedProduct, checkLocalProduct, checkSecurely, maxAbs, pendingOverflow, productBound } from './overflow.js';
+import type { Pair } from '../layer/window.js';
 import { AutogradTensor } from './autograd.js';
 import { FloatTensor } from './float.js';
 import { reduceDims } from '../shapes.js';
@@ -32,10 +35,20 @@ export interface PrecisionOptions {
   precisionFractional?: number;
 }
 
-/** A value of the other operand, with the precision it carries. */
+/** A value of the other operand, with the precision it carries and its magnitude bound if known. */
 interface Encoded {
   value: AbstractTensor | bigint;
   precision: number;
+  /** Largest |value| as a real number (undefined: not known). */
+  bound: number | undefined;
+}
+
+const sumOf = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a + b);
+
+function floatMax(values: Float32Array): number {
+  let m = 0;
+  for (const v of values) if (Math.abs(v) > m) m = Math.abs(v);
+  return m;
 }
 
 /** A layer holding its numbers here: no layers below it (shares count), and not a pointer. */
@@ -47,8 +60,15 @@ export class FixedPrecisionTensor extends AbstractTensor {
   #child: AbstractTensor;
   readonly base: number;
   readonly precisionFractional: number;
+  /**
+   * The largest |value| this tensor can hold, as a real number, where it is known: exact for
+   * encoded data, declared with `share(..., { bound })`, and carried through sums, products and
+   * reshapes of bounded tensors (src/tensors/overflow.ts). Undefined where it is not known (for
+   * values a training step wrote).
+   */
+  bound: number | undefined;
 
-  constructor(child: AbstractTensor, base = DEFAULT_BASE, precisionFractional = DEFAULT_PRECISION) {
+  constructor(child: AbstractTensor, base = DEFAULT_BASE, precisionFractional = DEFAULT_PRECISION, bound?: number) {
     super();
     if (child instanceof FixedPrecisionTensor || child instanceof AutogradTensor) {
       throw new ValueError(`a FixedPrecisionTensor cannot hold a ${child.layerName}`);
@@ -56,6 +76,7 @@ export class FixedPrecisionTensor extends AbstractTensor {
     this.#child = child;
     this.base = base;
     this.precisionFractional = precisionFractional;
+    this.bound = bound;
   }
 
   /** Encodes a float tensor. Throws a clear error for values that do not fit the ring. */
@@ -63,7 +84,7 @@ export class FixedPrecisionTensor extends AbstractTensor {
     const base = opts.base ?? DEFAULT_BASE;
     const precisionFractional = opts.precisionFractional ?? DEFAULT_PRECISION;
     const ring = encodeFixed(t.values, t.shape, { base, precisionFractional });
-    return new FixedPrecisionTensor(ring, base, precisionFractional);
+    return new FixedPrecisionTensor(ring, base, precisionFractional, floatMax(t.values));
   }
 
   get layerName(): string {
@@ -87,8 +108,13 @@ export class FixedPrecisionTensor extends AbstractTensor {
     return `FixedPrecisionTensor>${this.#child.chainString()}`;
   }
 
-  private wrap(child: AbstractTensor, precision = this.precisionFractional): FixedPrecisionTensor {
-    return new FixedPrecisionTensor(child, this.base, precision);
+  private wrap(child: AbstractTensor, precision = this.precisionFractional, bound?: number): FixedPrecisionTensor {
+    return new FixedPrecisionTensor(child, this.base, precision, bound);
+  }
+
+  /** A result of the same magnitude (a reshape, a copy, a negation). */
+  private same(child: AbstractTensor): FixedPrecisionTensor {
+    return this.wrap(child, this.precisionFractional, this.bound);
   }
 
   /** Decodes to floats (the numbers must be here: get() shared or remote values first). */
@@ -111,27 +137,27 @@ export class FixedPrecisionTensor extends AbstractTensor {
       if (o.base !== this.base) {
         throw new ValueError(`cannot ${op} fixed-precision tensors of bases ${this.base} and ${o.base}: use one base`);
       }
-      return { value: o.child, precision: o.precisionFractional };
+      return { value: o.child, precision: o.precisionFractional, bound: o.bound };
     }
     if (typeof o === 'number') {
       // Integers are exact at precision 0; other numbers take this tensor's precision.
       return Number.isSafeInteger(o) && (op === 'mul' || op === 'matmul')
-        ? { value: BigInt(o), precision: 0 }
-        : { value: this.encodeScalar(o), precision: this.precisionFractional };
+        ? { value: BigInt(o), precision: 0, bound: Math.abs(o) }
+        : { value: this.encodeScalar(o), precision: this.precisionFractional, bound: Math.abs(o) };
     }
-    if (typeof o === 'bigint') return { value: o, precision: 0 };
+    if (typeof o === 'bigint') return { value: o, precision: 0, bound: Math.abs(Number(o)) };
     if (o instanceof FloatTensor) {
       const ring = encodeFixed(o.values, o.shape, { base: this.base, precisionFractional: this.precisionFractional });
-      return { value: ring, precision: this.precisionFractional };
+      return { value: ring, precision: this.precisionFractional, bound: floatMax(o.values) };
     }
-    if (o instanceof RingTensor) return { value: o, precision: 0 };
+    if (o instanceof RingTensor) return { value: o, precision: 0, bound: maxAbs(o) };
     throw new UnsupportedOperationError(
       `cannot ${op} a FixedPrecisionTensor and a ${o.layerName}: call fixPrecision() on the other operand`,
     );
   }
 
   // Brings two values to the same precision by multiplying the coarser one (exact).
-  private aligned(o: Operand, op: string): [AbstractTensor, AbstractTensor | bigint, number] {
+  private aligned(o: Operand, op: string): [AbstractTensor, AbstractTensor | bigint, number, number | undefined] {
     const e = this.operand(o, op);
     const p = Math.max(this.precisionFractional, e.precision);
     const up = (v: AbstractTensor | bigint, from: number): AbstractTensor | bigint => {
@@ -139,7 +165,7 @@ export class FixedPrecisionTensor extends AbstractTensor {
       const k = BigInt(this.base) ** BigInt(p - from);
       return typeof v === 'bigint' ? v * k : v.mul(k);
     };
-    return [up(this.#child, this.precisionFractional) as AbstractTensor, up(e.value, e.precision), p];
+    return [up(this.#child, this.precisionFractional) as AbstractTensor, up(e.value, e.precision), p, e.bound];
   }
 
   // A public tensor on the left of a shared one hands the op to the shared side.
@@ -158,23 +184,42 @@ export class FixedPrecisionTensor extends AbstractTensor {
   }
 
   override add(o: Operand) {
-    const [a, b, p] = this.aligned(o, 'add');
-    return this.wrap(FixedPrecisionTensor.combine(a, b, 'add'), p);
+    const [a, b, p, bound] = this.aligned(o, 'add');
+    return this.wrap(FixedPrecisionTensor.combine(a, b, 'add'), p, sumOf(this.bound, bound));
   }
 
   override sub(o: Operand) {
-    const [a, b, p] = this.aligned(o, 'sub');
-    return this.wrap(FixedPrecisionTensor.combine(a, b, 'sub'), p);
+    const [a, b, p, bound] = this.aligned(o, 'sub');
+    return this.wrap(FixedPrecisionTensor.combine(a, b, 'sub'), p, sumOf(this.bound, bound));
+  }
+
+  // A product must fit the ring before truncation: checked exactly on local integers, from the
+  // bounds on shared ones, and (opt in) with secure comparisons where no bound is known.
+  private checkProduct(op: 'mul' | 'matmul', e: Encoded): number | undefined {
+    const a = this.#child;
+    const info = { op, base: this.base, pa: this.precisionFractional, pb: e.precision, sharedTruncation: !(a instanceof RingTensor) && Math.min(this.precisionFractional, e.precision) > 0 };
+    const k = op === 'matmul' && typeof e.value !== 'bigint' ? (a.shape[a.shape.length - 1] ?? 1) : 1;
+    const bound = this.bound !== undefined && e.bound !== undefined ? productBound(op, this.bound, e.bound, k) : undefined;
+    if (a instanceof RingTensor && (typeof e.value === 'bigint' || e.value instanceof RingTensor)) {
+      checkLocalProduct(info, a, e.value);
+    } else if (this.bound !== undefined && e.bound !== undefined) {
+      checkBoundedProduct(info, this.bound, e.bound, k);
+    } else if (config().checkOverflow) {
+      const scaled = (b: number | undefined, p: number) => (b === undefined ? undefined : b * this.base ** p);
+      checkSecurely(info, k, this.bound === undefined ? a : undefined, e.bound === undefined ? e.value : undefined, scaled(this.bound, info.pa), scaled(e.bound, info.pb));
+    }
+    return bound;
   }
 
   private product(o: Operand, op: 'mul' | 'matmul'): FixedPrecisionTensor {
     const e = this.operand(o, op);
+    const bound = this.checkProduct(op, e);
     const raw = FixedPrecisionTensor.combine(this.#child, e.value, op);
     const low = Math.min(this.precisionFractional, e.precision);
     const high = Math.max(this.precisionFractional, e.precision);
     // The product carries both precisions; dividing by base^low leaves the finer one.
     const out = low === 0 ? raw : truncate(raw, BigInt(this.base) ** BigInt(low));
-    return this.wrap(out, high);
+    return this.wrap(out, high, bound);
   }
 
   override mul(o: Operand) { return this.product(o, 'mul'); }
@@ -198,15 +243,15 @@ export class FixedPrecisionTensor extends AbstractTensor {
       if (d === 0n) throw new ValueError(`dividing by ${o} needs more precision than ${this.precisionFractional} digits`);
       out = truncate(this.#child.mul(s), d);
     }
-    return this.wrap(sign < 0 ? out.neg() : out);
+    return this.wrap(sign < 0 ? out.neg() : out, this.precisionFractional, this.bound === undefined ? undefined : this.bound / v);
   }
 
   override unary(op: UnaryOp): AbstractTensor {
-    if (op === 'neg') return this.wrap(this.#child.neg());
+    if (op === 'neg') return this.same(this.#child.neg());
     // relu(x) = x · (x > 0): the 0/1 mask has precision 0, so the product needs no truncation.
     if (op === 'relu') return this.mul(this.gt(0));
     // sign is an integer at precision 0; abs is x · sign(x). Other ops need approximations.
-    if (op === 'sign') return this.wrap(this.#child.gt(0n).sub(this.#child.lt(0n)), 0);
+    if (op === 'sign') return this.wrap(this.#child.gt(0n).sub(this.#child.lt(0n)), 0, 1);
     return super.unary(op);
   }
 
@@ -228,7 +273,7 @@ export class FixedPrecisionTensor extends AbstractTensor {
 
   private compare(o: Operand, op: 'eq' | 'gt' | 'lt' | 'ge' | 'le'): FixedPrecisionTensor {
     const [a, b] = this.aligned(o, op);
-    return this.wrap(a[op](b), 0);
+    return this.wrap(a[op](b), 0, 1);
   }
 
   override eq(o: Operand) { return this.compare(o, 'eq'); }
@@ -237,12 +282,15 @@ export class FixedPrecisionTensor extends AbstractTensor {
   override ge(o: Operand) { return this.compare(o, 'ge'); }
   override le(o: Operand) { return this.compare(o, 'le'); }
 
-  override max(dim?: number, keepDim = false) { return this.wrap(this.#child.max(dim, keepDim)); }
-  override argmax(dim?: number, keepDim = false) { return this.wrap(this.#child.argmax(dim, keepDim), 0); }
+  override max(dim?: number, keepDim = false) { return this.same(this.#child.max(dim, keepDim)); }
+  override argmax(dim?: number, keepDim = false) { return this.wrap(this.#child.argmax(dim, keepDim), 0, Math.max(...this.shape, 1)); }
 
   // ---- reductions and shape ---------------------------------------------------------------
 
-  override sum(dims?: Dims, keepDim = false) { return this.wrap(this.#child.sum(dims, keepDim)); }
+  override sum(dims?: Dims, keepDim = false) {
+    const count = reduceDims(this.shape.length, dims).reduce((n, i) => n * this.shape[i]!, 1);
+    return this.wrap(this.#child.sum(dims, keepDim), this.precisionFractional, this.bound === undefined ? undefined : this.bound * count);
+  }
 
   override mean(dims?: Dims, keepDim = false) {
     const d = reduceDims(this.shape.length, dims);
@@ -250,22 +298,36 @@ export class FixedPrecisionTensor extends AbstractTensor {
     return this.sum(dims, keepDim).div(count);
   }
 
-  override reshape(shape: readonly number[]) { return this.wrap(this.#child.reshape(shape)); }
-  override transpose(perm?: readonly number[]) { return this.wrap(this.#child.transpose(perm)); }
-  override slice(start: number, end?: number, dim = 0) { return this.wrap(this.#child.slice(start, end, dim)); }
-  override broadcastTo(shape: readonly number[]) { return this.wrap(this.#child.broadcastTo(shape)); }
-  override pad(dim: number, before: number, after: number) { return this.wrap(this.#child.pad(dim, before, after)); }
+  override reshape(shape: readonly number[]) { return this.same(this.#child.reshape(shape)); }
+  override transpose(perm?: readonly number[]) { return this.same(this.#child.transpose(perm)); }
+  override slice(start: number, end?: number, dim = 0) { return this.same(this.#child.slice(start, end, dim)); }
+  override broadcastTo(shape: readonly number[]) { return this.same(this.#child.broadcastTo(shape)); }
+  override pad(dim: number, before: number, after: number) { return this.same(this.#child.pad(dim, before, after)); }
+
+  // Linear maps of the integers: each runs on whatever holds them (the ring, or every share).
+  override im2col(kernel: Pair, stride: Pair, padding: Pair) { return this.same(this.#child.im2col(kernel, stride, padding)); }
+  override col2im(size: Pair, kernel: Pair, stride: Pair, padding: Pair) { return this.wrap(this.#child.col2im(size, kernel, stride, padding)); }
+
+  override gather(dim: number, index: AbstractTensor) {
+    return this.same(this.#child.gather(dim, publicIndex(index, 'gather')));
+  }
+
+  override scatterAdd(dim: number, index: AbstractTensor, src: AbstractTensor) {
+    const [a, b, p] = this.aligned(src, 'scatterAdd');
+    if (typeof b === 'bigint') throw new ValueError('scatterAdd needs a tensor source');
+    return this.wrap(a.scatterAdd(dim, publicIndex(index, 'scatterAdd'), b), p);
+  }
 
   override fullLike(value: number) {
     const v = this.encodeScalar(value);
     if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) {
       throw new ValueError(`${value} is too large to fill a tensor at precision ${this.precisionFractional}`);
     }
-    return this.wrap(this.#child.fullLike(Number(v)));
+    return this.wrap(this.#child.fullLike(Number(v)), this.precisionFractional, Math.abs(value));
   }
 
-  override clone() { return this.wrap(this.#child.clone()); }
-  override refresh() { return this.wrap(this.#child.refresh()); }
+  override clone() { return this.same(this.#child.clone()); }
+  override refresh() { return this.same(this.#child.refresh()); }
 
   override assign_(src: AbstractTensor): void {
     if (!(src instanceof FixedPrecisionTensor) || src.base !== this.base || src.precisionFractional !== this.precisionFractional) {
@@ -274,11 +336,24 @@ export class FixedPrecisionTensor extends AbstractTensor {
     // Local integers are immutable values: take the new one. Shared or remote ones update in place.
     if (isLocalLeaf(this.#child)) this.#child = src.child;
     else this.#child.assign_(src.child);
+    // What a training step writes has no bound worth keeping: it would only grow step by step.
+    this.bound = isLocalLeaf(this.#child) ? src.bound : undefined;
   }
 
   override async get(): Promise<AbstractTensor> {
-    return this.wrap(await this.#child.get());
+    const value = await this.#child.get();
+    // A secure overflow check that failed surfaces here, where the caller waits.
+    await pendingOverflow();
+    return this.same(value);
   }
+}
+
+/** An index for gather/scatter: public integers (int64), never fixed-precision or shared values. */
+function publicIndex(index: AbstractTensor, op: string): AbstractTensor {
+  if (index instanceof RingTensor || index instanceof FloatTensor) return index;
+  throw new UnsupportedOperationError(
+    `${op} on fixed-precision values needs a public int64 index (sy.tensor(labels, { dtype: 'int64' })), not a ${index.layerName}`,
+  );
 }
 
 /** Division by a public positive integer, on whatever holds the integers. */

@@ -7,7 +7,9 @@
  * value itself, so backward can free every intermediate gradient once it is done.
  */
 import type { AbstractTensor } from '../layer/abstract.js';
+import { avgPool2dBackward } from '../layer/composites.js';
 import { type BinaryOp, type UnaryOp, binarySpec, unarySpec } from '../layer/ops.js';
+import type { Pair } from '../layer/window.js';
 import type { AutogradTensor } from './autograd.js';
 import { SCOPE_WALK } from './scope.js';
 import { type Shape, matmulShape, reduceDims, reduceShape, sameShape, unbroadcastDims } from '../shapes.js';
@@ -191,11 +193,11 @@ export class MaxBackward extends GradFunc {
   }
 }
 
-/** relu(x) = x · mask with mask = (x > 0); the same mask gates the gradient. */
+/** relu's gradient from what the forward pass kept (see AbstractTensor.reluForward). */
 export class ReluBackward extends GradFunc {
-  constructor(a: AutogradTensor, private mask: AbstractTensor) { super([a]); }
+  constructor(a: AutogradTensor, private saved: AbstractTensor) { super([a]); }
   get name() { return 'ReluBackward'; }
-  backward(g: AbstractTensor) { return [g.mul(this.mask)]; }
+  backward(g: AbstractTensor) { return [g.reluBackward(this.saved)]; }
 }
 
 export class ReshapeBackward extends GradFunc {
@@ -242,4 +244,119 @@ export class CloneBackward extends GradFunc {
   constructor(a: AutogradTensor) { super([a]); }
   get name() { return 'CloneBackward'; }
   backward(g: AbstractTensor) { return [g.clone()]; }
+}
+
+// ---- convolution, pooling and classification ------------------------------------------------
+
+/** im2col is linear; its adjoint col2im carries the gradient back. */
+export class Im2colBackward extends GradFunc {
+  constructor(a: AutogradTensor, private size: Pair, private kernel: Pair, private stride: Pair, private padding: Pair) { super([a]); }
+  get name() { return 'Im2colBackward'; }
+  backward(g: AbstractTensor) { return [g.col2im(this.size, this.kernel, this.stride, this.padding)]; }
+}
+
+/** col2im's adjoint is im2col. */
+export class Col2imBackward extends GradFunc {
+  constructor(a: AutogradTensor, private kernel: Pair, private stride: Pair, private padding: Pair) { super([a]); }
+  get name() { return 'Col2imBackward'; }
+  backward(g: AbstractTensor) { return [g.im2col(this.kernel, this.stride, this.padding)]; }
+}
+
+/**
+ * y = conv2d(x, w) + b: dx = convTranspose2d(g, w) (output padding recovers x's size when the
+ * stride skipped its last rows), dw = x.conv2dWeight(g), db = g summed over images and positions.
+ */
+export class Conv2dBackward extends GradFunc {
+  private xValue: AbstractTensor | undefined;
+  private wValue: AbstractTensor | undefined;
+  private inSize: Pair;
+  private kernel: Pair;
+
+  constructor(x: AutogradTensor, w: AutogradTensor | undefined, b: AutogradTensor | undefined, xValue: AbstractTensor, wValue: AbstractTensor, private stride: Pair, private padding: Pair) {
+    super([x, w, b]);
+    // Each gradient needs the other operand only.
+    this.xValue = needs(w) ? xValue : undefined;
+    this.wValue = needs(x) ? wValue : undefined;
+    this.inSize = [xValue.shape[2]!, xValue.shape[3]!];
+    this.kernel = [wValue.shape[2]!, wValue.shape[3]!];
+  }
+  get name() { return 'ConvolutionBackward'; }
+  backward(g: AbstractTensor) {
+    const [x, w, b] = this.inputs;
+    const [h, w0] = this.inSize;
+    const extra: Pair = [(h + 2 * this.padding[0] - this.kernel[0]) % this.stride[0], (w0 + 2 * this.padding[1] - this.kernel[1]) % this.stride[1]];
+    return [
+      needs(x) ? g.convTranspose2d(this.wValue!, undefined, this.stride, this.padding, extra) : undefined,
+      needs(w) ? this.xValue!.conv2dWeight(g, this.kernel, this.stride, this.padding) : undefined,
+      needs(b) ? g.sum([0, 2, 3]) : undefined,
+    ];
+  }
+}
+
+/** y = x @ w^T + b: dx = g @ w, dw = g^T @ x (over all leading dims), db = g summed over them. */
+export class LinearBackward extends GradFunc {
+  private xValue: AbstractTensor | undefined;
+  private wValue: AbstractTensor | undefined;
+
+  constructor(x: AutogradTensor, w: AutogradTensor | undefined, b: AutogradTensor | undefined, xValue: AbstractTensor, wValue: AbstractTensor) {
+    super([x, w, b]);
+    this.xValue = needs(w) ? xValue : undefined;
+    this.wValue = needs(x) ? wValue : undefined;
+  }
+  get name() { return 'LinearBackward'; }
+  backward(g: AbstractTensor) {
+    const [x, w, b] = this.inputs;
+    const out = g.shape[g.shape.length - 1]!;
+    const g2 = g.shape.length === 2 ? g : g.reshape([-1, out]);
+    let dw: AbstractTensor | undefined;
+    if (needs(w)) {
+      const xv = this.xValue!;
+      const x2 = xv.shape.length === 2 ? xv : xv.reshape([-1, xv.shape[xv.shape.length - 1]!]);
+      dw = g2.transpose([1, 0]).matmul(x2);
+    }
+    return [needs(x) ? g.matmul(this.wValue!) : undefined, dw, needs(b) ? g2.sum(0) : undefined];
+  }
+}
+
+/** Each window's gradient goes to its maximum (the layer below decides how ties split). */
+export class MaxPool2dBackward extends GradFunc {
+  constructor(a: AutogradTensor, private x: AbstractTensor, private kernel: Pair, private stride: Pair, private padding: Pair) { super([a]); }
+  get name() { return 'MaxPool2DWithIndicesBackward'; }
+  backward(g: AbstractTensor) { return [this.x.maxPool2dBackward(g, this.kernel, this.stride, this.padding)]; }
+}
+
+export class AvgPool2dBackward extends GradFunc {
+  constructor(a: AutogradTensor, private inShape: Shape, private kernel: Pair, private stride: Pair, private padding: Pair) { super([a]); }
+  get name() { return 'AvgPool2DBackward'; }
+  backward(g: AbstractTensor) { return [avgPool2dBackward(g, this.inShape, this.kernel, this.stride, this.padding)]; }
+}
+
+/**
+ * From the output y along `dim`: log-softmax gives g - exp(y) * sum(g), softmax gives
+ * y * (g - sum(g * y)).
+ */
+export class SoftmaxBackward extends GradFunc {
+  constructor(a: AutogradTensor, private out: AbstractTensor, private dim: number, private log: boolean) { super([a]); }
+  get name() { return this.log ? 'LogSoftmaxBackward' : 'SoftmaxBackward'; }
+  backward(g: AbstractTensor) {
+    const y = this.out;
+    if (this.log) return [g.sub(y.exp().mul(g.sum(this.dim, true)))];
+    return [y.mul(g.sub(g.mul(y).sum(this.dim, true)))];
+  }
+}
+
+/** gather's adjoint: the gradient added back at the gathered positions of zeros like x. */
+export class GatherBackward extends GradFunc {
+  constructor(a: AutogradTensor, private x: AbstractTensor, private dim: number, private index: AbstractTensor) { super([a]); }
+  get name() { return 'GatherBackward'; }
+  backward(g: AbstractTensor) { return [this.x.fullLike(0).scatterAdd(this.dim, this.index, g)]; }
+}
+
+export class ScatterAddBackward extends GradFunc {
+  constructor(a: AutogradTensor, src: AutogradTensor | undefined, private dim: number, private index: AbstractTensor) { super([a, src]); }
+  get name() { return 'ScatterAddBackward'; }
+  backward(g: AbstractTensor) {
+    const [a, src] = this.inputs;
+    return [needs(a) ? g.clone() : undefined, needs(src) ? g.gather(this.dim, this.index) : undefined];
+  }
 }

@@ -148,6 +148,11 @@ export class PaillierTensor extends AbstractTensor {
   }
 
   /** The encrypted values, row-major. */
+  override ownBytes(): number {
+    // Each ciphertext is an element of Z_{n^2}: twice the key's bits.
+    return this.#vector.ciphertexts.length * Math.ceil((2 * this.#vector.publicKey.bits) / 8);
+  }
+
   get vector(): EncryptedVector {
     return this.#vector;
   }

@@ -17,7 +17,10 @@ import { type Codec, type DecodeContext,
   expectInt,
   expectShape,
   expectString,
-  registerCodec } from '../workers/codec.js';
+  registerCodec,
+} from '../workers/codec.js';
+import { nextHops } from '../workers/forwarding.js';
+import { type Held, scheduleDelete } from '../workers/deletes.js';
 import { local } from '../workers/local.js';
 import type { ObjectId, WireNode, WireValue } from '../workers/messages.js';
 import type { RemoteWorker, Worker } from '../workers/worker.js';
@@ -26,41 +29,9 @@ import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
 import { SCOPE_WALK, type Releasable, trackInScope } from './scope.js';
 import type { Shape } from '../shapes.js';
 import { type OpArg, type UnaryOp, opSpec } from '../layer/ops.js';
+import type { Pair } from '../layer/window.js';
 
-// ---- freeing remote objects of pointers nobody references any more -------------------------
-
-interface Held {
-  location: RemoteWorker;
-  id: ObjectId;
-  owner: Worker;
-}
-
-const pendingDeletes = new Map<RemoteWorker, { owner: Worker; ids: ObjectId[] }>();
-let flushScheduled = false;
-
-function scheduleDelete(h: Held): void {
-  let batch = pendingDeletes.get(h.location);
-  if (!batch) pendingDeletes.set(h.location, (batch = { owner: h.owner, ids: [] }));
-  batch.ids.push(h.id);
-  if (!flushScheduled) {
-    flushScheduled = true;
-    queueMicrotask(flushDeletes);
-  }
-}
-
-/** Sends the queued deletes, one message per worker. */
-export function flushDeletes(): void {
-  flushScheduled = false;
-  for (const [location, { owner, ids }] of pendingDeletes) {
-    try {
-      location.post({ kind: 'del', ids }, owner);
-    } catch {
-      // The worker is gone (closed connection): its objects went with it.
-    }
-  }
-  pendingDeletes.clear();
-}
-
+// Pointers nobody references any more free their remote objects (batched: workers/deletes.ts).
 const collected = new FinalizationRegistry<Held>(scheduleDelete);
 
 /** Pointers are created by ops and by decoding; this is the single constructor path. */
@@ -165,7 +136,9 @@ export class PointerTensor extends AbstractTensor implements Releasable {
         ? this.argument(a as Operand | null | undefined)
         : (a as WireValue),
     );
-    this.location.post({ kind: 'cmd', op, self: this.idAtLocation, args: wireArgs, ret }, this.owner);
+    // Sent while a worker runs a command (an op on a pointer it holds): one hop further.
+    const hops = nextHops();
+    this.location.post({ kind: 'cmd', op, self: this.idAtLocation, args: wireArgs, ret, ...(hops === undefined ? {} : { hops }) }, this.owner);
     return ret.map((id, i) => new PointerTensor(this.location, id, resultShapes[i]!, this.owner));
   }
 
@@ -202,9 +175,30 @@ export class PointerTensor extends AbstractTensor implements Releasable {
   override reshape(shape: readonly number[]) { return this.send('reshape', [shape]); }
   override transpose(perm?: readonly number[]) { return this.send('transpose', [perm]); }
   override slice(start: number, end?: number, dim = 0) { return this.send('slice', [start, end, dim]); }
+  override indexSelect(dim: number, indices: Int32Array) { return this.send('indexSelect', [dim, indices]); }
   override broadcastTo(shape: readonly number[]) { return this.send('broadcastTo', [shape]); }
   override pad(dim: number, before: number, after: number) { return this.send('pad', [dim, before, after]); }
   override oneHot(numClasses: number) { return this.send('oneHot', [numClasses]); }
+  override im2col(kernel: Pair, stride: Pair, padding: Pair) { return this.send('im2col', [kernel, stride, padding]); }
+  override col2im(size: Pair, kernel: Pair, stride: Pair, padding: Pair) { return this.send('col2im', [size, kernel, stride, padding]); }
+  override conv2d(weight: AbstractTensor, bias: AbstractTensor | undefined, stride: Pair, padding: Pair) {
+    return this.send('conv2d', [weight, bias, stride, padding]);
+  }
+  override convTranspose2d(weight: AbstractTensor, bias: AbstractTensor | undefined, stride: Pair, padding: Pair, outputPadding: Pair) {
+    return this.send('convTranspose2d', [weight, bias, stride, padding, outputPadding]);
+  }
+  override conv2dWeight(grad: AbstractTensor, kernel: Pair, stride: Pair, padding: Pair) { return this.send('conv2dWeight', [grad, kernel, stride, padding]); }
+  override maxPool2d(kernel: Pair, stride: Pair, padding: Pair) { return this.send('maxPool2d', [kernel, stride, padding]); }
+  override maxPool2dBackward(grad: AbstractTensor, kernel: Pair, stride: Pair, padding: Pair) {
+    return this.send('maxPool2dBackward', [grad, kernel, stride, padding]);
+  }
+  override avgPool2d(kernel: Pair, stride: Pair, padding: Pair) { return this.send('avgPool2d', [kernel, stride, padding]); }
+  override linear(weight: AbstractTensor, bias: AbstractTensor | undefined) { return this.send('linear', [weight, bias]); }
+  override logSoftmax(dim: number) { return this.send('logSoftmax', [dim]); }
+  override softmax(dim: number) { return this.send('softmax', [dim]); }
+  override gather(dim: number, index: AbstractTensor) { return this.send('gather', [dim, index]); }
+  override scatterAdd(dim: number, index: AbstractTensor, src: AbstractTensor) { return this.send('scatterAdd', [dim, index, src]); }
+  override dropoutMask(p: number, seed: number) { return this.send('dropoutMask', [p, seed]); }
 
   override fullLike(value: number) { return this.send('fullLike', [value]); }
   override clone() { return this.send('clone', []); }
@@ -286,9 +280,12 @@ export const pointerCodec: Codec<PointerTensor> = {
     const where = expectString('pointer', node.location, 64);
     const id = expectInt('pointer', node.id, 1, Number.MAX_SAFE_INTEGER);
     const shape = expectShape('pointer', node.shape);
+    // A worker never holds a pointer to itself: an op on it would post to itself, and a pointer
+    // under its own id would do so forever.
+    if (where === ctx.worker.id) bad('pointer', `a pointer to worker '${where}' itself cannot be stored there: send the object instead`);
     let location: RemoteWorker;
     try {
-      location = where === ctx.worker.id ? ctx.worker.asRemote() : ctx.worker.resolvePeer(where);
+      location = ctx.worker.resolvePeer(where);
     } catch (e) {
       bad('pointer', (e as Error).message);
     }

@@ -15,6 +15,8 @@ import { ProtocolError, ValueError } from '../errors.js';
 import { splitShares } from '../mpc/sharing.js';
 import { introduceSender, newSession, postCommand, ringFrom, ringPayload, sessionArg, shapeArg } from '../mpc/protocol.js';
 import { RingTensor } from '../ring/index.js';
+import { sizeOf } from '../shapes.js';
+import { within } from '../workers/limits.js';
 import { randomId } from '../util/random.js';
 import { argString, type CommandContext, type CommandSpec } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
@@ -117,6 +119,7 @@ commands['mpc.shareIn'] = {
     const from = argString(args[0], 'holder', 64);
     const session = sessionArg(args[1]);
     const shape = shapeArg(args[2], 'shape');
+    within(ctx.limits, 'maxElementsPerOp', sizeOf(shape), 'the share to receive');
     return ringFrom(await ctx.recv(from, session, 'share'), shape, 'share');
   },
 };

@@ -5,6 +5,7 @@
  */
 import { ValueError } from '../errors.js';
 import { AbstractTensor } from '../layer/abstract.js';
+import type { WorkerLimits } from './limits.js';
 import type { ObjectId, WireValue } from './messages.js';
 import type { Worker } from './worker.js';
 
@@ -17,6 +18,8 @@ export interface CommandContext {
   readonly selfId: ObjectId | undefined;
   /** The ids the results will be stored under. */
   readonly ret: readonly ObjectId[];
+  /** What one sender may cost the worker: ops check their allocations and work against it. */
+  readonly limits: WorkerLimits;
   /** Resolves an argument: `{ref: id}` to the stored object, `{obj: node}` to a decoded copy. */
   arg(v: WireValue | undefined): unknown;
   /** Replaces a stored object in place (same id). */

@@ -11,13 +11,21 @@ interface Slot {
   has: boolean;
   waiter?: { resolve: (v: WireValue) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> };
   session: string;
+  /** Who sent a value that waits (counted against their share of the mailbox). */
+  from?: string;
 }
 
 export class Mailbox {
   private readonly slots = new Map<string, Slot>();
 
-  /** Most values that may wait undelivered; a flood beyond this is refused. */
-  constructor(private readonly capacity = 100_000) {}
+  // Values waiting undelivered, by sender: one sender's flood cannot crowd out the others.
+  private readonly bySender = new Map<string, number>();
+
+  /** Most values that may wait undelivered (in all, and from one sender); a flood beyond is refused. */
+  constructor(
+    private readonly capacity = 100_000,
+    private readonly perSender: () => number = () => capacity,
+  ) {}
 
   get size(): number {
     return this.slots.size;
@@ -27,19 +35,30 @@ export class Mailbox {
     return `${session}\u0000${tag}\u0000${from}`;
   }
 
-  /** A value arrived. Returns false (and drops it) for a duplicate or when the mailbox is full. */
-  deliver(from: string, session: string, tag: string, value: WireValue): boolean {
+  /** A value arrived. Returns why it was dropped (a duplicate, a full mailbox), or undefined when it was taken. */
+  deliver(from: string, session: string, tag: string, value: WireValue): string | undefined {
     const k = this.key(from, session, tag);
     const slot = this.slots.get(k);
     if (slot?.waiter) {
       this.slots.delete(k);
       clearTimeout(slot.waiter.timer);
       slot.waiter.resolve(value);
-      return true;
+      return undefined;
     }
-    if (slot || this.slots.size >= this.capacity) return false;
-    this.slots.set(k, { value, has: true, session });
-    return true;
+    if (slot) return 'a value with this session and tag already waits';
+    const mine = this.bySender.get(from) ?? 0;
+    if (mine >= this.perSender()) return `${mine} values from '${from}' already wait undelivered (limits.maxMailboxPerSender)`;
+    if (this.slots.size >= this.capacity) return 'the mailbox is full';
+    this.slots.set(k, { value, has: true, session, from });
+    this.bySender.set(from, mine + 1);
+    return undefined;
+  }
+
+  private taken(slot: Slot): void {
+    if (!slot.has || slot.from === undefined) return;
+    const n = (this.bySender.get(slot.from) ?? 1) - 1;
+    if (n <= 0) this.bySender.delete(slot.from);
+    else this.bySender.set(slot.from, n);
   }
 
   /** Waits for the value `from` sends under (session, tag). */
@@ -48,6 +67,7 @@ export class Mailbox {
     const slot = this.slots.get(k);
     if (slot?.has) {
       this.slots.delete(k);
+      this.taken(slot);
       return Promise.resolve(slot.value!);
     }
     if (slot?.waiter) return Promise.reject(new ProtocolError(`two steps wait for '${tag}' from '${from}' in one session`));
@@ -72,6 +92,7 @@ export class Mailbox {
     for (const [k, s] of this.slots) {
       if (s.session !== session) continue;
       this.slots.delete(k);
+      this.taken(s);
       if (s.waiter) {
         clearTimeout(s.waiter.timer);
         s.waiter.reject(error);
@@ -88,5 +109,6 @@ export class Mailbox {
       }
     }
     this.slots.clear();
+    this.bySender.clear();
   }
 }

@@ -41,6 +41,8 @@ export interface CommandMessage {
   self?: ObjectId;
   args: WireValue[];
   ret: ObjectId[];
+  /** How many pointers this command was forwarded through (absent: sent by the orchestrator). */
+  hops?: number;
 }
 
 export interface StoreMessage {
@@ -85,7 +87,9 @@ export type ReplyMessage =
 export type PostMessage = CommandMessage | StoreMessage | DeleteMessage | ClearMessage | PeerMessage;
 export type Message = PostMessage | RequestMessage | ReplyMessage;
 
-// Limits that keep a hostile message from costing much before it is refused.
+// Limits that keep a hostile message from costing much before it is refused. The frame limits
+// (header bytes, header nodes, blobs, bigint digits) are checked by serde.ts before it allocates;
+// the others here, for messages from any transport.
 export const LIMITS = {
   opLength: 64,
   tagLength: 128,
@@ -93,6 +97,18 @@ export const LIMITS = {
   retCount: 64,
   idsPerDelete: 100_000,
   errorTextLength: 4096,
+  /** Nesting of a value inside a message (args, payloads, reply values, serialized objects). */
+  depth: 64,
+  /** UTF-16 code units in one string (or key) of a message. */
+  stringLength: 1 << 20,
+  /** Bytes of a frame's JSON header (a 100,000-id `del` takes 1.7 MB). */
+  headerBytes: 4 << 20,
+  /** Values and keys in a frame's header, counted before it is parsed. */
+  headerNodes: 1 << 18,
+  /** Typed arrays in one frame. */
+  blobCount: 1 << 16,
+  /** Hexadecimal digits of one bigint in a frame (65,536 bits: a 16,384-bit Paillier n² fits). */
+  bigintHexDigits: 1 << 14,
 } as const;
 
 const SESSION_RE = /^[0-9a-f]{32}$/;
@@ -141,8 +157,12 @@ const TYPED = [Float32Array, Float64Array, BigInt64Array, Int32Array, Uint8Array
 
 /** Checks that a value is made only of things that may travel, and is not absurdly deep. */
 export function checkWireValue(v: unknown, depth: number): asserts v is WireValue {
-  if (depth > 64) fail('value nested too deeply');
-  if (v === null || typeof v === 'boolean' || typeof v === 'string' || typeof v === 'bigint' || typeof v === 'number') return;
+  if (depth > LIMITS.depth) fail('value nested too deeply');
+  if (typeof v === 'string') {
+    if (v.length > LIMITS.stringLength) fail(`a string of ${v.length} characters (at most ${LIMITS.stringLength})`);
+    return;
+  }
+  if (v === null || typeof v === 'boolean' || typeof v === 'bigint' || typeof v === 'number') return;
   if (TYPED.some((T) => v instanceof T)) return;
   if (Array.isArray(v)) {
     for (const x of v) checkWireValue(x, depth + 1);
@@ -151,6 +171,7 @@ export function checkWireValue(v: unknown, depth: number): asserts v is WireValu
   if (isPlainObject(v)) {
     for (const k of Object.keys(v)) {
       if (k === '__proto__' || k === 'constructor' || k === 'prototype') fail(`forbidden key '${k}'`);
+      if (k.length > LIMITS.stringLength) fail(`a key of ${k.length} characters (at most ${LIMITS.stringLength})`);
       checkWireValue(v[k], depth + 1);
     }
     return;
@@ -170,9 +191,12 @@ export function validateMessage(raw: unknown): Message {
   const m = raw;
   switch (m.kind) {
     case 'cmd':
-      expectKeys(m, ['kind', 'op', 'args', 'ret'], ['self']);
+      expectKeys(m, ['kind', 'op', 'args', 'ret'], ['self', 'hops']);
       expectName(m.op, 'op', LIMITS.opLength);
       if (m.self !== undefined && !isObjectId(m.self)) fail('self must be an object id');
+      if (m.hops !== undefined && (!Number.isSafeInteger(m.hops) || (m.hops as number) < 1 || (m.hops as number) > 255)) {
+        fail('hops must be an integer from 1 to 255');
+      }
       expectArgs(m.args);
       expectIds(m.ret, 'ret', LIMITS.retCount);
       return m as unknown as CommandMessage;

@@ -4,6 +4,7 @@
  */
 import { argString, type CommandSpec } from './commands.js';
 import { decodeObject, encodeObject } from './codec.js';
+import { checkMayLeave } from './store.js';
 import { handOver } from './worker.js';
 
 /** The commands this file adds to a worker's allow-list (registered by src/registry.ts). */
@@ -17,6 +18,7 @@ commands['sendTo'] = {
     const to = argString(args[0], 'destination', 64);
     const session = argString(args[1], 'session', 32);
     const obj = self as object;
+    checkMayLeave(obj, ctx.worker.id, 'moved to another worker');
     const node = encodeObject(obj);
     ctx.send(to, session, 'move', node);
     ctx.forget(ctx.selfId!);

@@ -4,12 +4,12 @@
  * `{ serialize: true }` (or SYFT_SERIALIZE=1 for every virtual worker) each message is
  * encoded to bytes and decoded again, exactly as it would cross a network.
  */
-import { RemoteError } from '../errors.js';
-import type { Tensor } from '../tensor.js';
-import { AbstractTensor } from '../layer/abstract.js';
+import type { Caller } from './caller.js';
+import { type TensorHandle, handles } from './handles.js';
+import { inProcessCaller } from './in-process.js';
 import type { Message, ObjectId, RequestMessage, WireValue } from './messages.js';
 import { cloneMessage, decodeMessage, encodeMessage } from './serde.js';
-import { type RemoteWorker, Worker, type WorkerOptions } from './worker.js';
+import { type RemoteWorker, type Sender, Worker, type WorkerOptions } from './worker.js';
 
 export interface VirtualWorkerOptions extends WorkerOptions {
   /** Encode and decode every message (default: SYFT_SERIALIZE=1 in the environment). */
@@ -19,18 +19,9 @@ export interface VirtualWorkerOptions extends WorkerOptions {
 // In-process workers can reach each other by id, as PySyft's virtual workers could.
 const directory = new Map<string, VirtualWorker>();
 
-// How `objects` shows a stored tensor layer. tensor.ts installs the Tensor wrapper; importing it
-// here would make the workers depend on the whole tensor API.
-let wrapForView: (layer: AbstractTensor) => Tensor | object = (layer) => layer;
-
 /** The in-process worker named `id`, if any. */
 export function findVirtualWorker(id: string): VirtualWorker | undefined {
   return directory.get(id);
-}
-
-/** Called once by tensor.ts. */
-export function setObjectView(wrap: (layer: AbstractTensor) => Tensor): void {
-  wrapForView = wrap;
 }
 
 function serializeByDefault(): boolean {
@@ -50,10 +41,13 @@ function serializeByDefault(): boolean {
  */
 export class VirtualWorker extends Worker implements RemoteWorker {
   readonly serialize: boolean;
+  readonly #caller: Caller;
 
   constructor(opts: VirtualWorkerOptions) {
     super(opts);
     this.serialize = opts.serialize ?? serializeByDefault();
+    const copy = <T extends Message>(m: T): T => this.transfer(m);
+    this.#caller = inProcessCaller(this, { copyIn: copy, copyOut: copy });
     directory.set(this.id, this);
   }
 
@@ -69,24 +63,15 @@ export class VirtualWorker extends Worker implements RemoteWorker {
     return this.serialize ? (decodeMessage(encodeMessage(m)) as T) : cloneMessage(m);
   }
 
-  post(msg: Message, from: Worker): void {
-    this.receive(this.transfer(msg), from.id, (r) => {
-      // A refused post has no caller waiting: keep the error for whoever inspects the worker.
-      if (!r.ok) from.lastRejection = r.error;
-    });
+  post(msg: Message, from: Sender): void {
+    this.#caller.post(msg, from);
   }
 
-  request(msg: RequestMessage, from: Worker): Promise<WireValue> {
-    return new Promise((resolve, reject) => {
-      this.receive(this.transfer(msg), from.id, (reply) => {
-        const r = this.transfer(reply);
-        if (r.ok) resolve(r.value);
-        else reject(new RemoteError(this.id, r.error.op, r.error.name, r.error.message));
-      });
-    });
+  request(msg: RequestMessage, from: Sender): Promise<WireValue> {
+    return this.#caller.request(msg, from);
   }
 
-  introduce(peer: RemoteWorker, _from: Worker): void {
+  introduce(peer: RemoteWorker, _from: Sender): void {
     this.addWorker(peer);
   }
 
@@ -94,24 +79,24 @@ export class VirtualWorker extends Worker implements RemoteWorker {
    * A read-only view of the objects this worker holds (PySyft's `_objects`), tensors wrapped
    * so they print and read like any other tensor.
    */
-  get objects(): ReadonlyMap<ObjectId, Tensor | object> {
-    const view = new Map<ObjectId, Tensor | object>();
-    for (const id of this.objectIds()) {
-      const v = this.peek(id)!;
-      view.set(id, v instanceof AbstractTensor ? wrapForView(v) : v);
-    }
+  get objects(): ReadonlyMap<ObjectId, TensorHandle | object> {
+    const view = new Map<ObjectId, TensorHandle | object>();
+    const ids = this.objectIds();
+    if (ids.length === 0) return view;
+    const show = handles().view;
+    for (const id of ids) view.set(id, show(this.peek(id)!));
     return view;
   }
 
   /** Forgets every object (in order with the messages already sent here). Returns the worker. */
   clearObjects(): this {
-    this.receive({ kind: 'clear' }, this.id);
+    this.#caller.clearObjects();
     return this;
   }
 
-  /** Resolves once every message sent here so far has run. */
+  /** Resolves once every message sent here so far has run (pending frees included). */
   async sync(): Promise<void> {
-    await this.request({ kind: 'req', req: 0, op: 'sync', args: [] }, this);
+    await this.#caller.sync();
   }
 
   override toString(): string {

@@ -1,21 +1,31 @@
 /**
- * A worker owns an object store and runs the messages it receives, in arrival order. The same
- * class serves in-process workers and network workers: transports only decide how messages
- * arrive and how replies leave.
+ * A worker owns an object store and runs the messages it receives. The same class serves
+ * in-process workers and network workers: transports only decide how messages arrive and how
+ * replies leave, and which identity (`from`) sent them.
  *
  * Guarantees that the rest of syft-ts builds on:
- * - Messages from one sender run in the order sent. A command may be asynchronous (a protocol
- *   step waiting for a peer); the next message waits for it. Peer values (`peer`) skip the
- *   queue and go to the mailbox, so parties waiting on each other cannot deadlock.
+ * - Messages from one sender run in the order sent, in that sender's own queue (queues.ts). A
+ *   command may be asynchronous (a protocol step waiting for a peer); that sender's next message
+ *   waits for it, other senders' do not. Peer values (`peer`) skip the queues and go to the
+ *   mailbox, so parties waiting on each other cannot deadlock.
+ * - Objects belong to the sender that made them (store.ts): no other identity can use, change,
+ *   take or delete them unless the owner grants it.
+ * - Every cost a message can cause has a limit (limits.ts); a message past one is refused with a
+ *   QuotaError and changes nothing.
  * - A malformed or refused message changes nothing. A well-formed command that fails records
  *   its error under its result ids (apart from the objects), so the failure surfaces where the
- *   caller waits: `await pointer.get()`.
+ *   caller waits: `await pointer.get()`; a command without results that fails answers its
+ *   sender with the error, naming the op.
  */
-import { ObjectNotFoundError, ProtocolError, SyftError, ValueError, WireFormatError } from '../errors.js';
+import { ProtocolError, SyftError, ValueError, WireFormatError } from '../errors.js';
 import { AbstractTensor } from '../layer/abstract.js';
 import { type CommandContext, getCommand, unknownCommandMessage } from './commands.js';
 import { decodeObject, encodeObject } from './codec.js';
+import { withHops } from './forwarding.js';
+import { type WorkerLimits, resolveLimits, within } from './limits.js';
 import { Mailbox } from './mailbox.js';
+import { SenderQueues } from './queues.js';
+import { InputFailed, ObjectStore, checkMayLeave } from './store.js';
 import {
   type CommandMessage,
   type Message,
@@ -28,15 +38,25 @@ import {
   validateMessage,
 } from './messages.js';
 
+/**
+ * Who sends a message, as far as a transport needs to know: the id its messages carry, and where
+ * the refusal of a post it made (one no caller waits for) is kept for inspection. Every
+ * {@link Worker} is one.
+ */
+export interface Sender {
+  readonly id: string;
+  lastRejection?: WireError | undefined;
+}
+
 /** A worker as seen from elsewhere: where pointers point and where commands go. */
 export interface RemoteWorker {
   readonly id: string;
   /** Delivers a message. Messages from one sender are processed in the order posted. */
-  post(msg: Message, from: Worker): void;
+  post(msg: Message, from: Sender): void;
   /** Sends a request, resolving with the reply's value or rejecting with a RemoteError. */
-  request(msg: RequestMessage, from: Worker): Promise<WireValue>;
+  request(msg: RequestMessage, from: Sender): Promise<WireValue>;
   /** Makes sure this worker can send protocol values to `peer`. */
-  introduce(peer: RemoteWorker, from: Worker): void;
+  introduce(peer: RemoteWorker, from: Sender): void;
 }
 
 export interface WorkerOptions {
@@ -44,16 +64,8 @@ export interface WorkerOptions {
   id: string;
   /** How long a protocol step waits for a peer's value (ms). Default 60 s. */
   timeoutMs?: number;
-}
-
-/** A command that failed: kept apart from the objects, reported by `get()`. */
-interface Failure extends WireError {}
-
-/** Raised when a command reads an object whose own command failed. Carries the first failure. */
-class InputFailed extends SyftError {
-  constructor(readonly original: Failure) {
-    super(original.message);
-  }
+  /** What one sender may cost the worker (see {@link WorkerLimits}); defaults serve the library's workloads. */
+  limits?: Partial<WorkerLimits>;
 }
 
 type Reply = (r: ReplyMessage) => void;
@@ -64,7 +76,11 @@ interface QueueItem {
   reply: Reply | undefined;
 }
 
-const MAX_FAILURES = 10_000;
+/** How a transport hands a message in (see {@link Worker.receive}). */
+export interface ReceiveOptions {
+  /** The queue it waits in, when not its sender's own (a worker freeing a session's objects after that session's commands). */
+  queue?: string;
+}
 
 export function toWireError(e: unknown, op: string): WireError {
   if (e instanceof InputFailed) return e.original;
@@ -82,20 +98,19 @@ export abstract class Worker {
   readonly id: string;
   /** How long protocol steps wait for peers (ms). */
   timeoutMs: number;
-  readonly mailbox = new Mailbox();
-  protected readonly store = new Map<ObjectId, object>();
-  private readonly failures = new Map<ObjectId, Failure>();
+  /** What one sender may cost this worker. */
+  readonly limits: WorkerLimits;
+  readonly mailbox: Mailbox;
+  protected readonly store: ObjectStore;
   protected readonly peers = new Map<string, RemoteWorker>();
-  private queue: QueueItem[] = [];
-  private head = 0;
-  private draining = false;
+  private readonly queues: SenderQueues<QueueItem>;
   // Commands' work that outlives them (CommandContext.background); the worker is idle only at 0.
   private backgroundWork = 0;
-  /** How many messages were refused (malformed, unknown op, bad ids). */
+  /** How many messages were refused (malformed, unknown op, bad ids, over a limit). */
   rejected = 0;
   /** The last refusal, for diagnostics. */
   lastRejection: WireError | undefined;
-  /** Called whenever the queue has run dry (transports use it to know the worker is idle). */
+  /** Called whenever every queue has run dry (transports use it to know the worker is idle). */
   onIdle: (() => void) | undefined;
 
   constructor(opts: WorkerOptions) {
@@ -104,6 +119,12 @@ export abstract class Worker {
     }
     this.id = opts.id;
     this.timeoutMs = opts.timeoutMs ?? 60_000;
+    this.limits = resolveLimits(opts.limits);
+    this.store = new ObjectStore(this.id, () => this.limits);
+    this.mailbox = new Mailbox(100_000, () => this.limits.maxMailboxPerSender);
+    this.queues = new SenderQueues<QueueItem>((item) => this.process(item), () => this.limits, () => {
+      if (this.backgroundWork === 0) this.onIdle?.();
+    });
   }
 
   // ---- peers ------------------------------------------------------------------------------
@@ -137,47 +158,40 @@ export abstract class Worker {
 
   // ---- the store --------------------------------------------------------------------------
 
-  /** Ids of the objects held, in insertion order. */
+  /** Ids of the objects held, in insertion order (all of them: in-process inspection). */
   objectIds(): ObjectId[] {
-    return [...this.store.keys()];
+    return this.store.ids();
   }
 
   /** The object stored under `id`, or undefined. For inspection and tests. */
   peek(id: ObjectId): object | undefined {
-    return this.store.get(id);
+    return this.store.peek(id);
   }
 
   get objectCount(): number {
     return this.store.size;
   }
 
-  /** Stores an object directly (no message). Used by the transports and in-process code. */
-  protected put(id: ObjectId, value: object): void {
-    if (this.store.has(id)) throw new ValueError(`worker '${this.id}' already holds an object ${id}`);
-    this.failures.delete(id);
-    this.store.set(id, value);
+  /** Bytes of tensor data held, by every sender. */
+  get bytesHeld(): number {
+    return this.store.bytes;
   }
 
-  protected clearStore(): void {
-    this.store.clear();
-    this.failures.clear();
+  /** Objects and bytes `sender` holds here. */
+  usageOf(sender: string): { objects: number; bytes: number } {
+    return { ...this.store.usage(sender) };
   }
 
-  private resolve(id: ObjectId): object {
-    const f = this.failures.get(id);
-    if (f) throw new InputFailed(f);
-    const v = this.store.get(id);
-    if (v === undefined) throw new ObjectNotFoundError(this.id, id);
-    return v;
+  /**
+   * Stores an object, owned by `owner` (the worker itself by default). Every object a message
+   * creates comes through here, so a subclass may watch what the worker holds.
+   */
+  protected put(id: ObjectId, value: object, owner = this.id): void {
+    this.store.put(id, value, owner);
   }
 
-  private fail(ids: readonly ObjectId[], e: unknown, op: string): void {
-    const f = toWireError(e, op);
-    for (const id of ids) {
-      if (this.store.has(id)) continue;
-      if (this.failures.size >= MAX_FAILURES) this.failures.delete(this.failures.keys().next().value!);
-      this.failures.set(id, f);
-    }
+  protected clearStore(who = this.id): void {
+    this.store.clear(who);
   }
 
   // ---- receiving --------------------------------------------------------------------------
@@ -186,7 +200,7 @@ export abstract class Worker {
    * Entry point for transports. `from` is the sender's id as the transport authenticated it;
    * `reply` carries the answer to a request, or the error for a refused message.
    */
-  receive(raw: unknown, from: string, reply?: Reply): void {
+  receive(raw: unknown, from: string, reply?: Reply, opts: ReceiveOptions = {}): void {
     let msg: Message;
     try {
       msg = validateMessage(raw);
@@ -196,17 +210,19 @@ export abstract class Worker {
       return;
     }
     if (msg.kind === 'peer') {
-      if (!this.mailbox.deliver(from, msg.session, msg.tag, msg.payload)) {
-        this.refuse(new ProtocolError(`refused a duplicate or excess '${msg.tag}' from '${from}'`), raw, reply);
-      }
+      const why = this.mailbox.deliver(from, msg.session, msg.tag, msg.payload);
+      if (why) this.refuse(new ProtocolError(`refused a '${msg.tag}' from '${from}': ${why}`), raw, reply);
       return;
     }
     if (msg.kind === 'reply') {
       this.refuse(new WireFormatError('a worker does not accept replies'), raw, reply);
       return;
     }
-    this.queue.push({ msg, from, reply });
-    if (!this.draining) this.drain();
+    try {
+      this.queues.push(opts.queue ?? from, { msg, from, reply });
+    } catch (e) {
+      this.refuse(e, raw, reply);
+    }
   }
 
   private checkCommand(m: CommandMessage): void {
@@ -217,6 +233,9 @@ export abstract class Worker {
     }
     if (spec.needsSelf && m.self === undefined) throw new WireFormatError(`'${m.op}' needs a target object`);
     if (new Set(m.ret).size !== m.ret.length) throw new WireFormatError('result ids must differ');
+    if (m.hops !== undefined) {
+      within(this.limits, 'maxHops', m.hops, `a command forwarded through ${m.hops} pointers (a cycle of pointers?)`);
+    }
   }
 
   private refuse(e: unknown, raw: unknown, reply: Reply | undefined): void {
@@ -232,51 +251,34 @@ export abstract class Worker {
     reply?.({ kind: 'reply', req, ok: false, error });
   }
 
-  private drain(): void {
-    this.draining = true;
-    while (this.head < this.queue.length) {
-      const item = this.queue[this.head]!;
-      this.queue[this.head++] = undefined as unknown as QueueItem;
-      if (this.head > 4096 && this.head * 2 > this.queue.length) {
-        // Long asynchronous runs never empty the queue: drop the consumed front now and then.
-        this.queue = this.queue.slice(this.head);
-        this.head = 0;
-      }
-      const pending = this.process(item);
-      if (pending) {
-        pending.then(() => this.drain());
-        return;
-      }
-    }
-    this.queue = [];
-    this.head = 0;
-    this.draining = false;
-    if (this.backgroundWork === 0) this.onIdle?.();
+  /** Resolves once every message queued here so far, by any sender, has run. */
+  protected settled(): Promise<void> {
+    return this.queues.barrier((done) => ({ msg: { kind: 'req', req: 0, op: 'ping', args: [] }, from: this.id, reply: () => done() }), this.id);
   }
 
-  // Runs one message; returns a promise only when it must be waited for.
+  // Runs one message; returns a promise only when its sender's next message must wait for it.
   private process({ msg, from, reply }: QueueItem): Promise<void> | undefined {
     switch (msg.kind) {
       case 'cmd':
-        return this.runCommand(msg, from);
+        return this.runCommand(msg, from, reply);
       case 'store':
         try {
-          if (this.store.has(msg.id)) throw new ValueError(`object ${msg.id} exists already`);
-          this.put(msg.id, decodeObject(msg.obj, { worker: this }));
+          this.put(msg.id, decodeObject(msg.obj, { worker: this }), from);
         } catch (e) {
-          this.fail([msg.id], e, 'send');
+          this.store.fail([msg.id], toWireError(e, 'send'), from);
+          reply?.({ kind: 'reply', req: 0, ok: false, error: toWireError(e, 'send') });
         }
         return undefined;
       case 'del':
-        for (const id of msg.ids) this.forget(id);
+        for (const id of msg.ids) this.forget(id, from);
         return undefined;
       case 'clear':
-        this.clearStore();
+        this.clearStore(from);
         return undefined;
       case 'req': {
         const answer = (r: ReplyMessage) => reply?.(r);
         try {
-          const v = this.handleRequest(msg, from);
+          const v = msg.op === 'sync' && from === this.id ? this.settled().then(() => null) : this.handleRequest(msg, from);
           if (v instanceof Promise) {
             return v.then(
               (value) => answer({ kind: 'reply', req: msg.req, ok: true, value }),
@@ -294,10 +296,9 @@ export abstract class Worker {
     }
   }
 
-  /** Drops an object (a `del` message, or the end of its session). */
-  protected forget(id: ObjectId): void {
-    this.store.delete(id);
-    this.failures.delete(id);
+  /** Drops an object `who` may delete (a `del` message, or the end of its session). */
+  protected forget(id: ObjectId, who = this.id): void {
+    this.store.delete(id, who);
   }
 
   private context(m: CommandMessage, from: string): CommandContext {
@@ -306,12 +307,10 @@ export abstract class Worker {
       from,
       selfId: m.self,
       ret: m.ret,
-      arg: (v) => this.argument(v),
-      replace: (id, value) => {
-        if (!this.store.has(id)) throw new ObjectNotFoundError(this.id, id);
-        this.store.set(id, value);
-      },
-      forget: (id) => this.forget(id),
+      limits: this.limits,
+      arg: (v) => this.argument(v, from),
+      replace: (id, value) => this.store.replace(id, value, from),
+      forget: (id) => this.forget(id, from),
       send: (to, session, tag, payload) =>
         this.resolvePeer(to).post({ kind: 'peer', session, tag, payload }, this),
       recv: (peer, session, tag) => this.mailbox.wait(peer, session, tag, this.timeoutMs),
@@ -319,85 +318,94 @@ export abstract class Worker {
         this.backgroundWork++;
         void work.finally(() => {
           this.backgroundWork--;
-          if (this.backgroundWork === 0 && !this.draining) this.onIdle?.();
+          if (this.backgroundWork === 0 && this.queues.isIdle) this.onIdle?.();
         });
       },
     };
   }
 
-  private argument(v: WireValue | undefined): unknown {
+  private argument(v: WireValue | undefined, from: string): unknown {
     if (v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v)) {
       const o = v as Record<string, WireValue>;
       const keys = Object.keys(o);
       if (keys.length === 1 && keys[0] === 'ref') {
         if (!isObjectId(o.ref)) throw new WireFormatError('a reference must hold an object id');
-        return this.resolve(o.ref);
+        return this.store.access(o.ref, from);
       }
       if (keys.length === 1 && keys[0] === 'obj') return decodeObject(o.obj!, { worker: this });
     }
     return v;
   }
 
-  private runCommand(m: CommandMessage, from: string): Promise<void> | undefined {
+  private runCommand(m: CommandMessage, from: string, reply: Reply | undefined): Promise<void> | undefined {
     const spec = getCommand(m.op)!;
+    // Results land in the store; a command with none answers its failure to its sender.
+    const failed = (e: unknown) => {
+      const error = toWireError(e, m.op);
+      if (m.ret.length > 0) this.store.fail(m.ret, error, from);
+      else reply?.({ kind: 'reply', req: 0, ok: false, error });
+    };
     try {
-      const self = m.self === undefined ? undefined : this.resolve(m.self);
-      const out = spec.run(this.context(m, from), self, m.args);
-      if (out instanceof Promise) {
-        return out.then(
-          (v) => this.storeResults(m, spec.results, v),
-          (e: unknown) => this.fail(m.ret, e, m.op),
-        );
-      }
-      this.storeResults(m, spec.results, out);
+      const self = m.self === undefined ? undefined : this.store.access(m.self, from);
+      const out = withHops(m.hops ?? 0, () => spec.run(this.context(m, from), self, m.args));
+      if (out instanceof Promise) return out.then((v) => this.storeResults(m, spec.results, v, from), failed);
+      this.storeResults(m, spec.results, out, from);
     } catch (e) {
-      this.fail(m.ret, e, m.op);
+      failed(e);
     }
     return undefined;
   }
 
-  private storeResults(m: CommandMessage, count: number, out: unknown): void {
+  private storeResults(m: CommandMessage, count: number, out: unknown, from: string): void {
     if (count === 0) return;
     const values = count === 1 ? [out] : (out as unknown[]);
     if (!Array.isArray(values) || values.length !== count || !values.every((v) => v !== null && typeof v === 'object')) {
-      this.fail(m.ret, new ValueError(`'${m.op}' produced no object to store`), m.op);
+      this.store.fail(m.ret, toWireError(new ValueError(`'${m.op}' produced no object to store`), m.op), from);
       return;
     }
     m.ret.forEach((id, i) => {
       try {
-        this.put(id, values[i] as object);
+        this.put(id, values[i] as object, from);
       } catch (e) {
-        this.fail([id], e, m.op);
+        this.store.fail([id], toWireError(e, m.op), from);
       }
     });
   }
 
   /** Requests that get a reply. Subclasses may add their own. */
-  protected handleRequest(m: RequestMessage, _from: string): WireValue | Promise<WireValue> {
+  protected handleRequest(m: RequestMessage, from: string): WireValue | Promise<WireValue> {
     switch (m.op) {
       case 'get': {
         const id = m.args[0];
         const keep = m.args[1] === true;
         if (!isObjectId(id)) throw new WireFormatError('get needs an object id');
-        const f = this.failures.get(id);
+        const f = this.store.failure(id, from);
         if (f) {
-          if (!keep) this.failures.delete(id);
+          if (!keep) this.store.delete(id, from);
           throw new InputFailed(f);
         }
-        const v = this.store.get(id);
-        if (v === undefined) throw new ObjectNotFoundError(this.id, id);
+        const v = this.store.access(id, from, keep ? 'use' : 'take');
+        checkMayLeave(v, this.id, 'fetched with get()');
         const node = encodeObject(v);
         if (!keep) {
-          this.store.delete(id);
+          this.store.delete(id, from);
           handOver(v);
         }
         return node;
+      }
+      case 'grant': {
+        const [id, to] = m.args;
+        if (!isObjectId(id) || typeof to !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(to)) {
+          throw new WireFormatError('grant takes an object id and the id of the worker or client to share it with');
+        }
+        this.store.grant(id, from, to);
+        return null;
       }
       case 'sync':
       case 'ping':
         return m.op === 'ping' ? 'pong' : null;
       case 'ids':
-        return this.objectIds();
+        return this.store.ids(from);
       default:
         throw new WireFormatError(`unknown request '${m.op}'`);
     }

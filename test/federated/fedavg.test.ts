@@ -18,9 +18,9 @@ class AuditedWorker extends sy.VirtualWorker {
   readonly stored: object[] = [];
   readonly received: unknown[] = [];
 
-  protected override put(id: number, value: object): void {
+  protected override put(id: number, value: object, owner?: string): void {
     this.stored.push(value);
-    super.put(id, value);
+    super.put(id, value, owner);
   }
 
   override receive(raw: unknown, from: string, reply?: Parameters<sy.VirtualWorker['receive']>[2]): void {

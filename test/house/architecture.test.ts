@@ -15,14 +15,14 @@ const SRC = join(import.meta.dirname, '../../src');
  * import each other both ways.
  */
 const FLOORS: string[][] = [
-  ['errors', 'shapes', 'layer', 'util', 'types'],
+  ['errors', 'shapes', 'layer', 'util', 'types', 'config'],
   ['ring'],
   ['workers', 'backend'],
   ['he'],
   ['mpc'],
   ['tensors'],
   ['tensor', 'factory'],
-  ['nn', 'optim', 'datasets', 'data'],
+  ['nn', 'optim', 'data'],
   ['federated', 'dp', 'plans'],
   ['registry', 'index', 'browser', 'cli', 'thread-host'],
 ];

@@ -55,3 +55,18 @@ test('a program whose dealer is a thread runs to its end (the thread keeps the p
   });
   expect(out.trim().split('\n').at(-1)).toBe('done');
 });
+
+test('a thread worker is a Sender: a refusal of a post made in its name is kept on it, not thrown', async () => {
+  // The relay posts a thread's protocol values to main-thread workers with the ThreadWorker as
+  // sender; an in-process worker that refuses one records the refusal on the sender.
+  const t = await sy.ThreadWorker.start({ id: 't-sender' });
+  const v = new sy.VirtualWorker({ id: 't-sender-target' });
+  try {
+    expect(t.rejected).toBe(0);
+    v.post({ kind: 'cmd', op: 'add', args: [], ret: [] } as never, t);
+    expect(t.rejected).toBe(1);
+    expect(t.lastRejection?.message).toMatch(/'add' fills 1 result id\(s\), the message gives 0/);
+  } finally {
+    await t.close();
+  }
+});

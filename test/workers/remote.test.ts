@@ -144,9 +144,10 @@ describe.each([false, true])('remote tensors (serialize: %s)', (serialize) => {
     for (const g of garbage) bob.receive(g, 'mallory', (r) => replies.push(r));
     expect(bob.objectIds()).toEqual(before);
     // The two 'store' messages are well-formed envelopes whose payload fails to decode: they are
-    // recorded as failures of their ids (reported at get()), never as objects. The rest are refused.
+    // recorded as failures of their ids (reported at get()) and answered with the error, never
+    // stored as objects. The rest are refused.
     expect(bob.rejected).toBe(garbage.length - 2);
-    expect(replies).toHaveLength(garbage.length - 2);
+    expect(replies).toHaveLength(garbage.length);
     expect(replies.every((r) => (r as { ok: boolean }).ok === false)).toBe(true);
   });
 });

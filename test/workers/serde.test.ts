@@ -48,12 +48,12 @@ describe('wire format', () => {
     const trailing = new Uint8Array(bytes.length + 8);
     trailing.set(bytes);
     expect(() => sy.decodeMessage(trailing)).toThrow(/trailing/);
-    const text = new TextEncoder().encode(JSON.stringify({ json: { kind: 'del', ids: [{ $blob: 0 }] } }));
-    const frame = new Uint8Array(8 + text.length + 8);
-    new DataView(frame.buffer).setUint32(0, 0x31465953, true);
+    const text = new TextEncoder().encode(JSON.stringify({ kind: 'del', ids: [{ $blob: 0 }] }));
+    const frame = new Uint8Array((((8 + text.length + 3) & ~3) + 4 + 7) & ~7);
+    new DataView(frame.buffer).setUint32(0, 0x32465953, true);
     new DataView(frame.buffer).setUint32(4, text.length, true);
     frame.set(text, 8);
-    expect(() => sy.decodeMessage(frame)).toThrow(sy.WireFormatError);
+    expect(() => sy.decodeMessage(frame)).toThrow(/bad blob reference/);
   });
 
   test('messages with unknown kinds, extra fields or bad ids are refused', () => {

@@ -1,13 +1,19 @@
 /**
  * The Paillier maths that needs the factorisation n = p·q, split over p² and q² by the Chinese
- * remainder theorem: decryption and fast generation of the r^n factors. Pure functions of bigints
- * so the worker threads run exactly the code the main thread runs.
+ * remainder theorem: decryption and fast generation of the r^n factors. Functions of bigints (and
+ * of constants derived from them) so the worker threads run exactly the code the main thread runs.
+ *
+ * Every exponentiation here has a half-size exponent modulo p² or q², and runs on the WebAssembly
+ * kernel through a {@link FixedModulus} per prime (Montgomery constants computed once per key).
  *
  * Keys use the simple generator g = n + 1, for which g^m = 1 + m·n (mod n²).
  */
 import { crtCombine, gcd, modInv } from './modular.js';
-import { modPow } from './modpow.js';
+import { FixedModulus, modPow, modPowBigint } from './modpow.js';
 import { randomBelow, randomUnit } from './random.js';
+
+/** Which exponentiation {@link crtParams} wires in: the dispatching one, or BigInt only (for comparisons). */
+export type CrtEngine = 'auto' | 'bigint';
 
 /** Precomputed constants for CRT decryption and r^n generation. */
 export interface CrtParams {
@@ -25,23 +31,41 @@ export interface CrtParams {
   readonly qInvP: bigint;
   /** (q²)^-1 mod p², to combine r^n halves. */
   readonly q2InvP2: bigint;
+  /** x^e mod p². */
+  readonly powP2: (x: bigint, e: bigint) => bigint;
+  /** x^e mod q². */
+  readonly powQ2: (x: bigint, e: bigint) => bigint;
+}
+
+function powerOf(mod: bigint, engine: CrtEngine): (x: bigint, e: bigint) => bigint {
+  if (engine === 'bigint') return (x, e) => modPowBigint(x, e, mod);
+  const fixed = new FixedModulus(mod);
+  return (x, e) => fixed.pow(x, e);
 }
 
 /**
  * Derives the CRT constants from the primes. Throws a RangeError when gcd(n, (p-1)(q-1)) ≠ 1:
  * Paillier needs it, and the r^n sampling below relies on it.
+ *
+ * h_p needs no exponentiation: g^(p-1) = (1 + n)^(p-1) ≡ 1 + (p-1)·n (mod p²), so
+ * L_p(g^(p-1) mod p²) = (p-1)·q ≡ -q (mod p) and h_p = (-q)^-1 mod p; the same for q.
  */
-export function crtParams(p: bigint, q: bigint): CrtParams {
+export function crtParams(p: bigint, q: bigint, engine: CrtEngine = 'auto'): CrtParams {
   const n = p * q;
   if (gcd(n, (p - 1n) * (q - 1n)) !== 1n) {
     throw new RangeError('gcd(n, (p-1)(q-1)) must be 1 for Paillier; generate a new key pair');
   }
   const p2 = p * p;
   const q2 = q * q;
-  const g = n + 1n;
-  const hp = modInv((modPow(g % p2, p - 1n, p2) - 1n) / p, p);
-  const hq = modInv((modPow(g % q2, q - 1n, q2) - 1n) / q, q);
-  return { p, q, n, n2: n * n, p2, q2, hp, hq, qInvP: modInv(q, p), q2InvP2: modInv(q2, p2) };
+  const hp = modInv(p - (q % p), p);
+  const hq = modInv(q - (p % q), q);
+  return {
+    p, q, n, n2: n * n, p2, q2, hp, hq,
+    qInvP: modInv(q, p),
+    q2InvP2: modInv(q2, p2),
+    powP2: powerOf(p2, engine),
+    powQ2: powerOf(q2, engine),
+  };
 }
 
 /**
@@ -49,8 +73,8 @@ export function crtParams(p: bigint, q: bigint): CrtParams {
  * combine. Two exponentiations with half-size exponents and moduli instead of one full one.
  */
 export function crtDecrypt(k: CrtParams, c: bigint): bigint {
-  const mp = (((modPow(c % k.p2, k.p - 1n, k.p2) - 1n) / k.p) * k.hp) % k.p;
-  const mq = (((modPow(c % k.q2, k.q - 1n, k.q2) - 1n) / k.q) * k.hq) % k.q;
+  const mp = (((k.powP2(c % k.p2, k.p - 1n) - 1n) / k.p) * k.hp) % k.p;
+  const mq = (((k.powQ2(c % k.q2, k.q - 1n) - 1n) / k.q) * k.hq) % k.q;
   return crtCombine(mp, mq, k.p, k.q, k.qInvP);
 }
 
@@ -66,8 +90,8 @@ export function crtDecrypt(k: CrtParams, c: bigint): bigint {
 export function crtRandomNthResidue(k: CrtParams): bigint {
   const s = 1n + randomBelow(k.p - 1n);
   const t = 1n + randomBelow(k.q - 1n);
-  const rp = modPow(s, k.p, k.p2);
-  const rq = modPow(t, k.q, k.q2);
+  const rp = k.powP2(s, k.p);
+  const rq = k.powQ2(t, k.q);
   return crtCombine(rp, rq, k.p2, k.q2, k.q2InvP2);
 }
 

@@ -1,32 +1,88 @@
 /**
- * Modular exponentiation for BigInt, which has no built-in modPow.
+ * Modular exponentiation for Paillier: the WebAssembly Montgomery kernel where it applies (odd
+ * moduli up to 8192 bits, exponents up to 16384 bits, large enough to repay the call), BigInt
+ * otherwise. Both give the same numbers; {@link modPowBigint} is the reference.
  *
- * Left-to-right sliding window over the exponent's bits with a table of odd powers. Every
- * squaring is unavoidable (one per exponent bit); the window cuts the multiplications from about
- * L/2 (binary method) to about L/(w+1) plus 2^(w-1) for the table.
- *
- * Reduction is the built-in `%`. We measured Montgomery (REDC with R = 2^k, masks and shifts) and
- * Barrett over BigInt: both need two full multiplications per step where `%` needs one division,
- * and V8's division is fast enough that both came out 15-35% slower at 2048 and 4096 bits
- * (interleaved medians; bench/paillier.bench.ts keeps both variants for re-measuring).
+ * {@link FixedModulus} keeps the Montgomery constants of one modulus (R² mod N, the words of N),
+ * for keys that exponentiate modulo the same p², q² or n² many times; {@link modPow} keeps a few
+ * recently used moduli for callers that pass plain numbers.
  */
 import { modInv } from './modular.js';
+import { modPowBigint } from './modpow-bigint.js';
+import { activeKernel } from './wasm-modpow.js';
+import type { ModPowKernel, MontgomeryConstants } from './wasm-modpow.js';
+
+export { modPowBigint, windowBits } from './modpow-bigint.js';
+export { modPowEngine } from './wasm-modpow.js';
+export type { ModPowEngine, ModPowEngineInfo } from './wasm-modpow.js';
+
+// Below these sizes a BigInt exponentiation is as fast as crossing into wasm (measured in
+// bench/paillier.bench.ts: a few squarings of small numbers cost less than the conversions).
+const MIN_MODULUS_BITS = 64n;
+const MIN_EXPONENT = 1n << 16n;
 
 /**
- * Window width minimising table size plus multiplications for an exponent of `bits` bits: the
- * crossover points of L/(w+1) + 2^(w-1) between consecutive w.
+ * base^exp mod one fixed modulus, with its Montgomery constants computed once.
+ *
+ * @example
+ * ```ts
+ * const p2 = new FixedModulus(p * p);
+ * const x = p2.pow(c, p - 1n); // c^(p-1) mod p²
+ * ```
  */
-export function windowBits(bits: number): number {
-  if (bits <= 24) return 2;
-  if (bits <= 80) return 3;
-  if (bits <= 240) return 4;
-  if (bits <= 672) return 5;
-  if (bits <= 1792) return 6;
-  return 7;
+export class FixedModulus {
+  private readonly kernel: ModPowKernel | undefined;
+  private readonly constants: MontgomeryConstants | undefined;
+
+  /** Throws a RangeError unless the modulus is positive. */
+  constructor(readonly modulus: bigint) {
+    if (typeof modulus !== 'bigint' || modulus <= 0n) throw new RangeError('FixedModulus: the modulus must be a positive bigint');
+    const kernel = (modulus & 1n) === 1n && modulus >> MIN_MODULUS_BITS > 0n ? activeKernel() : undefined;
+    const usable = kernel !== undefined && modulus >> BigInt(kernel.maxModulusBits) === 0n;
+    this.kernel = usable ? kernel : undefined;
+    this.constants = usable ? kernel.constants(modulus) : undefined;
+  }
+
+  /** True when exponentiations run on the wasm kernel (an odd modulus within its size). */
+  get usesWasm(): boolean {
+    return this.kernel !== undefined;
+  }
+
+  /** base^exp mod the modulus; a negative exponent inverts the base (it must be a unit). */
+  pow(base: bigint, exp: bigint): bigint {
+    const mod = this.modulus;
+    if (this.kernel === undefined || exp < MIN_EXPONENT && exp > -MIN_EXPONENT) return modPowBigint(base, exp, mod);
+    base %= mod;
+    if (base < 0n) base += mod;
+    if (exp < 0n) {
+      base = modInv(base, mod);
+      exp = -exp;
+    }
+    if (base <= 1n) return base;
+    if (exp >> BigInt(this.kernel.maxExponentBits) > 0n) return modPowBigint(base, exp, mod);
+    return this.kernel.pow(this.constants!, base, exp);
+  }
+}
+
+const recent = new Map<bigint, FixedModulus>();
+const RECENT_MAX = 8;
+
+function fixedModulus(mod: bigint): FixedModulus {
+  let fixed = recent.get(mod);
+  if (fixed === undefined) {
+    fixed = new FixedModulus(mod);
+    if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value!);
+  } else {
+    recent.delete(mod);
+  }
+  recent.set(mod, fixed);
+  return fixed;
 }
 
 /**
  * base^exp mod mod. A negative exponent inverts the base first (it must be a unit mod `mod`).
+ * Odd moduli of 64 to 8192 bits with exponents of at least 2^16 run on the WebAssembly kernel
+ * (see {@link modPowEngine}); everything else on BigInt, with the same result.
  *
  * @example
  * ```ts
@@ -35,52 +91,6 @@ export function windowBits(bits: number): number {
  */
 export function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
   if (mod <= 0n) throw new RangeError('modPow: the modulus must be positive');
-  if (mod === 1n) return 0n;
-  base %= mod;
-  if (base < 0n) base += mod;
-  if (exp < 0n) {
-    base = modInv(base, mod);
-    exp = -exp;
-  }
-  if (exp === 0n) return 1n;
-  if (base <= 1n) return base;
-
-  const bits = exp.toString(2);
-  const length = bits.length;
-  const w = windowBits(length);
-
-  // table[i] = base^(2i+1): the odd powers a window can end on.
-  const table: bigint[] = new Array<bigint>(1 << (w - 1));
-  table[0] = base;
-  if (table.length > 1) {
-    const square = (base * base) % mod;
-    for (let i = 1; i < table.length; i++) table[i] = (table[i - 1]! * square) % mod;
-  }
-
-  // The leading bit is 1: the first window seeds the accumulator without squaring 1s.
-  let acc = 0n;
-  let started = false;
-  let i = 0;
-  while (i < length) {
-    if (bits.charCodeAt(i) === 48 /* '0' */) {
-      acc = (acc * acc) % mod;
-      i++;
-      continue;
-    }
-    // Longest window of at most w bits starting here that ends on a 1.
-    let j = Math.min(i + w, length) - 1;
-    while (bits.charCodeAt(j) === 48) j--;
-    let value = 0;
-    for (let k = i; k <= j; k++) value = (value << 1) | (bits.charCodeAt(k) - 48);
-    const odd = table[(value - 1) >> 1]!;
-    if (started) {
-      for (let k = i; k <= j; k++) acc = (acc * acc) % mod;
-      acc = (acc * odd) % mod;
-    } else {
-      acc = odd;
-      started = true;
-    }
-    i = j + 1;
-  }
-  return acc;
+  if ((mod & 1n) === 0n || mod >> MIN_MODULUS_BITS === 0n || (exp < MIN_EXPONENT && exp > -MIN_EXPONENT)) return modPowBigint(base, exp, mod);
+  return fixedModulus(mod).pow(base, exp);
 }

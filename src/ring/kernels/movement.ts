@@ -1,6 +1,7 @@
 // Data movement in plain JavaScript: strided gathers (transpose, broadcastTo), sums along
-// dimensions and im2col. Copying BigInt64Array elements compiles to plain 64-bit moves in V8, and
-// contiguous runs use TypedArray.set (memcpy).
+// dimensions, im2col and col2im. Copying BigInt64Array elements compiles to plain 64-bit moves
+// in V8, and contiguous runs use TypedArray.set (memcpy).
+import { ValueError } from '../../errors.js';
 import { coalesce, sizeOf } from '../../shapes.js';
 
 /**
@@ -131,14 +132,12 @@ export function sumMiddle(a: BigInt64Array, outer: number, len: number, inner: n
  * im2col for a 2-D convolution: input [N, C, H, W] -> columns [N, C*kh*kw, outH*outW], rows in
  * (channel, kernel row, kernel column) order and columns in (output row, output column) order,
  * as torch.nn.functional.unfold. `out` must be zero-filled: padding positions are skipped.
+ * `win` is [kh, kw, strideH, strideW, padH, padW].
  */
 export function im2col(
   src: BigInt64Array,
   [N, C, H, W]: readonly number[],
-  kh: number,
-  kw: number,
-  stride: number,
-  padding: number,
+  [kh, kw, sh, sw, ph, pw]: readonly number[],
   outH: number,
   outW: number,
   out: BigInt64Array,
@@ -150,20 +149,85 @@ export function im2col(
       for (let ki = 0; ki < kh; ki++) {
         for (let kj = 0; kj < kw; kj++) {
           const rowBase = (((n * C + c) * kh + ki) * kw + kj) * cols;
-          // Output columns whose input column iw = ow*stride - padding + kj lies inside [0, W).
-          const owFirst = Math.max(0, Math.ceil((padding - kj) / stride));
-          const owEnd = Math.min(outW, Math.floor((W - 1 + padding - kj) / stride) + 1);
+          // Output columns whose input column iw = ow*sw - pw + kj lies inside [0, W).
+          const owFirst = Math.max(0, Math.ceil((pw - kj) / sw));
+          const owEnd = Math.min(outW, Math.floor((W - 1 + pw - kj) / sw) + 1);
           if (owEnd <= owFirst) continue;
           for (let oh = 0; oh < outH; oh++) {
-            const ih = oh * stride - padding + ki;
+            const ih = oh * sh - ph + ki;
             if (ih < 0 || ih >= H) continue;
             const dst = rowBase + oh * outW;
-            const from = plane + ih * W + owFirst * stride - padding + kj;
+            const from = plane + ih * W + owFirst * sw - pw + kj;
             // A plain loop: rows are short (outW), and subarray+set per row measured slower.
-            for (let ow = owFirst, s = from; ow < owEnd; ow++, s += stride) out[dst + ow] = src[s];
+            for (let ow = owFirst, s = from; ow < owEnd; ow++, s += sw) out[dst + ow] = src[s];
           }
         }
       }
     }
   }
+}
+
+/**
+ * col2im, the adjoint of {@link im2col} (torch.nn.functional.fold): adds every column entry back
+ * into the [N, C, H, W] position it was read from, mod 2^64. `out` must be zero-filled.
+ */
+export function col2im(
+  src: BigInt64Array,
+  [N, C, H, W]: readonly number[],
+  [kh, kw, sh, sw, ph, pw]: readonly number[],
+  outH: number,
+  outW: number,
+  out: BigInt64Array,
+): void {
+  const cols = outH * outW;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const plane = (n * C + c) * H * W;
+      for (let ki = 0; ki < kh; ki++) {
+        for (let kj = 0; kj < kw; kj++) {
+          const rowBase = (((n * C + c) * kh + ki) * kw + kj) * cols;
+          const owFirst = Math.max(0, Math.ceil((pw - kj) / sw));
+          const owEnd = Math.min(outW, Math.floor((W - 1 + pw - kj) / sw) + 1);
+          if (owEnd <= owFirst) continue;
+          for (let oh = 0; oh < outH; oh++) {
+            const ih = oh * sh - ph + ki;
+            if (ih < 0 || ih >= H) continue;
+            const from = rowBase + oh * outW;
+            const to = plane + ih * W + owFirst * sw - pw + kj;
+            for (let ow = owFirst, d = to; ow < owEnd; ow++, d += sw) out[d] += src[from + ow];
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * For PyTorch's gather/scatter along `dim`: the flat offset into an `xShape` tensor of every
+ * position of an `indexShape` index holding `index` (row-major). Throws a RangeError naming the
+ * first index that is not an integer in [0, xShape[dim]) (a ValueError).
+ */
+export function gatherOffsets(xShape: readonly number[], dim: number, indexShape: readonly number[], index: ArrayLike<number | bigint>): Float64Array {
+  const rank = xShape.length;
+  const strides = new Array<number>(rank);
+  for (let d = rank - 1, s = 1; d >= 0; d--) {
+    strides[d] = s;
+    s *= xShape[d]!;
+  }
+  const size = xShape[dim]!;
+  const out = new Float64Array(index.length);
+  const idx = new Array<number>(rank).fill(0);
+  let base = 0; // offset of the current index position with idx[dim] taken as 0
+  for (let p = 0; p < index.length; p++) {
+    const v = Number(index[p]);
+    if (!Number.isInteger(v) || v < 0 || v >= size) throw new ValueError(`index ${String(index[p])} is out of range for a dim of size ${size}: indices must be integers in [0, ${size})`);
+    out[p] = base + v * strides[dim]!;
+    for (let d = rank - 1; d >= 0; d--) {
+      if (d !== dim) base += strides[d]!;
+      if (++idx[d]! < indexShape[d]!) break;
+      if (d !== dim) base -= strides[d]! * indexShape[d]!;
+      idx[d] = 0;
+    }
+  }
+  return out;
 }

@@ -16,13 +16,15 @@
  * ```
  */
 import { MessageChannel, type TransferListItem, type Worker as NodeWorker } from 'node:worker_threads';
-import { ProtocolError, RemoteError, StateError } from '../../errors.js';
+import { ProtocolError, StateError } from '../../errors.js';
 import { spawnModuleThread } from '../../util/threads.js';
 import { ready } from '../../backend.js';
+import { Caller } from '../caller.js';
+import { local } from '../local.js';
 import type { Message, ObjectId, RequestMessage, WireError, WireValue } from '../messages.js';
 import { findVirtualWorker } from '../virtual.js';
-import type { RemoteWorker, Worker } from '../worker.js';
-import type { FromThread, ToThread } from './protocol.js';
+import type { RemoteWorker, Sender } from '../worker.js';
+import type { FromThread, ThreadInit, ToThread } from './protocol.js';
 
 export interface ThreadWorkerOptions {
   id: string;
@@ -33,22 +35,27 @@ export interface ThreadWorkerOptions {
 // Pairs of thread workers already linked by a MessageChannel (links are two-way).
 const linked = new Set<string>();
 
+// The thread's entry point: src/thread-host.ts (thread-host.js when built), which loads the library.
+const ENTRY = new URL('../../thread-host', import.meta.url);
+
 export class ThreadWorker implements RemoteWorker {
-  private nextRequest = 1;
-  private readonly pending = new Map<number, { resolve: (v: WireValue) => void; reject: (e: Error) => void }>();
+  readonly #caller: Caller;
   private readonly relayTargets = new Map<string, RemoteWorker>();
   private closed = false;
   // Messages posted to the thread, and whether it may still be working on them (which keeps
   // the process alive: others may be waiting on its results, not only our own requests).
   private sent = 0;
   private busy = false;
-  /** Refused posts, as the thread reported them. */
-  lastRejection: WireError | undefined;
 
   private constructor(
     readonly id: string,
     private readonly thread: NodeWorker,
   ) {
+    this.#caller = new Caller({
+      peer: () => this.id,
+      owner: local,
+      transmit: (msg, from) => this.send({ t: 'msg', from: from.id, msg }),
+    });
     thread.on('message', (m: FromThread) => this.onMessage(m));
     thread.on('error', (e) => this.fail(e));
     thread.on('exit', () => this.fail(new ProtocolError(`thread worker '${id}' stopped`)));
@@ -58,11 +65,8 @@ export class ThreadWorker implements RemoteWorker {
   /** Starts a thread worker; resolves once it is ready (library loaded in the thread). */
   static async start(opts: ThreadWorkerOptions): Promise<ThreadWorker> {
     const info = await ready();
-    const thread = await spawnModuleThread(new URL('./host', import.meta.url), {
-      id: opts.id,
-      timeoutMs: opts.timeoutMs ?? 60_000,
-      backend: info.backend,
-    });
+    const init: ThreadInit = { id: opts.id, timeoutMs: opts.timeoutMs ?? 60_000, backend: info.backend };
+    const thread = await spawnModuleThread(ENTRY, init);
     if (!thread) throw new StateError('thread workers need Node.js worker_threads; use a VirtualWorker here');
     const w = new ThreadWorker(opts.id, thread);
     await new Promise<void>((resolve, reject) => {
@@ -79,19 +83,26 @@ export class ThreadWorker implements RemoteWorker {
     return w;
   }
 
+  /** Refused posts, as the thread reported them (and posts relayed for it that their target refused). */
+  get lastRejection(): WireError | undefined {
+    return this.#caller.lastRejection;
+  }
+
+  // As a Sender (the relay posts for the thread's worker), refusals of its posts are kept here.
+  set lastRejection(error: WireError | undefined) {
+    if (error) this.#caller.noteRejection(error);
+  }
+
+  /** How many posts the thread refused. */
+  get rejected(): number {
+    return this.#caller.rejected;
+  }
+
   private onMessage(m: FromThread): void {
     switch (m.t) {
-      case 'reply': {
-        const p = this.pending.get(m.id);
-        if (!p) return;
-        this.pending.delete(m.id);
+      case 'reply':
+        this.#caller.settle(m.reply);
         this.refreshRef();
-        if (m.reply.ok) p.resolve(m.reply.value);
-        else p.reject(new RemoteError(this.id, m.reply.error.op, m.reply.error.name, m.reply.error.message));
-        return;
-      }
-      case 'refused':
-        this.lastRejection = m.error;
         return;
       case 'idle':
         // Only an idle report that has seen everything we sent means the thread is done.
@@ -102,8 +113,8 @@ export class ThreadWorker implements RemoteWorker {
         return;
       case 'relay': {
         const target = this.relayTargets.get(m.to) ?? findVirtualWorker(m.to);
-        // The sender is this thread's worker: only its id is read by in-process workers.
-        target?.post(m.msg, { id: this.id } as unknown as Worker);
+        // This handle speaks for the thread's worker: a refusal of the relayed post is kept here.
+        target?.post(m.msg, this);
         return;
       }
       default:
@@ -113,15 +124,14 @@ export class ThreadWorker implements RemoteWorker {
 
   private fail(e: Error): void {
     this.closed = true;
-    for (const p of this.pending.values()) p.reject(e);
-    this.pending.clear();
+    this.#caller.fail(e);
   }
 
   // A thread with work in flight keeps the process alive (others may be waiting on it, not
   // only our own requests); an idle one does not.
   private refreshRef(): void {
     if (this.closed) return;
-    if (this.busy || this.pending.size > 0) this.thread.ref();
+    if (this.busy || this.#caller.pendingCount > 0) this.thread.ref();
     else this.thread.unref();
   }
 
@@ -135,27 +145,16 @@ export class ThreadWorker implements RemoteWorker {
     }
   }
 
-  post(msg: Message, from: Worker): void {
-    this.send({ t: 'msg', from: from.id, msg });
+  post(msg: Message, from: Sender): void {
+    this.#caller.post(msg, from);
   }
 
-  request(msg: RequestMessage, from: Worker): Promise<WireValue> {
-    return new Promise((resolve, reject) => {
-      const id = this.nextRequest++;
-      this.pending.set(id, { resolve, reject });
-      this.refreshRef();
-      try {
-        this.send({ t: 'req', id, from: from.id, msg });
-      } catch (e) {
-        this.pending.delete(id);
-        this.refreshRef();
-        reject(e as Error);
-      }
-    });
+  request(msg: RequestMessage, from: Sender): Promise<WireValue> {
+    return this.#caller.request(msg, from);
   }
 
   // Synchronous on purpose: the link must reach both threads before any command that uses it.
-  introduce(peer: RemoteWorker, _from: Worker): void {
+  introduce(peer: RemoteWorker, _from: Sender): void {
     if (!(peer instanceof ThreadWorker)) {
       this.relayTargets.set(peer.id, peer);
       return;
@@ -168,14 +167,25 @@ export class ThreadWorker implements RemoteWorker {
     peer.send({ t: 'link', peer: this.id, port: port2 }, [port2]);
   }
 
-  /** Resolves once every message sent here so far has run. */
+  /** Resolves once every message sent here so far has run (pending frees included). */
   async sync(): Promise<void> {
-    await this.request({ kind: 'req', req: 0, op: 'sync', args: [] }, { id: 'me' } as Worker);
+    await this.#caller.sync();
   }
 
   /** Ids of the objects the thread holds. */
   async objectIds(): Promise<ObjectId[]> {
-    return (await this.request({ kind: 'req', req: 0, op: 'ids', args: [] }, { id: 'me' } as Worker)) as ObjectId[];
+    return this.#caller.objectIds();
+  }
+
+  /** Tells the thread's worker to forget every object it holds. Returns this worker. */
+  clearObjects(): this {
+    this.#caller.clearObjects();
+    return this;
+  }
+
+  /** Round trip to the thread. */
+  async ping(): Promise<void> {
+    await this.#caller.ping();
   }
 
   /** Stops the thread; pending requests reject. */

@@ -7,42 +7,16 @@
  * received; each drops those and resends the rest, in order, before anything new. So a command
  * in flight when a connection dropped runs once, never twice and never not at all.
  */
-import { WebSocket } from 'ws';
 import { WireFormatError } from '../../errors.js';
 import type { Message } from '../messages.js';
 import { decodeMessage, encodeMessage } from '../serde.js';
 import { type Control, controlText } from './protocol.js';
+import type { FrameSocket } from './socket.js';
+import { type Traffic, noTraffic } from './traffic.js';
 
-/**
- * What crossed one connection (or a sum of connections), counted since it was made: syft
- * messages (binary frames) and every payload byte, acknowledgements included, and the time spent
- * turning messages into frames and back. WebSocket framing (2-14 bytes per frame) and TCP/TLS
- * overhead are not counted.
- */
-export interface Traffic {
-  messagesSent: number;
-  bytesSent: number;
-  messagesReceived: number;
-  bytesReceived: number;
-  /** Milliseconds spent encoding the messages sent. */
-  encodeMs: number;
-  /** Milliseconds spent decoding (and validating) the messages received. */
-  decodeMs: number;
-}
-
-export function noTraffic(): Traffic {
-  return { messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0, encodeMs: 0, decodeMs: 0 };
-}
-
-/** Adds `b` into `a` (and returns `a`). */
-export function addTraffic(a: Traffic, b: Readonly<Traffic>): Traffic {
-  a.messagesSent += b.messagesSent;
-  a.bytesSent += b.bytesSent;
-  a.messagesReceived += b.messagesReceived;
-  a.bytesReceived += b.bytesReceived;
-  a.encodeMs += b.encodeMs;
-  a.decodeMs += b.decodeMs;
-  return a;
+// Bytes of a text frame on the wire (UTF-8); control frames are nearly always ASCII.
+function utf8Length(text: string): number {
+  return /^[\x00-\x7f]*$/.test(text) ? text.length : new TextEncoder().encode(text).length;
 }
 
 export class FrameChannel {
@@ -51,7 +25,7 @@ export class FrameChannel {
   private acked = 0;
   private ackedUpTo = 0;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
-  private socket: WebSocket | undefined;
+  private socket: FrameSocket | undefined;
   /** Binary frames sent in this session. */
   sent = 0;
   /** Binary frames received in this session. */
@@ -99,7 +73,7 @@ export class FrameChannel {
     this.traffic.messagesSent++;
     this.traffic.bytesSent += frame.byteLength;
     this.unacked.push(frame);
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(frame, { binary: true });
+    if (this.socket?.isOpen) this.socket.send(frame);
   }
 
   /** Counts an incoming binary frame; acknowledgements go out in batches. */
@@ -117,16 +91,16 @@ export class FrameChannel {
   private sendAck(): void {
     if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
-    if (this.socket?.readyState !== WebSocket.OPEN || this.ackedUpTo === this.received) return;
+    if (!this.socket?.isOpen || this.ackedUpTo === this.received) return;
     this.ackedUpTo = this.received;
     this.sendControl({ t: 'ack', n: this.received });
   }
 
   /** Sends a control frame on the attached connection, if any (counted, never resent). */
   sendControl(c: Control): void {
-    if (this.socket?.readyState !== WebSocket.OPEN) return;
+    if (!this.socket?.isOpen) return;
     const text = controlText(c);
-    this.traffic.bytesSent += Buffer.byteLength(text);
+    this.traffic.bytesSent += utf8Length(text);
     this.socket.send(text);
   }
 
@@ -145,12 +119,12 @@ export class FrameChannel {
   }
 
   /** Sends over `socket` from now on: drops what the other side has, resends the rest in order. */
-  attach(socket: WebSocket, otherReceived: number): void {
+  attach(socket: FrameSocket, otherReceived: number): void {
     this.acknowledge(otherReceived);
     this.socket = socket;
     // The handshake told the other side how much we have received.
     this.ackedUpTo = this.received;
-    for (const f of this.unacked) socket.send(f, { binary: true });
+    for (const f of this.unacked) socket.send(f);
   }
 
   /** The connection went away; frames wait for the next one. */

@@ -1,10 +1,5 @@
 /**
- * Errors of the WebSocket transport that src/errors.ts has no class for.
+ * The transport's refusals use the library's error classes; this name stays for imports made
+ * against earlier versions.
  */
-import { SyftError } from '../../errors.js';
-
-/**
- * A worker refused to do something with an object it is not allowed to: fetch, move, delete or
- * change data its owner published with `publish()`. Compute on such data by pointer instead.
- */
-export class PermissionError extends SyftError {}
+export { PermissionError } from '../../errors.js';

@@ -2,8 +2,8 @@
  * Workers as network services: a {@link WebsocketServerWorker} serves a worker over WebSockets
  * (`npx syft-ts worker ...`), a {@link WebsocketClientWorker} reaches one from another process.
  */
-export { WebsocketServerWorker, type WebsocketServerWorkerOptions, type WorkerTraffic, type WorkerStats } from './server.js';
-export type { Traffic } from './channel.js';
+export { WebsocketServerWorker, type WebsocketServerWorkerOptions } from './server.js';
+export type { Traffic, WorkerTraffic, WorkerStats } from './traffic.js';
 export { WebsocketClientWorker, type WebsocketClientOptions, type ClientEvents } from './client.js';
 export { startWorkerProcess, type WorkerProcess, type WorkerProcessOptions } from './process.js';
 export { readTokenFile } from './auth.js';

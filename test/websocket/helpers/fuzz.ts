@@ -64,7 +64,7 @@ export class FrameFuzzer {
       case 1: {
         // The right magic number, then noise.
         const f = this.bytes(8 + this.int(200));
-        f.set([0x53, 0x59, 0x46, 0x31]);
+        f.set([0x53, 0x59, 0x46, 0x32]);
         return f;
       }
       case 2: {
@@ -112,20 +112,20 @@ export class FrameFuzzer {
 
   /**
    * Encodes like the library does; for what its encoder will not write (keys such as
-   * `constructor`), writes the frame by hand: an envelope holding the JSON, no blobs.
+   * `constructor`), writes the frame by hand: the JSON as the header, no blobs.
    */
   encode(m: Message): Uint8Array {
     try {
       return encodeMessage(m);
     } catch {
       const header = new TextEncoder().encode(
-        JSON.stringify({ json: m }, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : ArrayBuffer.isView(v) ? [] : v)),
+        JSON.stringify(m, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : ArrayBuffer.isView(v) ? [] : v)),
       );
       const tableStart = (8 + header.length + 3) & ~3;
       const total = (tableStart + 4 + 7) & ~7;
       const f = new Uint8Array(total);
       const dv = new DataView(f.buffer);
-      dv.setUint32(0, 0x31465953, true);
+      dv.setUint32(0, 0x32465953, true);
       dv.setUint32(4, header.length, true);
       f.set(header, 8);
       return f;

@@ -1,3 +1,7 @@
+/**
+ * Rows of flat arrays cut into local batches: what the encrypted-training tutorials feed their
+ * models. Datasets with transforms and remote batches are BaseDataset and the loaders.
+ */
 import { ValueError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { FloatTensor } from '../tensors/float.js';

@@ -1,0 +1,131 @@
+/**
+ * A session that carries messages to a worker: the frames one authenticated party sends over a
+ * connection, decoded, checked for what its role may send, and handed to the worker; the
+ * worker's replies sent back over the same exactly-once channel.
+ *
+ * A session does not care how its connection came to be. Today a listening worker accepts the
+ * connection (listener.ts) and keeps its sessions in a table (sessions.ts); a worker that dials
+ * out to serve (a page, a host behind NAT) can carry a session over a connection it opened with
+ * the same class (handing it decoded messages with `handle`, replies going out on the carrier's
+ * channel). A session outlives its connections: it is attached to each new one after a resumed
+ * handshake, and detached when one drops.
+ */
+import { ProtocolError } from '../../errors.js';
+import type { Message, ObjectId, ReplyMessage, WireError } from '../messages.js';
+import { toWireError } from '../worker.js';
+import { FrameChannel } from './channel.js';
+import { CLOSE, type Role, parseControl } from './protocol.js';
+import type { FrameSocket } from './socket.js';
+
+/** What a session needs from the worker it serves. */
+export interface SessionHost {
+  /** Hands a checked message to the worker (policy, ownership and `Worker.receive`). */
+  deliver(s: ServedSession, msg: Message): void;
+  /** Counts and keeps a refusal the session made itself (`worker.rejected`, `lastRejection`). */
+  refused(error: WireError): void;
+  /** The party ended its session (a `bye`). */
+  bye(s: ServedSession): void;
+  /** The session's connection dropped. */
+  down(s: ServedSession): void;
+}
+
+export class ServedSession {
+  socket: FrameSocket | undefined;
+  /** Objects its messages created that the worker still holds. */
+  readonly owned = new Set<ObjectId>();
+  /** Set once the session ended: nothing more is sent or delivered. */
+  ended = false;
+
+  constructor(
+    readonly id: string,
+    readonly role: Role,
+    /** The sender id its messages carry: the client's name, or the authenticated peer id. */
+    readonly from: string,
+    /** The ticket a peer session was opened with (a resume must show the same). */
+    readonly ticket: string | undefined,
+    private readonly host: SessionHost,
+    /** The exactly-once channel replies go out on (a dialled carrier passes its own). */
+    readonly channel = new FrameChannel(),
+  ) {}
+
+  /** Carries the session over `socket` from now on: drops what the other side has, resends the rest. */
+  attach(socket: FrameSocket, otherReceived: number): void {
+    this.channel.attach(socket, otherReceived);
+    this.socket = socket;
+    socket.onBinary = (frame) => this.onBinary(frame);
+    socket.onText = (text, bytes) => this.onText(socket, text, bytes);
+    socket.onClose = () => {
+      if (this.socket === socket) this.host.down(this);
+    };
+  }
+
+  /** The connection went away (or another replaced it): frames wait for the next one. */
+  detach(): FrameSocket | undefined {
+    const old = this.socket;
+    this.socket = undefined;
+    this.channel.detach();
+    if (old) old.onBinary = old.onText = old.onClose = undefined;
+    return old;
+  }
+
+  private onBinary(data: Uint8Array): void {
+    if (this.ended) return;
+    this.channel.noteReceived(data.length);
+    let msg: Message;
+    try {
+      msg = this.channel.decode(data);
+    } catch (e) {
+      return this.refuse(e, undefined);
+    }
+    this.handle(msg);
+  }
+
+  /** Takes one decoded message of the session's party: refused when its role may not send it, else delivered. */
+  handle(msg: Message): void {
+    if (this.role === 'peer' && msg.kind !== 'peer') {
+      return this.refuse(new ProtocolError(`a peer connection carries protocol values only, not '${msg.kind}' messages`), msg);
+    }
+    if (this.role === 'client' && msg.kind === 'peer') {
+      return this.refuse(
+        new ProtocolError('protocol values are accepted only from peers that connected with a ticket (introduce the workers to each other)'),
+        msg,
+      );
+    }
+    this.host.deliver(this, msg);
+  }
+
+  private onText(socket: FrameSocket, text: string, bytes: number): void {
+    if (this.ended) return;
+    this.channel.noteControl(bytes);
+    try {
+      const c = parseControl(text);
+      if (c.t === 'ack') this.channel.acknowledge(c.n);
+      else if (c.t === 'bye') {
+        this.host.bye(this);
+        socket.close(CLOSE.normal, 'bye');
+      } else throw new ProtocolError(`a '${c.t}' frame is not expected after the handshake`);
+    } catch (e) {
+      this.host.refused(toWireError(e, 'control'));
+      this.channel.sendControl({ t: 'error', reason: (e as Error).message.slice(0, 1000) });
+    }
+  }
+
+  /** Refuses a message the worker will not run (undecodable, wrong for the role, against a policy). */
+  refuse(e: unknown, msg: Message | undefined): void {
+    const error = toWireError(e, msg?.kind === 'cmd' || msg?.kind === 'req' ? msg.op : (msg?.kind ?? 'message'));
+    this.host.refused(error);
+    this.reply({ kind: 'reply', req: msg?.kind === 'req' ? msg.req : 0, ok: false, error });
+  }
+
+  /** Sends a reply (it waits for the next connection if there is none now). */
+  reply(r: ReplyMessage): void {
+    if (this.ended) return;
+    let frame: Uint8Array;
+    try {
+      frame = this.channel.encode(r);
+    } catch (e) {
+      frame = this.channel.encode({ kind: 'reply', req: r.req, ok: false, error: toWireError(e, 'reply') });
+    }
+    this.channel.send(frame);
+  }
+}
