@@ -91,6 +91,15 @@ export class PointerTensor extends AbstractTensor implements Releasable {
     collected.unregister(this);
   }
 
+  /**
+   * Lets `recipient` use the object this pointer names (a grant on its location). A worker calls
+   * it before a pointer it holds leaves for `recipient` (a get() of a pointer), so the pointer
+   * that arrives works there: the object still belongs to this pointer's owner.
+   */
+  grantTo(recipient: string): Promise<void> {
+    return this.location.request({ kind: 'req', req: 0, op: 'grant', args: [this.idAtLocation, recipient] }, this.owner).then(() => undefined);
+  }
+
   override dispose(): void {
     if (this.#released) return;
     this.handOver();

@@ -94,6 +94,20 @@ export function handOver(v: object): void {
   for (const l of v.layers()) (l as { handOver?: () => void }).handOver?.();
 }
 
+/**
+ * Grants `recipient` use of what the pointers inside `v` name, before `v` leaves for it: the
+ * pointers that arrive there must work at their locations, whose objects this worker owns.
+ */
+function grantPointers(v: object, recipient: string): Promise<void>[] {
+  if (!(v instanceof AbstractTensor)) return [];
+  const grants: Promise<void>[] = [];
+  for (const l of v.layers()) {
+    const g = (l as { grantTo?: (to: string) => Promise<void> }).grantTo;
+    if (g) grants.push(g.call(l, recipient));
+  }
+  return grants;
+}
+
 export abstract class Worker {
   readonly id: string;
   /** How long protocol steps wait for peers (ms). */
@@ -387,11 +401,12 @@ export abstract class Worker {
         const v = this.store.access(id, from, keep ? 'use' : 'take');
         checkMayLeave(v, this.id, 'fetched with get()');
         const node = encodeObject(v);
+        const grants = grantPointers(v, from);
         if (!keep) {
           this.store.delete(id, from);
           handOver(v);
         }
-        return node;
+        return grants.length === 0 ? node : Promise.all(grants).then(() => node);
       }
       case 'grant': {
         const [id, to] = m.args;
