@@ -211,6 +211,14 @@ export class Protocol {
       }
       return { worker: name, plan: heldPlanOf(p) };
     });
+    // The deployed plans are ours on their workers: the worker holding the protocol runs them in
+    // its own name, so it is granted their use (asked before the protocol is stored there, so the
+    // grants reach the plans' workers ahead of any run it starts).
+    for (const [w, p] of this.plans) {
+      if (p instanceof PointerPlan && typeof w !== 'string' && w.id !== worker.id) {
+        void w.request({ kind: 'req', req: 0, op: 'grant', args: [p.idAtLocation, worker.id] }, local).catch(() => undefined);
+      }
+    }
     const id = randomId();
     worker.post({ kind: 'store', id, obj: encodeObject(new ProtocolObject(steps)) }, local);
     this.location = worker;

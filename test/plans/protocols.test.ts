@@ -11,7 +11,9 @@ function incProtocol(): sy.Protocol {
 }
 
 function workers(tag: string, names = ['alice', 'bob', 'charlie', 'james']): sy.VirtualWorker[] {
-  return names.map((n) => new sy.VirtualWorker({ id: `${tag}-${n}` }));
+  // A short protocol timeout: a step that fails makes the next wait for its data, and the test
+  // should fail in seconds, not after the default minute.
+  return names.map((n) => new sy.VirtualWorker({ id: `${tag}-${n}`, timeoutMs: 3000 }));
 }
 
 describe('protocols', () => {
@@ -64,6 +66,24 @@ describe('protocols', () => {
     expect(flat(await inner.get())).toEqual([4]);
     // Data that is not where the protocol is: refused.
     expect(() => protocol.run(sy.tensor([1]))).toThrow(sy.PlanError);
+  });
+
+  test('the worker holding a deployed protocol may run its plans; nobody else may use them or the results', async () => {
+    const [alice, bob, charlie, james] = workers('owners');
+    const protocol = incProtocol().deploy(alice!, bob!, charlie!);
+    const planOnAlice = (protocol.plans[0]![1] as sy.PointerPlan).idAtLocation;
+    const ask = (w: sy.VirtualWorker, from: string, op: string, args: sy.WireValue[]) =>
+      new Promise<{ ok: boolean; error?: { name: string } }>((resolve) => w.receive({ kind: 'req', req: 1, op, args }, from, resolve as never));
+    // Before the protocol is sent there, james may not touch the plan (it is not even found).
+    expect((await ask(alice!, james!.id, 'get', [planOnAlice, true])).error?.name).toBe('ObjectNotFoundError');
+    protocol.send(james!);
+    const ptr = protocol.run(sy.tensor([1]).send(james!));
+    const inner = await ptr.get();
+    // A stranger can neither fetch the plan nor the result the run left on charlie.
+    expect((await ask(alice!, 'mallory', 'get', [planOnAlice, true])).error?.name).toBe('ObjectNotFoundError');
+    const resultId = (inner.child as sy.PointerTensor).idAtLocation;
+    expect((await ask(charlie!, 'mallory', 'get', [resultId, true])).error?.name).toBe('ObjectNotFoundError');
+    expect(flat(await inner.get())).toEqual([4]);
   });
 
   test('searchAndDeploy: a protocol kept on a worker is fetched, deployed and run by someone else', async () => {
