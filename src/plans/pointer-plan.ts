@@ -22,6 +22,7 @@ import { callableInstance } from './callable.js';
 import { runCommandName } from './commands.js';
 import { PlanError } from './errors.js';
 import { PlanObject } from './held-plan.js';
+import { dealsOf, dealt, isDealerPart, poolCapacity } from './preprocess.js';
 import { replayShapes } from './replay.js';
 import { match, rebuild } from './templates.js';
 
@@ -37,6 +38,22 @@ interface Internals {
   name: string;
   locations: Map<string, PlanLocation>;
   fetched: (obj: PlanObject) => unknown;
+  /** Salts of runs whose deals the crypto provider already sent (the offline pool, preprocess.ts). */
+  pool: string[];
+  /** Whether an online run taking a pooled salt has the provider deal one more run meanwhile. */
+  refill: boolean;
+}
+
+/** What {@link PointerPlan.preprocess} did. */
+export interface PreprocessReport {
+  /** Runs now dealt ahead (the pool's size). */
+  pooled: number;
+  /** Runs this call added. */
+  added: number;
+  /** Deals of one run, by kind of correlated randomness (from the plan's trace). */
+  dealsPerRun: Record<string, number>;
+  /** Most runs the pool holds. */
+  capacity: number;
 }
 
 const internals = new WeakMap<PointerPlan, Internals>();
@@ -60,7 +77,7 @@ export interface PointerPlan {
 export class PointerPlan {
   constructor(built: Built, name: string, locations: Map<string, PlanLocation>, fetched: (obj: PlanObject) => unknown) {
     const self = callableInstance<PointerPlan>(new.target.prototype, (s, args) => s.call(...(args as Tensor[])));
-    internals.set(self, { built, name, locations, fetched });
+    internals.set(self, { built, name, locations, fetched, pool: [], refill: false });
     return self;
   }
 
@@ -156,11 +173,14 @@ export class PointerPlan {
         list[leaf.index] = ptr.idAtLocation;
       }, `argument ${k + 1}`),
     );
-    const salt = randomSessionId();
+    // A pooled salt: the crypto provider dealt this run already, and gets no message now.
+    const pooled = i.pool.shift();
+    const salt = pooled ?? randomSessionId();
     const rets = new Map<string, ObjectId[]>();
     // Workers that take no inputs (the crypto provider) first: their seeds are on the way as the parties start.
     const order = [...b.parts.entries()].sort(([, x], [, y]) => x.object.program.inputs - y.object.program.inputs);
     for (const [id, part] of order) {
+      if (pooled !== undefined && isDealerPart(part.object.program)) continue;
       const loc = i.locations.get(id);
       if (!loc) throw new PlanError(`the plan '${i.name}' is no longer on '${id}'`);
       const ins = inputs.get(id) ?? [];
@@ -168,6 +188,8 @@ export class PointerPlan {
       rets.set(id, ret);
       loc.worker.post({ kind: 'cmd', op: runCommandName(ret.length), self: loc.id, args: [ins.map((x) => ({ ref: x })), salt], ret }, local);
     }
+    // In the background: the provider deals a later run while the parties run this one.
+    if (pooled !== undefined && i.refill) this.dealAhead(i, b, 1);
     return b.outputTemplates.map((tmpl) =>
       new Tensor(
         rebuild(
@@ -177,6 +199,63 @@ export class PointerPlan {
         ),
       ),
     );
+  }
+
+  /** Runs the crypto provider has dealt ahead for this plan (the offline pool). */
+  get pooledRuns(): number {
+    return inner(this).pool.length;
+  }
+
+  /**
+   * The offline phase (preprocess.ts): the crypto provider deals the correlated randomness of the
+   * next `runs` runs now, and the promise resolves once every party has it. Those runs then send
+   * the provider nothing and never wait on it. With `refill`, each run that takes a pooled deal
+   * has the provider deal one more in the background, so the pool stays full.
+   *
+   * @example
+   * ```ts
+   * const step = sy.func2plan(trainStep);
+   * step.build(batch.data, batch.target);
+   * step.send();
+   * await step.preprocess(8, { refill: true });  // or: await sy.mpc.preprocess(step, { runs: 8 })
+   * step(batch.data, batch.target);                // online only: parties and their peers
+   * ```
+   */
+  async preprocess(runs: number, opts: { refill?: boolean } = {}): Promise<PreprocessReport> {
+    const i = inner(this);
+    const b = i.built;
+    if (!Number.isSafeInteger(runs) || runs < 0) throw new ValueError('preprocess(runs): runs must be a whole number of runs, 0 or more');
+    if (b.kind !== 'workers') throw new PlanError(`the plan '${i.name}' runs on one worker and deals no correlated randomness: nothing to preprocess`);
+    const dealers = this.dealerParts(i, b);
+    if (dealers.length === 0) throw new PlanError(`the plan '${i.name}' has no crypto provider part: nothing to preprocess`);
+    const deals = dealers.reduce((n, [, part]) => n + part.object.program.actions.length, 0);
+    const capacity = poolCapacity(deals);
+    if (i.pool.length + runs > capacity) {
+      throw new PlanError(`the plan '${i.name}' deals ${deals} times a run: at most ${capacity} runs are dealt ahead (${i.pool.length} are); ask for fewer`);
+    }
+    if (opts.refill !== undefined) i.refill = opts.refill;
+    this.dealAhead(i, b, runs);
+    await Promise.all(dealers.map(([, part]) => dealt(part.worker, local)));
+    const dealsPerRun: Record<string, number> = {};
+    for (const [, part] of dealers) for (const [k, n] of Object.entries(dealsOf(part.object.program))) dealsPerRun[k] = (dealsPerRun[k] ?? 0) + n;
+    return { pooled: i.pool.length, added: runs, dealsPerRun, capacity };
+  }
+
+  private dealerParts(i: Internals, b: BuiltWorkers) {
+    return [...b.parts.entries()].filter(([id, part]) => isDealerPart(part.object.program) && i.locations.has(id));
+  }
+
+  // Has the crypto provider run its part of `runs` future runs now, with salts kept in the pool.
+  private dealAhead(i: Internals, b: BuiltWorkers, runs: number): void {
+    const dealers = this.dealerParts(i, b);
+    for (let r = 0; r < runs; r++) {
+      const salt = randomSessionId();
+      for (const [id] of dealers) {
+        const loc = i.locations.get(id)!;
+        loc.worker.post({ kind: 'cmd', op: runCommandName(0), self: loc.id, args: [[], salt], ret: [] }, local);
+      }
+      i.pool.push(salt);
+    }
   }
 
   /**
@@ -206,6 +285,8 @@ export class PointerPlan {
       }
     }
     i.locations.clear();
+    // Deals made ahead for it are left unused (they wait in the parties' mailboxes, bounded there).
+    i.pool.length = 0;
   }
 
   toString(): string {
