@@ -1,7 +1,9 @@
 // Plans against op by op, interleaved in one process: tutorial 06's encrypted MLP (784-128-64-10,
 // 2 parties + crypto provider) training and inference per batch of 64, once sent op by op and
 // once as a plan traced from the same code, on twin models and the same shared batches. Also the
-// messages each worker gets from the orchestrator per step, both ways.
+// messages each worker gets from the orchestrator per step, both ways; a third twin runs as a plan
+// whose randomness the crypto provider dealt ahead (the offline phase, untimed: online time only),
+// preprocessing throughput, and frames, bytes and idle time per step across processes.
 import * as sy from '../src/index.js';
 import { privateBatches } from '../src/federated/private-loader.js';
 import type { Message } from '../src/workers/messages.js';
@@ -91,18 +93,25 @@ async function countMessages(ws: readonly sy.VirtualWorker[], fn: () => Promise<
   return counts;
 }
 
-/** Times `a` and `b` alternately, `reps` times each after `warmup` rounds. */
-async function interleaved(reps: number, warmup: number, a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<[number[], number[]]> {
-  const sa: number[] = [];
-  const sb: number[] = [];
+/** A way of running a step, timed against the others; `prepare` runs untimed before each call. */
+interface Mode {
+  name: string;
+  run: () => Promise<unknown>;
+  prepare?: () => Promise<unknown>;
+}
+
+/** Times the modes in turn, `reps` rounds after `warmup` rounds: one sample list per mode. */
+async function interleaved(reps: number, warmup: number, modes: readonly Mode[]): Promise<number[][]> {
+  const samples = modes.map((): number[] => []);
   for (let i = 0; i < warmup + reps; i++) {
-    for (const [f, s] of [[a, sa], [b, sb]] as const) {
+    for (const [k, m] of modes.entries()) {
+      if (m.prepare) await m.prepare();
       const t0 = performance.now();
-      await f();
-      if (i >= warmup) s.push(performance.now() - t0);
+      await m.run();
+      if (i >= warmup) samples[k]!.push(performance.now() - t0);
     }
   }
-  return [sa, sb];
+  return samples;
 }
 
 function record(h: Harness, name: string, samples: number[], target?: number): number {
@@ -111,75 +120,167 @@ function record(h: Harness, name: string, samples: number[], target?: number): n
   return s.median;
 }
 
+/** Ratio of the medians, with the range of per-round ratios (rounds are interleaved, so paired). */
+function ratio(h: Harness, name: string, a: number[], b: number[]): void {
+  const r = a.map((x, k) => x / b[k]!).sort((x, y) => x - y);
+  h.record(name, summarize(a).median / summarize(b).median, 'x', { pairedMin: r[0], pairedMedian: r[r.length >> 1], pairedMax: r[r.length - 1] });
+}
+
+// CrypTen's figures on the same workload (issue 20: its dealer as a separate process, measured
+// side by side on this machine), and the issue's floors.
+const CRYPTEN = { train: '275-308 ms', infer: '160-172 ms' };
+
 async function compare(h: Harness, kind: Kind): Promise<void> {
   const { parties, cryptoProvider, all, close } = await workers(kind, `plans-${kind}`);
   const sync = () => Promise.all(all.map((w) => w.sync()));
   const { batches, model, twin, opt, twinOpt } = await setup(parties, cryptoProvider, quick ? 2 : 6); // even: every batch holds 64 rows
+  // A third twin for plans with the offline phase (same initial weights).
+  const twin2 = model.copy();
+  const twin2Opt = new sy.optim.SGD(twin2.parameters(), { lr: 0.02 }).fixPrecision();
   const trainPlan = sy.func2plan(stepOf(twin, twinOpt), { name: 'trainStep' });
   trainPlan.build(batches[0]!.data, batches[0]!.target);
+  const trainOff = sy.func2plan(stepOf(twin2, twin2Opt), { name: 'trainStepOffline' });
+  trainOff.build(batches[0]!.data, batches[0]!.target);
   const inferPlan = sy.func2plan((x: sy.Tensor) => sy.noGrad(() => twin.forward(x).argmax(1)), { name: 'infer' });
   inferPlan.build(batches[0]!.data);
-  trainPlan.send();
-  inferPlan.send();
+  const inferOff = sy.func2plan((x: sy.Tensor) => sy.noGrad(() => twin.forward(x).argmax(1)), { name: 'inferOffline' });
+  inferOff.build(batches[0]!.data);
+  for (const p of [trainPlan, trainOff, inferPlan, inferOff]) p.send();
   await sync();
 
   let i = 0;
-  let j = 0;
+  const next = () => batches[i++ % batches.length]!;
   const opTrain = async () => {
-    const b = batches[i++ % batches.length]!;
+    const b = next();
     await sy.tidy(() => stepOf(model, opt)(b.data, b.target)).get();
   };
-  const planTrain = async () => {
-    const b = batches[j++ % batches.length]!;
-    await (trainPlan(b.data, b.target) as sy.Tensor).get();
+  const planTrain = (p: sy.Plan) => async () => {
+    const b = next();
+    await (p(b.data, b.target) as sy.Tensor).get();
   };
   const opInfer = async () => {
-    const b = batches[i++ % batches.length]!;
+    const b = next();
     await sy.tidy(() => sy.noGrad(() => model.forward(b.data).argmax(1))).get();
   };
-  const planInfer = async () => {
-    const b = batches[j++ % batches.length]!;
-    await (inferPlan(b.data) as sy.Tensor).get();
+  const planInfer = (p: sy.Plan) => async () => {
+    const b = next();
+    await (p(b.data) as sy.Tensor).get();
   };
+  // The offline phase, untimed: when the pool is empty, the provider deals the next few runs.
+  const CHUNK = 4;
+  const fill = (p: sy.Plan) => async () => {
+    if (p.send().pooledRuns === 0) await sy.mpc.preprocess(p, { runs: CHUNK });
+  };
+
   const what = { virtual: 'virtual workers, one thread', threads: 'thread workers', processes: 'WebSocket worker processes' }[kind];
-  const reps = quick ? 3 : kind === 'virtual' ? 30 : 15;
+  const reps = quick ? 3 : kind === 'virtual' ? 20 : 12;
   const targets = { virtual: [35, 15], threads: [undefined, undefined], processes: [45, 25] }[kind];
-  const [ot, pt] = await interleaved(reps, 2, opTrain, planTrain);
-  const opT = record(h, `encrypted training, batch of 64, op by op (${what})`, ot, targets[0]);
-  const plT = record(h, `encrypted training, batch of 64, as a plan (${what})`, pt, targets[0]);
-  h.record(`training: op by op / plan (${kind})`, opT / plT, 'x');
-  const [oi, pi] = await interleaved(reps, 2, opInfer, planInfer);
-  const opI = record(h, `encrypted inference, batch of 64, op by op (${what})`, oi, targets[1]);
-  const plI = record(h, `encrypted inference, batch of 64, as a plan (${what})`, pi, targets[1]);
-  h.record(`inference: op by op / plan (${kind})`, opI / plI, 'x');
+  const [ot, pt, ft] = await interleaved(reps, 2, [
+    { name: 'op', run: opTrain },
+    { name: 'plan', run: planTrain(trainPlan) },
+    { name: 'offline', run: planTrain(trainOff), prepare: fill(trainOff) },
+  ]);
+  record(h, `encrypted training, batch of 64, op by op (${what})`, ot!, targets[0]);
+  record(h, `encrypted training, batch of 64, as a plan (${what})`, pt!, targets[0]);
+  record(h, `encrypted training, batch of 64, as a plan, randomness dealt ahead: online time (${what})`, ft!, targets[0]);
+  ratio(h, `training: op by op / plan (${kind})`, ot!, pt!);
+  ratio(h, `training: op by op / plan+offline (${kind})`, ot!, ft!);
+  ratio(h, `training: plan / plan+offline (${kind})`, pt!, ft!);
+  const [oi, pi, fi] = await interleaved(reps, 2, [
+    { name: 'op', run: opInfer },
+    { name: 'plan', run: planInfer(inferPlan) },
+    { name: 'offline', run: planInfer(inferOff), prepare: fill(inferOff) },
+  ]);
+  record(h, `encrypted inference, batch of 64, op by op (${what})`, oi!, targets[1]);
+  record(h, `encrypted inference, batch of 64, as a plan (${what})`, pi!, targets[1]);
+  record(h, `encrypted inference, batch of 64, as a plan, randomness dealt ahead: online time (${what})`, fi!, targets[1]);
+  ratio(h, `inference: op by op / plan (${kind})`, oi!, pi!);
+  ratio(h, `inference: op by op / plan+offline (${kind})`, oi!, fi!);
+  ratio(h, `inference: plan / plan+offline (${kind})`, pi!, fi!);
+
+  // Preprocessing throughput: runs the provider deals per second, the pool filled in one go.
+  for (const [label, p] of [['training', trainOff], ['inference', inferOff]] as const) {
+    const R = quick ? 2 : 8;
+    const t0 = performance.now();
+    const report = await sy.mpc.preprocess(p, { runs: R });
+    const ms = performance.now() - t0;
+    h.record(`preprocessing: ${label} runs dealt per second (${what})`, (R * 1000) / ms, 'runs/s', { runs: R, ms, dealsPerRun: report.dealsPerRun });
+    // Use them up, so no material is left waiting.
+    for (let r = 0; r < R; r++) await (label === 'training' ? planTrain(p) : planInfer(p))();
+  }
 
   if (kind === 'processes') {
-    // What this process sent each worker (frames), per step, both ways.
+    // Frames and bytes per step: what this process sends each worker, and what each worker
+    // receives from its peers (the other party's openings, the provider's seeds and corrections).
     const clients = all as WebsocketClientWorker[];
-    const sent = async (f: () => Promise<unknown>) => {
-      const before = clients.map((c) => ({ ...c.traffic }));
-      await f();
+    const names = ['alice', 'bob', 'dealer'];
+    const stats = () => Promise.all(clients.map((c) => c.workerStats()));
+    const perStep = async (label: string, f: () => Promise<unknown>, prepare?: () => Promise<unknown>) => {
+      if (prepare) await prepare();
       await sync();
-      return clients.map((c, k) => ({ msgs: c.traffic.messagesSent - before[k]!.messagesSent - 1, bytes: c.traffic.bytesSent - before[k]!.bytesSent }));
+      const before = await stats();
+      const sent0 = clients.map((c) => ({ ...c.traffic }));
+      const t0 = performance.now();
+      await f();
+      const wall = performance.now() - t0;
+      await sync();
+      const after = await stats();
+      const per = Object.fromEntries(
+        clients.map((c, k) => {
+          const a = after[k]!;
+          const b = before[k]!;
+          const busy = a.process.activeMs - b.process.activeMs;
+          const idle = a.process.idleMs - b.process.idleMs;
+          return [names[k]!, {
+            framesFromOrchestrator: c.traffic.messagesSent - sent0[k]!.messagesSent - 1, // less the sync barrier
+            framesFromPeers: a.traffic.peers.messagesReceived - b.traffic.peers.messagesReceived,
+            bytesFromPeers: a.traffic.peers.bytesReceived - b.traffic.peers.bytesReceived,
+            framesToPeers: a.traffic.links.messagesSent - b.traffic.links.messagesSent,
+            busyMs: Math.round(busy),
+            idleShare: Math.round((100 * idle) / Math.max(1, busy + idle)) / 100,
+          }];
+        }),
+      );
+      const alice = per.alice as { framesFromPeers: number; framesToPeers: number; bytesFromPeers: number };
+      h.record(`frames alice receives from peers per ${label}`, alice.framesFromPeers, 'frames', { wallMs: Math.round(wall), ...per });
     };
-    for (const [name, f] of [['training step, op by op', opTrain], ['training step, as a plan', planTrain]] as const) {
-      const c = await sent(f);
-      h.record(`frames this process sends each party per ${name}`, c[0]!.msgs, 'msgs', { alice: c[0], bob: c[1], dealer: c[2], note: 'less the sync barrier' });
-    }
+    await perStep('training step, op by op', opTrain);
+    await perStep('training step, as a plan', planTrain(trainPlan));
+    await perStep('training step, as a plan, randomness dealt ahead', planTrain(trainOff), fill(trainOff));
+    await perStep('inference, as a plan', planInfer(inferPlan));
+    await perStep('inference, as a plan, randomness dealt ahead', planInfer(inferOff), fill(inferOff));
+    // Leave no dealt run unused.
+    for (const p of [trainOff, inferOff]) while (p.send().pooledRuns > 0) await (p === trainOff ? planTrain(p) : planInfer(p))();
   }
   if (kind === 'virtual') {
     const ws = all as sy.VirtualWorker[];
     const names = ['alice', 'bob', 'dealer'];
     const per = (c: number[]) => Object.fromEntries(c.map((n, k) => [names[k]!, n]));
     const opCounts = await countMessages(ws, opTrain);
-    const planCounts = await countMessages(ws, planTrain);
+    const planCounts = await countMessages(ws, planTrain(trainPlan));
+    await fill(trainOff)();
+    const offCounts = await countMessages(ws, planTrain(trainOff));
     h.record('messages per training step to each party, op by op', opCounts[0]!, 'msgs', per(opCounts));
     h.record('messages per training step to each party, as a plan', planCounts[0]!, 'msgs', per(planCounts));
-    const opInf = await countMessages(ws, opInfer);
-    const planInf = await countMessages(ws, planInfer);
-    h.record('messages per inference to each party, op by op', opInf[0]!, 'msgs', per(opInf));
-    h.record('messages per inference to each party, as a plan', planInf[0]!, 'msgs', per(planInf));
+    h.record('messages per training step to each party, as a plan, randomness dealt ahead', offCounts[0]!, 'msgs', per(offCounts));
+    while (trainOff.send().pooledRuns > 0) await planTrain(trainOff)();
+    // The plaintext twin: the same MLP step in floats, here.
+    const plain = net();
+    const plainOpt = new sy.optim.SGD(plain.parameters(), { lr: 0.02 });
+    const { train: digits } = await sy.datasets.loadMnist({ train: BATCH, test: 0 });
+    const x = sy.tensor(digits.images.subarray(0, BATCH * 784), { shape: [BATCH, 784] });
+    const y = sy.tensor(sy.datasets.oneHot(digits.labels), { shape: [BATCH, 10] });
+    await h.time('plaintext twin: the same training step in floats, batch of 64', () =>
+      sy.tidy(() => {
+        plainOpt.zeroGrad();
+        const l = plain.forward(x).sub(y).pow(2).sum().div(BATCH);
+        l.backward();
+        plainOpt.step();
+        return l;
+      }).item(), { reps: 30 });
+    await h.time('plaintext twin: inference, batch of 64', () => sy.tidy(() => sy.noGrad(() => plain.forward(x).argmax(1))).arraySync(), { reps: 30 });
   }
+  h.record(`CrypTen on this workload (issue 20), for comparison`, 0, 'note', { training: CRYPTEN.train, inference: CRYPTEN.infer });
   await close();
 }
 
