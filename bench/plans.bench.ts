@@ -286,7 +286,8 @@ async function compare(h: Harness, kind: Kind): Promise<void> {
 
 export async function run(h: Harness): Promise<void> {
   await sy.ready();
-  await compare(h, 'virtual');
-  if (!quick) await compare(h, 'threads');
-  await compare(h, 'processes');
+  // BENCH_PLANS_KINDS=virtual,processes runs only those kinds of workers.
+  const only = process.env.BENCH_PLANS_KINDS?.split(',');
+  const kinds: Kind[] = quick ? ['virtual', 'processes'] : ['virtual', 'threads', 'processes'];
+  for (const k of kinds) if (!only || only.includes(k)) await compare(h, k);
 }

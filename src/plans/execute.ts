@@ -20,6 +20,7 @@ import { decodeObject } from '../workers/codec.js';
 import { type CommandContext, type CommandSpec, getCommand } from '../workers/commands.js';
 import type { ObjectId, WireValue } from '../workers/messages.js';
 import type { Worker } from '../workers/worker.js';
+import { BundledChannel } from './bundle.js';
 import { PlanError } from './errors.js';
 import { type CheckedProgram, refOf, sessionRefOf } from './program.js';
 
@@ -41,6 +42,9 @@ export interface RunEnv {
 }
 
 const HEX = '0123456789abcdef';
+
+/** XOR a run's salt: the session of the run's bundles of protocol values (bundle.ts). */
+const BUNDLE_SESSION = 'b0d1e5b0d1e5b0d1e5b0d1e5b0d1e5b0';
 
 /** s XOR salt, both 32 hex characters. */
 export function saltSession(s: string, salt: string): string {
@@ -77,6 +81,8 @@ export function execute(p: CheckedProgram, env: RunEnv): object[] | Promise<obje
   const externalEnd = stateEnd + p.externals.length;
   const specs = p.actions.map((a) => getCommand(a.op));
   const { outer, worker } = env;
+  // Protocol values go out bundled, one frame per peer per turn (bundle.ts), on every worker of a run.
+  const channel = outer && env.salt !== undefined ? new BundledChannel(outer, saltSession(BUNDLE_SESSION, env.salt)) : outer;
 
   const read = (slot: number): object => {
     const v = values[slot];
@@ -116,8 +122,8 @@ export function execute(p: CheckedProgram, env: RunEnv): object[] | Promise<obje
     arg,
     replace,
     forget,
-    send: outer ? outer.send : noProtocols,
-    recv: outer ? outer.recv : noProtocols,
+    send: channel ? channel.send : noProtocols,
+    recv: channel ? channel.recv : noProtocols,
     background: outer ? outer.background : (work) => void work.catch(() => undefined),
   });
   const argsOf = (i: number): WireValue[] => {
