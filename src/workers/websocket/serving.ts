@@ -19,6 +19,7 @@ import type { HandshakeHost } from './handshake.js';
 import { PeerLinks } from './peers.js';
 import type { Role } from './protocol.js';
 import { PublishedData, checkTag, localTensor } from './published.js';
+import { addMeta } from '../tags.js';
 import type { ServedSession } from './session.js';
 import { SessionTable } from './sessions.js';
 import type { Dial, DialOptions } from './socket.js';
@@ -44,6 +45,8 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
   readonly sessionGraceMs: number;
   /** Handshakes refused (wrong token or ticket, bad hello). */
   authFailures = 0;
+  /** Its links to other workers carry protocol values only: it holds no pointers to them. */
+  readonly holdsPointers = false;
   protected readonly log: (line: string) => void;
   readonly #caller: Caller = inProcessCaller(this, { copyIn: cloneMessage, copyOut: (r) => r });
   readonly #published = new PublishedData(this.id);
@@ -147,8 +150,11 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
     checkTag(tag);
     const { layer, shape } = localTensor(tensor);
     const id = randomId();
-    // A copy through the codec: the caller's tensor stays the caller's.
-    this.put(id, decodeObject(encodeObject(layer), { worker: this }));
+    // A copy through the codec: the caller's tensor stays the caller's (its own tags come along).
+    const copy = decodeObject(encodeObject(layer), { worker: this });
+    addMeta(copy, [tag]);
+    this.put(id, copy);
+    // Everyone may use it (and find it with search): the published data's policy refuses the rest.
     this.store.grant(id, this.id, '*');
     this.#published.add(id, tag, shape);
     return id;
@@ -198,7 +204,9 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
   protected override forget(id: ObjectId, who = this.id): void {
     // Pointers found with search() free nothing when dropped: the data stays its owner's.
     if (this.#published.has(id)) return;
-    super.forget(id, who);
+    // This worker holds no pointers of its own making (see holdsPointers): one a client stored
+    // here is dropped without freeing what it names, which may be someone else's.
+    this.store.delete(id, who);
     if (this.peek(id) === undefined) this.#sessions.disown(id);
   }
 
@@ -206,18 +214,20 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
     if (who !== this.id) {
       // A sender clears what it owns; the worker's owner's published data is the worker's own.
       for (const id of this.objectIds()) if (this.store.ownerOf(id) === who) this.#sessions.disown(id);
-      super.clearStore(who);
+      this.store.clear(who, false);
       return;
     }
     const kept = this.#published.ids().map((id) => [id, this.peek(id)!] as const);
-    super.clearStore(who);
-    for (const [id, v] of kept) this.put(id, v);
+    this.store.clear(who, false);
+    for (const [id, v] of kept) {
+      this.put(id, v);
+      this.store.grant(id, this.id, '*');
+    }
     this.#sessions.disownAll();
   }
 
   protected override handleRequest(m: RequestMessage, from: string): WireValue | Promise<WireValue> {
     if (m.op === 'connectPeer') return this.#links.connect(m.args);
-    if (m.op === 'search') return this.#published.search(m.args);
     if (m.op === 'get' && isObjectId(m.args[0]) && this.#published.has(m.args[0])) this.#published.refuseGet(m.args[0]);
     if (m.op === 'stats') {
       if (m.args.length !== 0) throw new ValueError('stats takes no arguments');
