@@ -113,6 +113,13 @@ export function execute(p: CheckedProgram, env: RunEnv): object[] | Promise<obje
     if (slot < p.firstLocal) throw new PlanError('a plan drops only the objects it made');
     values[slot] = undefined;
   };
+  // Hands a local on (a command that passes it along); the run no longer holds it.
+  const take = (slot: ObjectId): object => {
+    if (slot < p.firstLocal) throw new PlanError('a plan hands on only the objects it made');
+    const v = read(slot);
+    values[slot] = undefined;
+    return v;
+  };
   const context = (self: number | undefined, ret: readonly number[]): CommandContext => ({
     worker,
     from: env.from,
@@ -122,6 +129,11 @@ export function execute(p: CheckedProgram, env: RunEnv): object[] | Promise<obje
     arg,
     replace,
     forget,
+    take,
+    grant: () => {
+      throw new PlanError("a plan's objects live only in its run: it cannot share them with another identity");
+    },
+    grantPointers: outer ? outer.grantPointers : () => undefined,
     send: channel ? channel.send : noProtocols,
     recv: channel ? channel.recv : noProtocols,
     background: outer ? outer.background : (work) => void work.catch(() => undefined),
