@@ -21,7 +21,7 @@ export default defineConfig({
           ...common,
           name: 'serialize',
           env: { SYFT_SERIALIZE: '1' },
-          include: ['test/{tensor,workers,nn,mpc,thread,data}/**/*.test.ts', 'test/tutorials/0[1-6]*.test.ts', 'test/readme.test.ts'],
+          include: ['test/{tensor,workers,nn,mpc,thread,data,plans}/**/*.test.ts', 'test/tutorials/0[1-6]*.test.ts', 'test/readme.test.ts'],
         },
       },
     ],

@@ -22,6 +22,9 @@ import { tensorCommands } from './tensors/commands.js';
 import { fixedPrecisionCommands, fptCodec } from './tensors/fixed-precision.js';
 import { floatCodec } from './tensors/float.js';
 import { paillierCodec, paillierCommands } from './tensors/paillier.js';
+import { planCommands } from './plans/commands.js';
+import { planCodec } from './plans/held-plan.js';
+import { protocolCodec, protocolCommands } from './plans/protocol.js';
 import { pointerCodec } from './tensors/pointer.js';
 import { tensorSharingCommands } from './tensors/sharing.js';
 import { type Codec, registerCodecs } from './workers/codec.js';
@@ -44,6 +47,8 @@ export const COMMANDS: readonly Readonly<Record<string, CommandSpec>>[] = [
   remoteKeyCommands, // Paillier keys that stay on a worker
   fedavgCommands,
   dpCommands, // distributed noise for secure aggregation (dp.noisyEncode)
+  planCommands, // running a plan a worker holds
+  protocolCommands,
 ];
 
 /** Every kind of object that may travel, by its codec. */
@@ -58,6 +63,8 @@ export const CODECS: readonly Codec<never>[] = [
   publicKeyCodec,
   privateKeyCodec,
   receiptCodec,
+  planCodec,
+  protocolCodec,
 ] as unknown as Codec<never>[];
 
 /** The correlated randomness a crypto provider deals. */

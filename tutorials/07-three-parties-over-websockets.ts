@@ -35,8 +35,12 @@
  * (what may be computed from their data and revealed). The workers authenticate every
  * connection with a token, and the agencies each other with tickets the model owner derives.
  *
+ * The training step is a plan (PySyft's Part 8): traced once by the model owner, it then runs with
+ * one message to each agency and one to the facilitator per batch, instead of one per command
+ * (`--plans=false` sends it op by op, to compare).
+ *
  *     npx tsx tutorials/07-three-parties-over-websockets.ts [--rows 500] [--epochs 10] [--batch 50]
- *         [--lr 0.1] [--seed 1]
+ *         [--lr 0.1] [--seed 1] [--plans=false]
  *
  * It prints progress per epoch and ends with one JSON line of figures.
  */
@@ -62,10 +66,12 @@ export interface Options {
   batch: number;
   lr: number;
   seed: number;
+  /** Run the training step as a plan (default true). */
+  plans: boolean;
   log: (line: string) => void;
 }
 
-export const defaults: Options = { rows: 500, epochs: 10, batch: 50, lr: 0.1, seed: 1, log: console.log };
+export const defaults: Options = { rows: 500, epochs: 10, batch: 50, lr: 0.1, seed: 1, plans: true, log: console.log };
 
 /** The features of a house, in standard units, and what its price (in 100k) depends on. */
 export const FEATURES = ['area', 'rooms', 'age', 'distance'] as const;
@@ -99,6 +105,10 @@ export interface Result {
   /** Predictions of the trained model for the model owner's three example houses. */
   predictions: number[];
   msPerBatch: number;
+  /** Whether the training step ran as a plan. */
+  plans: boolean;
+  /** Commands in each agency's part of the step: the messages a batch takes op by op. */
+  commandsPerBatch: number;
   /** Bytes sent over all connections per training batch. */
   bytesPerBatch: number;
   traffic: Record<'agency_a' | 'agency_b' | 'facilitator', RoleTraffic> & {
@@ -186,6 +196,25 @@ async function runModelOwner(argv: string[]): Promise<void> {
   const optimizer = new sy.optim.SGD(model.parameters(), { lr: o.lr }).fixPrecision();
   log(`training a linear regression on ${batches.length} private batches per epoch, shared between ${agencies.map((a) => a.id).join(' and ')}`);
 
+  // The training step, traced once as a plan: each batch then takes one message per agency and
+  // one to the facilitator (the trace also introduces the agencies to each other, once).
+  const step = (data: sy.Tensor, target: sy.Tensor) => {
+    optimizer.zeroGrad();
+    const out = model.forward(data).sub(target).pow(2).sum().div(data.shape[0]!);
+    out.backward();
+    optimizer.step();
+    return out;
+  };
+  const plan = sy.func2plan(step, { name: 'trainStep' }).build(batches[0]!.data, batches[0]!.target);
+  const commandsPerBatch = plan.commandCounts[agencyA.id]!;
+  if (o.plans) {
+    plan.send();
+    log(
+      `training step traced as a plan: ${commandsPerBatch} commands for each agency, sent as one message to each agency ` +
+        `and one to the facilitator per batch (op by op: ${commandsPerBatch} messages to each agency)`,
+    );
+  }
+
   // Counters before and after training; this process's own are read so that the stats requests'
   // replies fall outside the window.
   const stats = () => Promise.all(all.map((c) => c.workerStats()));
@@ -197,14 +226,8 @@ async function runModelOwner(argv: string[]): Promise<void> {
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const t0 = performance.now();
     let sum = 0;
-    for (const { data, target, size } of batches) {
-      const l = sy.tidy(() => {
-        optimizer.zeroGrad();
-        const out = model.forward(data).sub(target).pow(2).sum().div(size);
-        out.backward();
-        optimizer.step();
-        return out;
-      });
+    for (const { data, target } of batches) {
+      const l = o.plans ? (plan(data, target) as sy.Tensor) : sy.tidy(() => step(data, target));
       sum += (await l.get()).floatPrecision().item();
     }
     const ms = performance.now() - t0;
@@ -273,6 +296,8 @@ async function runModelOwner(argv: string[]): Promise<void> {
     trueBias: TRUE_BIAS,
     predictions,
     msPerBatch: trainMs / nb,
+    plans: o.plans,
+    commandsPerBatch,
     bytesPerBatch: perBatch(total),
     traffic,
   };
@@ -362,6 +387,7 @@ export const flags = {
   batch: { type: 'number', default: defaults.batch, integer: true, min: 1, max: 1_000_000, help: 'records per batch' },
   lr: { type: 'number', default: defaults.lr, min: 0, max: 100, help: 'learning rate of the SGD' },
   seed: { type: 'number', default: defaults.seed, integer: true, min: 0, max: 2 ** 31, help: "seed of the agencies' synthetic records" },
+  plans: { type: 'boolean', default: defaults.plans, help: 'train with plans: each step traced once, then one message per party (--plans=false runs it op by op)' },
 } as const satisfies Record<string, sy.utils.FlagSpec>;
 
 const COMMAND = 'npx tsx tutorials/07-three-parties-over-websockets.ts';

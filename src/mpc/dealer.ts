@@ -11,7 +11,7 @@
  * value: nothing about the other parties' shares.
  */
 import { ProtocolError, ValueError, WireFormatError } from '../errors.js';
-import { Prg, type RingTensor } from '../ring/index.js';
+import { Prg, RingTensor } from '../ring/index.js';
 import { type Shape, sizeOf } from '../shapes.js';
 import { within } from '../workers/limits.js';
 import { type CommandContext, argString, type CommandSpec } from '../workers/commands.js';
@@ -149,11 +149,26 @@ commands['mpc.deal'] = {
       try {
         const corrections = await correctionsOf(kind, params, seeds);
         ctx.send(parties[parties.length - 1]!, session, 'deal', { derived: corrections.map(ringPayload) });
+        dealtCount.set(ctx.worker, (dealtCount.get(ctx.worker) ?? 0) + 1);
       } catch (e) {
         // The last party is waiting: tell it why, rather than leave it to time out.
         ctx.send(parties[parties.length - 1]!, session, 'deal', { error: `${(e as Error).name}: ${(e as Error).message}`.slice(0, 500) });
       }
     });
+  },
+};
+
+// `mpc.dealt` []: resolves once every deal this dealer took so far has sent its corrections too,
+// with the number of deals it has finished (a ring tensor of one element). The offline phase
+// (plans/preprocess.ts) waits on it to know its pools are full.
+const dealtCount = new WeakMap<object, number>();
+commands['mpc.dealt'] = {
+  results: 1,
+  needsSelf: false,
+  async run(ctx, _self, args) {
+    if (args.length !== 0) throw new WireFormatError('mpc.dealt takes no arguments');
+    await (pending.get(ctx.worker) ?? Promise.resolve());
+    return RingTensor.from([1], BigInt64Array.of(BigInt(dealtCount.get(ctx.worker) ?? 0)));
   },
 };
 

@@ -35,7 +35,22 @@ export function randomSessionId(): string {
     const w = word();
     s += HEX[w >>> 24]! + HEX[(w >>> 16) & 0xff]! + HEX[(w >>> 8) & 0xff]! + HEX[w & 0xff]!;
   }
+  sessionObserver?.(s);
   return s;
+}
+
+let sessionObserver: ((session: string) => void) | undefined;
+
+/**
+ * Sees every session id drawn from now on (undefined stops it); returns the observer it
+ * replaces. A plan's tracer uses it to know exactly which strings of a recorded step are
+ * sessions, so that each run can give them fresh values (src/plans/trace.ts). It observes only:
+ * the ids stay CSPRNG draws.
+ */
+export function observeSessionIds(observer: ((session: string) => void) | undefined): ((session: string) => void) | undefined {
+  const before = sessionObserver;
+  sessionObserver = observer;
+  return before;
 }
 
 /** `n` bytes from the OS CSPRNG (chunked to the Web Crypto limit of 64 KiB per call). */

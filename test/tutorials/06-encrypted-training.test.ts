@@ -6,6 +6,10 @@ test('tutorial 06 (small): encrypted training follows the plaintext twin and rep
   const r = await main({ train: 192, test: 128, epochs: 3, logInterval: 1, log: (s) => lines.push(s) });
   // progress per batch, as the post prints it: 96 items per owner make 2 batches each, 4 an epoch
   expect(lines.filter((l) => /^Train Epoch: \d+ \[\d+\/192 \(\d+%\)\]\tLoss: \d\.\d{6}\tTime: \d+\.\d{3}s$/.test(l))).toHaveLength(12);
+  // the training step and the test batches ran as plans, and the tutorial says so
+  expect(r.plans).toBe(true);
+  expect(r.commandsPerBatch).toBeGreaterThan(50);
+  expect(lines.some((l) => /^training step traced as a plan: \d+ commands for each party, sent as one message per party/.test(l))).toBe(true);
   // the last line is the JSON summary
   expect(JSON.parse(lines.at(-1)!)).toEqual(r);
   for (const k of ['encryptedMsPerBatch', 'plaintextMsPerBatch', 'encryptedInferenceMsPerBatch'] as const) expect(r[k]).toBeGreaterThan(0);

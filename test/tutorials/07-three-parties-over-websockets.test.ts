@@ -15,15 +15,19 @@ test('tutorial 07 (small): four processes train a linear regression; the facilit
   expect(Math.abs(r.bias - TRUE_BIAS)).toBeLessThan(0.1);
   expect(r.finalCost).toBeLessThan(0.05);
   // Who saw what: nobody sent the facilitator a value; the agencies exchanged values; the model
-  // owner received only the replies to its requests: the two shares of each batch's loss, and
-  // the answers to the two introductions the first product needed (facilitator -> each agency;
-  // the dealer only sends, so the agencies are never introduced to it).
+  // owner received only the replies to its requests: the two shares of each batch's loss.
   expect(r.traffic.facilitator.bytesFromPeers).toBe(0);
   expect(r.traffic.facilitator.bytesSent).toBeGreaterThan(0);
   expect(r.traffic.agency_a.bytesFromPeers).toBeGreaterThan(1000);
   expect(r.traffic.agency_b.bytesFromPeers).toBeGreaterThan(1000);
   expect(r.batchesPerEpoch).toBe(6);
-  expect(r.traffic.modelOwner.messagesReceived).toBe(2 * r.epochs * r.batchesPerEpoch + 2);
+  // (The introductions happened when the step was traced as a plan, before training.)
+  expect(r.traffic.modelOwner.messagesReceived).toBe(2 * r.epochs * r.batchesPerEpoch);
+  // The step ran as a plan: one small command message to each worker per batch.
+  expect(r.plans).toBe(true);
+  expect(lines.some((l) => /^training step traced as a plan: \d+ commands for each agency/.test(l))).toBe(true);
+  expect(r.commandsPerBatch).toBeGreaterThan(20);
+  for (const id of ['agency_a', 'agency_b', 'facilitator'] as const) expect(r.traffic[id].bytesFromModelOwner).toBeLessThan(600);
   expect(r.traffic.modelOwner.bytesReceived).toBeLessThan(1000);
   expect(r.bytesPerBatch).toBeGreaterThan(r.traffic.modelOwner.bytesSent);
 });

@@ -1,0 +1,175 @@
+/**
+ * The commands a plan may hold, with the shape of each one's result.
+ *
+ * A plan is data: a list of commands of the worker's allow-list. Not every registered command
+ * may appear in one, only those listed here: the ops of the op table (src/layer/ops.ts, whose
+ * shape rules are reused as they are), the autograd and fixed-precision hooks, and the parties'
+ * and dealer's steps of the protocols. Each has a shape rule, so a worker can compute the shape
+ * of every tensor a plan would make, from its inputs alone, before it runs anything, and refuse
+ * a plan that would allocate more than {@link PLAN_LIMITS}.maxElements for one tensor.
+ * Everything else (moving objects away, Paillier, FedAvg, running another plan) is refused:
+ * a plan cannot call a plan, itself included.
+ */
+import { ShapeError } from '../errors.js';
+import { type ArgKind, OPS, type OpArg } from '../layer/ops.js';
+import { type Shape, broadcastShapes, matmulShape, sizeOf } from '../shapes.js';
+import { argBool, argDims, argInt, argInts, argNumber, argOptInt, argString } from '../workers/commands.js';
+import type { WireValue } from '../workers/messages.js';
+import { PlanError } from './errors.js';
+
+/** Caps on what one plan may hold or cause. */
+export const PLAN_LIMITS = {
+  /** Commands in one worker's part of a plan. */
+  actions: 50_000,
+  /** Tensors kept with the plan (its state and the constants it was traced with). */
+  state: 4_096,
+  /** Objects of the worker the plan refers to by id (the parameters of a shared model). */
+  externals: 10_000,
+  /** Protocol sessions of one run. */
+  sessions: 50_000,
+  /** Arguments and results of one run. */
+  inputs: 64,
+  outputs: 16,
+  /** Elements of any one tensor a plan makes. */
+  maxElements: 2 ** 24,
+  /** Salts a plan remembers, to refuse a run that reuses one. */
+  salts: 65_536,
+} as const;
+
+/** An argument as a shape rule sees it: a tensor is only its shape. */
+export type ShapeArg = { shape: Shape } | WireValue | undefined;
+
+/** What an argument's shape is, given how a plan refers to it. */
+export type ArgShapeOf = (v: WireValue | undefined) => Shape | undefined;
+
+interface PlanRule {
+  /** Result shapes (one per result) from the target's shape and the arguments. */
+  shapes(self: Shape | undefined, args: readonly WireValue[], shapeOf: ArgShapeOf): Shape[];
+  /** Whether the command changes its target (refused on a plan's inputs). */
+  mutates?: boolean;
+  /** The target's shape after the command, for those that change it. */
+  selfAfter?(self: Shape, args: readonly WireValue[], shapeOf: ArgShapeOf): Shape;
+}
+
+function tensorShape(v: WireValue | undefined, shapeOf: ArgShapeOf, what: string): Shape {
+  const s = shapeOf(v);
+  if (!s) throw new ShapeError(`${what} must be a tensor`);
+  return s;
+}
+
+// An op-table argument decoded as the worker's allow-list decodes it, with tensors as shapes.
+function tableArg(kind: ArgKind, v: WireValue | undefined, shapeOf: ArgShapeOf, what: string): OpArg {
+  switch (kind) {
+    case 'operand':
+      if (typeof v === 'number' || typeof v === 'bigint') return v;
+      return { shape: tensorShape(v, shapeOf, what) } as unknown as OpArg;
+    case 'tensor': return { shape: tensorShape(v, shapeOf, what) } as unknown as OpArg;
+    case 'number': return argNumber(v, what);
+    case 'int': return argInt(v, what);
+    case 'int?': return argOptInt(v, what);
+    case 'bool': return argBool(v, what);
+    case 'ints': return argInts(v, what);
+    case 'ints?': return v === null || v === undefined ? undefined : argInts(v, what);
+    case 'dims': return argDims(v);
+  }
+}
+
+const same: PlanRule = { shapes: (self) => [self!] };
+const effect: PlanRule = { shapes: () => [] };
+
+function dealParams(args: readonly WireValue[]): void {
+  // Every shape a deal is asked for is capped like the tensors a plan makes.
+  for (const a of args.slice(3)) {
+    if (Array.isArray(a) && a.every((d) => typeof d === 'number')) capped(a as number[], 'dealer material');
+  }
+}
+
+const RULES: Record<string, PlanRule> = {
+  copy: same,
+  data: same,
+  grad: same,
+  fixPrecision: same,
+  floatPrecision: same,
+  backward: effect,
+  setGrad: { ...effect, mutates: true },
+  requiresGrad_: { ...effect, mutates: true, selfAfter: (s) => s },
+  assign_: { ...effect, mutates: true, selfAfter: (_s, a, shapeOf) => tensorShape(a[0], shapeOf, 'the source of assign_') },
+  'mpc.beaver': {
+    shapes(self, args, shapeOf) {
+      const y = tensorShape(args[0], shapeOf, 'the second factor');
+      const kind = argString(args[1], 'kind', 8);
+      if (kind === 'mul') return [broadcastShapes(self!, y)];
+      if (kind === 'matmul') return [matmulShape(self!, y)];
+      throw new PlanError(`unknown product '${kind}'`);
+    },
+  },
+  'mpc.truncLocal': same,
+  'mpc.trunc': same,
+  'mpc.msb': same,
+  'mpc.refresh': same,
+  'mpc.shareSplit': same,
+  'mpc.shareOut': effect,
+  'mpc.shareIn': {
+    shapes(_self, args) {
+      const s = argInts(args[2], 'shape');
+      if (!s.every((d) => d >= 0)) throw new ShapeError('a shape has non-negative entries');
+      return [s];
+    },
+  },
+  'mpc.deal': { shapes: (_s, args) => (dealParams(args), []) },
+};
+
+/** Whether `op` may appear in a plan. */
+export function isPlannable(op: string): boolean {
+  return Object.hasOwn(RULES, op) || (Object.hasOwn(OPS, op) && OPS[op]!.remote);
+}
+
+/** Refuses a command that may not appear in a plan, with what is allowed instead. */
+export function checkPlannable(op: string): void {
+  if (!isPlannable(op)) {
+    throw new PlanError(
+      `'${op}' cannot be part of a plan: plans hold tensor ops, autograd and fixed-precision hooks and the steps ` +
+        'of the secure protocols (run other commands, and other plans, outside of it)',
+    );
+  }
+}
+
+/** Whether `op` changes its target in place. */
+export function mutatesTarget(op: string): boolean {
+  return RULES[op]?.mutates === true;
+}
+
+/** Throws when a tensor of `shape` is larger than a plan may make. */
+export function capped(shape: Shape, what: string): Shape {
+  const n = sizeOf(shape);
+  if (!(n <= PLAN_LIMITS.maxElements)) {
+    throw new PlanError(`${what} would have ${n} elements; a plan makes tensors of at most ${PLAN_LIMITS.maxElements}`);
+  }
+  return shape;
+}
+
+/**
+ * The shapes of a command's results, and of its target afterwards; throws for arguments that do
+ * not fit (the op table's own rules) and for tensors over the cap.
+ */
+export function resultShapes(
+  op: string,
+  self: Shape | undefined,
+  args: readonly WireValue[],
+  shapeOf: ArgShapeOf,
+): { results: Shape[]; selfAfter?: Shape } {
+  const rule = RULES[op];
+  let results: Shape[];
+  let selfAfter: Shape | undefined;
+  if (rule) {
+    results = rule.shapes(self, args, shapeOf);
+    if (rule.selfAfter && self) selfAfter = rule.selfAfter(self, args, shapeOf);
+  } else {
+    const spec = OPS[op]!;
+    if (args.length > spec.args.length) throw new PlanError(`'${op}' takes ${spec.args.length} argument(s), got ${args.length}`);
+    const decoded = spec.args.map((k, i) => tableArg(k, args[i], shapeOf, `argument ${i + 1} of '${op}'`));
+    results = [spec.shape(self!, decoded)];
+  }
+  for (const r of results) capped(r, `the result of '${op}'`);
+  return selfAfter ? { results, selfAfter } : { results };
+}
