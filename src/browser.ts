@@ -21,7 +21,7 @@ import { registerAll } from './registry.js';
 
 registerAll();
 
-export { ready, type ReadyInfo, type ReadyOptions, type BackendName } from './backend.js';
+export { ready, type ReadyInfo, type ReadyOptions, type BackendName, type WasmFile } from './backend.js';
 export { Tensor, type TensorArg, type ShareOptions } from './tensor.js';
 export { tensor, full, zeros, ones, randn, rand, type TensorOptions, type DType, type NestedData } from './factory.js';
 export { tidy, keep } from './tensors/scope.js';

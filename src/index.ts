@@ -18,7 +18,7 @@ import { registerAll } from './registry.js';
 
 registerAll();
 
-export { ready, type ReadyInfo, type ReadyOptions, type BackendName } from './backend.js';
+export { ready, type ReadyInfo, type ReadyOptions, type BackendName, type WasmFile } from './backend.js';
 export { Tensor, type TensorArg, type ShareOptions } from './tensor.js';
 export { tensor, full, zeros, ones, randn, rand, type TensorOptions, type DType, type NestedData } from './factory.js';
 export { tidy, keep } from './tensors/scope.js';
@@ -62,6 +62,8 @@ export { encodeMessage, decodeMessage } from './workers/serde.js';
 export type { Message, WireValue, WireNode, ObjectId } from './workers/messages.js';
 export type { PostMessage, RequestMessage, ReplyMessage, WireError } from './workers/messages.js';
 export type { Shape } from './shapes.js';
+export type { Pem, Dial, DialOptions, FrameSocket } from './workers/websocket/socket.js';
+export type { SearchQuery } from './workers/search.js';
 export type { Pair } from './layer/window.js';
 export type { Releasable } from './tensors/scope.js';
 
