@@ -77,3 +77,5 @@ export * as paillier from './he/index.js';
 export * as federated from './federated/index.js';
 export * as utils from './util/index.js';
 export * as dp from './dp/index.js';
+export { Plan, PlanState, PointerPlan, PlanError, Protocol, func2plan, type PlanOptions, type PlanOutput, type ProtocolWorker } from './plans/index.js';
+export * as mpc from './plans/offline.js';
