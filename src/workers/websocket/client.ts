@@ -40,6 +40,8 @@ export interface WebsocketClientOptions {
   id?: string;
   /** The worker's token (required when the worker was started with one). */
   token?: string;
+  /** The name the worker's owner issued `token` to (a worker with tokens per client); your identity there. Default: the owner's id. */
+  name?: string;
   /** How long a request (`get()`, `sync()`) waits for its answer, in ms. Default 60 s. */
   timeoutMs?: number;
   /** How long opening a connection (TCP, TLS, handshake) may take, in ms. Default 10 s. */
@@ -52,6 +54,8 @@ export interface WebsocketClientOptions {
   maxMessageBytes?: number;
   /** Certificates (PEM) to trust for a `wss:` worker with a self-signed certificate (Node; a page trusts what its browser trusts). */
   ca?: Pem | Pem[];
+  /** Pin the worker's certificate by its SHA-256 fingerprint (printed when a `wss:` worker starts) instead of trusting a CA. */
+  fingerprint?: string;
   /** The worker that sends the commands and owns the pointers; its id names this client. Default `sy.local`. */
   owner?: Worker;
   /** How other workers reach this one when objects move between them. Default: `url`. */
@@ -98,12 +102,13 @@ export class WebsocketClientWorker implements RemoteWorker {
     this.url = checkUrl(url);
     this.peerUrl = checkUrl(opts.peerUrl ?? url);
     checkWorkerId(opts.id);
+    checkWorkerId(opts.name);
     setReach(this, { url: this.peerUrl, token: checkClientToken(opts.token) });
     this.owner = opts.owner ?? local;
     const connection: DialledOptions = {
       url: this.url,
       role: 'client',
-      selfId: this.owner.id,
+      selfId: opts.name ?? this.owner.id,
       expectId: opts.id,
       token: opts.token,
       ticket: undefined,
@@ -112,6 +117,7 @@ export class WebsocketClientWorker implements RemoteWorker {
       reconnectWithinMs: positive(opts.reconnectWithinMs, 10_000, 'reconnectWithinMs'),
       maxIncoming: positive(opts.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 'maxMessageBytes'),
       ca: opts.ca,
+      fingerprint: opts.fingerprint,
       dial: opts.dial ?? defaultDial(),
     };
     const failed = (e: unknown, op: string) =>

@@ -20,7 +20,9 @@ import { PeerLinks } from './peers.js';
 import type { Role } from './protocol.js';
 import { PublishedData, checkTag, localTensor } from './published.js';
 import type { ServedSession } from './session.js';
-import { SessionTable } from './sessions.js';
+import { DEFAULT_SESSION_LIMITS, type SessionLimits, SessionTable } from './sessions.js';
+import { resolveCounts } from './admission.js';
+import type { ClientIdentities } from './identities.js';
 import type { Dial, DialOptions } from './socket.js';
 import type { WorkerStats, WorkerTraffic } from './traffic.js';
 
@@ -28,6 +30,12 @@ export interface ServingOptions extends WorkerOptions {
   maxMessageBytes: number;
   sessionGraceMs: number;
   log: (line: string) => void;
+  /** Caps on sessions and on what each leaves unacknowledged (sessions.ts). */
+  sessionLimits?: Partial<SessionLimits> | undefined;
+  /** Which peers `connectPeer` may reach (peer-policy.ts). Default: any. */
+  peerPolicy?: { check(url: string): void } | undefined;
+  /** Tokens per client (identities.ts): each client's name is its identity here. */
+  clients?: ClientIdentities | undefined;
   /** How peer links dial their peers, and which certificates they trust. */
   dial: Dial;
   peerCa: DialOptions['ca'];
@@ -45,18 +53,24 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
   /** Handshakes refused (wrong token or ticket, bad hello). */
   authFailures = 0;
   protected readonly log: (line: string) => void;
+  /** The clients this worker accepts, each by its own token (when it has tokens per client). */
+  protected readonly clients: ClientIdentities | undefined;
   readonly #caller: Caller = inProcessCaller(this, { copyIn: cloneMessage, copyOut: (r) => r });
   readonly #published = new PublishedData(this.id);
   readonly #sessions: SessionTable;
   readonly #links: PeerLinks;
+  readonly #peerPolicy: ServingOptions['peerPolicy'];
 
   constructor(opts: ServingOptions) {
     super(opts);
     this.maxMessageBytes = opts.maxMessageBytes;
     this.sessionGraceMs = opts.sessionGraceMs;
+    this.clients = opts.clients;
+    this.#peerPolicy = opts.peerPolicy;
     const log = (this.log = opts.log);
     this.#sessions = new SessionTable({
       graceMs: opts.sessionGraceMs,
+      limits: resolveCounts(DEFAULT_SESSION_LIMITS, opts.sessionLimits, 'session'),
       log,
       deliver: (s, msg) => this.deliver(s, msg),
       refused: (error) => {
@@ -86,6 +100,7 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
     return {
       id: this.id,
       token,
+      clients: this.clients,
       maxMessageBytes: this.maxMessageBytes,
       timeoutMs,
       roles: ['client', 'peer'],
@@ -217,7 +232,7 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
   }
 
   protected override handleRequest(m: RequestMessage, from: string): WireValue | Promise<WireValue> {
-    if (m.op === 'connectPeer') return this.#links.connect(m.args);
+    if (m.op === 'connectPeer') return this.#connectPeer(m.args);
     if (m.op === 'search') return this.#published.search(m.args);
     if (m.op === 'get' && isObjectId(m.args[0]) && this.#published.has(m.args[0])) this.#published.refuseGet(m.args[0]);
     if (m.op === 'stats') {
@@ -233,6 +248,11 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
       }
     }
     return super.handleRequest(m, from);
+  }
+
+  #connectPeer(args: readonly WireValue[]): Promise<WireValue> {
+    if (typeof args[1] === 'string' && URL.canParse(args[1])) this.#peerPolicy?.check(args[1]);
+    return this.#links.connect(args);
   }
 
   // ---- in-process use -----------------------------------------------------------------------
