@@ -81,7 +81,7 @@ describe('the layout of src/workers', () => {
       .filter((f) => runtimeImports(f).some((i) => nodeOnly.test(i)))
       .map((f) => relative(websocket, f))
       .sort();
-    expect(users).toEqual(['auth.ts', 'listener.ts', 'node-socket.ts', 'process.ts', 'stats.ts']);
+    expect(users).toEqual(['listener.ts', 'node-socket.ts', 'process.ts', 'stats.ts', 'token-file.ts', 'tokens-file.ts']);
     // What a browser transport or a dialled-out serving worker would build on needs none of them
     // (the handshake's proofs, auth.ts, are the one piece a browser needs in WebCrypto).
     for (const f of ['channel.ts', 'session.ts', 'socket.ts', 'protocol.ts', 'traffic.ts']) {
