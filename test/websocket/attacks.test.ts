@@ -59,7 +59,7 @@ describe('a legitimate private matmul completes, correctly, during', () => {
     const n = await a.stop();
     expect(n.replies).toBeGreaterThan(0);
     expect(n.okGets).toBe(0);
-    expect(n.listedSomething).toBe(0);
+    expect(n.listedTheirs).toBe(0);
     expect((await mine.get()).arraySync()).toEqual([1, 2, 3]);
   }, 60_000);
 });

@@ -214,7 +214,9 @@ export function crossIdentity(ids: () => number[]): Attack {
       await pause(50);
       n.replies = conn.replies.length;
       n.okGets = conn.replies.filter((r) => r.ok && gets.has(r.req)).length;
-      n.listedSomething = conn.replies.filter((r) => r.ok && !gets.has(r.req) && JSON.stringify(r.value) !== '[]').length;
+      // Listings show mallory's own objects only, never the ids she reaches for.
+      const theirs = new Set(ids());
+      n.listedTheirs = conn.replies.filter((r) => r.ok && !gets.has(r.req) && (r.value as number[]).some((v) => theirs.has(v))).length;
     });
   };
 }
