@@ -21,7 +21,13 @@ import { rawConnect } from './raw.js';
 
 export const WORKER_ARGS = ['--handshake-timeout-ms', '1000', '--max-unauthenticated', '64', '--login-burst', '5', '--max-unacked-bytes', '1MiB'];
 
-export interface Cluster {
+/** What an attack needs: where the workers listen (bob first), and mallory's token. */
+export interface Target {
+  urls: string[];
+  mallory: string;
+}
+
+export interface Cluster extends Target {
   procs: WorkerProcess[];
   bob: WebsocketClientWorker;
   alice: WebsocketClientWorker;
@@ -43,6 +49,7 @@ export async function startCluster(): Promise<Cluster> {
   const [bob, alice, dealer] = await Promise.all(procs.map((p) => WebsocketClientWorker.connect(p.url, { id: p.id, name: 'orch', token: orch })));
   return {
     procs,
+    urls: procs.map((p) => p.url),
     bob: bob!,
     alice: alice!,
     dealer: dealer!,
@@ -78,9 +85,9 @@ export function peakRssMb(p: WorkerProcess): number | undefined {
 }
 
 /** An attack that runs until `stop()`; `stop` resolves with what it counted. */
-export type Attack = (c: Cluster) => { stop(): Promise<Record<string, number>> };
+export type Attack = (c: Target) => { stop(): Promise<Record<string, number>> };
 
-const port = (p: WorkerProcess) => Number(new URL(p.url).port);
+const port = (url: string) => Number(new URL(url).port);
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Runs `body` over and over (with a breather) until stopped; counts what it returns.
@@ -114,7 +121,7 @@ const closedWs = (s: WebSocket) => new Promise<void>((r) => (s.readyState === We
 export const preHelloFlood: Attack = (c) => {
   const frame = new Uint8Array(8 * 2 ** 20);
   return loop(async (n) => {
-    const socks = Array.from({ length: 10 }, () => ws(c.procs[0]!.url));
+    const socks = Array.from({ length: 10 }, () => ws(c.urls[0]!));
     await Promise.all(socks.map((s) => new Promise<void>((r) => s.once('open', () => (s.send(frame), r())).once('close', () => r()))));
     await Promise.all(socks.map(closedWs));
     n.frames = (n.frames ?? 0) + socks.length;
@@ -125,7 +132,7 @@ export const preHelloFlood: Attack = (c) => {
 export const slowloris: Attack = (c) =>
   loop(async (n) => {
     const head = `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`;
-    const socks = Array.from({ length: 50 }, () => tcpConnect({ host: '127.0.0.1', port: port(c.procs[0]!) }).on('error', () => {}));
+    const socks = Array.from({ length: 50 }, () => tcpConnect({ host: '127.0.0.1', port: port(c.urls[0]!) }).on('error', () => {}));
     for (let i = 0; i < head.length && socks.some((s) => !s.destroyed); i++) {
       for (const s of socks) if (!s.destroyed) s.write(head[i]!);
       await pause(100);
@@ -139,7 +146,7 @@ export const idleFlood: Attack = (c) => {
   const open = new Set<Socket>();
   const fill = (n: Record<string, number>) => {
     while (open.size < 600) {
-      const s = tcpConnect({ host: '127.0.0.1', port: port(c.procs[0]!) }).on('error', () => {});
+      const s = tcpConnect({ host: '127.0.0.1', port: port(c.urls[0]!) }).on('error', () => {});
       open.add(s);
       s.once('close', () => {
         open.delete(s);
@@ -163,22 +170,22 @@ export const idleFlood: Attack = (c) => {
 /** Wrong tokens from 127.0.0.2 (and plain HTTP GETs): refused, then made to wait. */
 export const unauthProbes: Attack = (c) =>
   loop(async (n) => {
-    const conn = await rawConnect(c.procs[0]!.url, { id: 'orch', key: newToken(), localAddress: '127.0.0.2' }).catch((e: Error) => {
+    const conn = await rawConnect(c.urls[0]!, { id: 'orch', key: newToken(), localAddress: '127.0.0.2' }).catch((e: Error) => {
       if (/HTTP 429/.test(e.message)) n.waited = (n.waited ?? 0) + 1;
       return undefined;
     });
     if (conn?.refused) n.refused = (n.refused ?? 0) + 1;
     conn?.close();
     const status = await new Promise<number>((r) => {
-      const req = request({ host: '127.0.0.1', port: port(c.procs[0]!), path: '/' }, (res) => (res.resume(), r(res.statusCode!)));
+      const req = request({ host: '127.0.0.1', port: port(c.urls[0]!), path: '/' }, (res) => (res.resume(), r(res.statusCode!)));
       req.on('error', () => r(0));
       req.end();
     });
     if (status === 426) n.http426 = (n.http426 ?? 0) + 1;
   });
 
-async function malloryOn(c: Cluster, i = 0) {
-  return rawConnect(c.procs[i]!.url, { id: 'mallory', key: c.mallory });
+async function malloryOn(c: Target, i = 0) {
+  return rawConnect(c.urls[i]!, { id: 'mallory', key: c.mallory });
 }
 
 /** Mallory, logged in, sends frames of random bytes and random mutations of a valid command. */
