@@ -85,13 +85,18 @@ export function peakRssMb(p: WorkerProcess): number | undefined {
 }
 
 /** An attack that runs until `stop()`; `stop` resolves with what it counted. */
-export type Attack = (c: Target) => { stop(): Promise<Record<string, number>> };
+export interface Running {
+  /** What it counted so far. */
+  readonly counts: Readonly<Record<string, number>>;
+  stop(): Promise<Record<string, number>>;
+}
+export type Attack = (c: Target) => Running;
 
 const port = (url: string) => Number(new URL(url).port);
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Runs `body` over and over (with a breather) until stopped; counts what it returns.
-function loop(body: (n: Record<string, number>) => Promise<void>): { stop(): Promise<Record<string, number>> } {
+function loop(body: (n: Record<string, number>) => Promise<void>): Running {
   const n: Record<string, number> = { rounds: 0 };
   let running = true;
   const done = (async () => {
@@ -102,6 +107,7 @@ function loop(body: (n: Record<string, number>) => Promise<void>): { stop(): Pro
     }
   })();
   return {
+    counts: n,
     async stop() {
       running = false;
       await done;
@@ -159,6 +165,7 @@ export const idleFlood: Attack = (c) => {
     await pause(50);
   });
   return {
+    counts: l.counts,
     async stop() {
       const n = await l.stop();
       for (const s of open) s.destroy();
