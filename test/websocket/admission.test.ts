@@ -11,7 +11,7 @@ import { encodeObject } from '../../src/workers/codec.js';
 import { encodeMessage } from '../../src/workers/serde.js';
 import { newToken } from '../../src/workers/websocket/identities.js';
 import { WebsocketClientWorker } from '../../src/workers/websocket/index.js';
-import { TestNet, sy, until } from './helpers/net.js';
+import { TestNet, sy, testCert, until } from './helpers/net.js';
 import { rawConnect } from './helpers/raw.js';
 
 const net = new TestNet();
@@ -32,7 +32,7 @@ const closed = (s: Socket) => new Promise<void>((r) => (s.destroyed ? r() : s.on
 
 // A WebSocket that never says hello; resolves once it is open.
 async function noHello(url: string, localAddress = '127.0.0.1'): Promise<WebSocket> {
-  const ws = new WebSocket(url, { perMessageDeflate: false, localAddress });
+  const ws = new WebSocket(url, { perMessageDeflate: false, localAddress, rejectUnauthorized: false });
   ws.on('error', () => {});
   await new Promise((r, j) => {
     ws.once('open', r);
@@ -43,15 +43,18 @@ async function noHello(url: string, localAddress = '127.0.0.1'): Promise<WebSock
 const wsClosed = (ws: WebSocket) => new Promise<void>((r) => (ws.readyState === WebSocket.CLOSED ? r() : ws.once('close', () => r())));
 
 describe('before the hello', () => {
-  test('a big frame before the hello closes the connection; the worker keeps serving', async () => {
-    const server = await net.server('bob');
-    const ws = await noHello(server.url);
-    ws.send(new Uint8Array(4 * 2 ** 20));
-    await wsClosed(ws);
-    expect(server.admission.dropped).toBe(1);
-    const bob = await net.client(server);
-    expect((await sy.tensor([1, 2]).send(bob).get()).arraySync()).toEqual([1, 2]);
-  });
+  for (const tls of [false, true]) {
+    test(`a big frame before the hello closes the connection; the worker keeps serving (${tls ? 'wss' : 'ws'})`, async () => {
+      const server = await net.server('bob', tls ? { tls: testCert() } : {});
+      const ws = await noHello(server.url);
+      ws.send(new Uint8Array(4 * 2 ** 20));
+      await wsClosed(ws);
+      expect(server.admission.dropped).toBe(1);
+      const bob = await net.client(server, tls ? { ca: testCert().cert } : {});
+      expect((await sy.tensor([1, 2]).send(bob).get()).arraySync()).toEqual([1, 2]);
+      expect(server.admission.unauthenticated).toBe(0);
+    });
+  }
 
   test('a connection that never authenticates is closed after the handshake timeout', async () => {
     const server = await net.server('bob', { admission: { handshakeTimeoutMs: 200 } });
@@ -145,7 +148,6 @@ describe('sessions', () => {
 });
 
 test('a client pins the worker certificate by fingerprint', async () => {
-  const { testCert } = await import('./helpers/net.js');
   const { certFingerprint } = await import('../../src/workers/websocket/tls.js');
   const server = await net.server('bob', { tls: testCert() });
   const fingerprint = certFingerprint(testCert().cert);
