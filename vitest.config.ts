@@ -13,7 +13,7 @@ const common = {
 export default defineConfig({
   test: {
     projects: [
-      { test: { ...common, name: 'default', include: ['test/**/*.test.ts'] } },
+      { test: { ...common, name: 'default', include: ['test/**/*.test.ts'], exclude: ['test/browser/**', '**/node_modules/**'] } },
       {
         test: {
           ...common,

@@ -51,6 +51,11 @@ export {
   type Traffic,
   type WorkerTraffic,
   type WorkerStats,
+  Coordinator,
+  OutboundWorker,
+  type CoordinatorOptions,
+  type OutboundWorkerOptions,
+  type RelayTraffic,
 } from './workers/websocket/index.js';
 export { encodeMessage, decodeMessage } from './workers/serde.js';
 export type { Message, WireValue, WireNode, ObjectId } from './workers/messages.js';

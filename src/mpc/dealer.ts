@@ -17,6 +17,7 @@ import { within } from '../workers/limits.js';
 import { type CommandContext, argString, type CommandSpec } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import { draw, ringFrom, ringPayload, seedFrom, sessionArg } from './protocol.js';
+import { nextTurn } from '../util/turn.js';
 
 /** The commands this file adds to a worker's allow-list (registered by src/registry.ts). */
 export const dealerCommands: Record<string, CommandSpec> = {};
@@ -185,8 +186,6 @@ async function correctionsOf(kind: CorrelationKind, params: readonly WireValue[]
 // Each dealer's corrections are computed one deal after another, in the order of the deals, each
 // after a macrotask turn so that the deal commands queued meanwhile send their seeds first.
 const pending = new WeakMap<object, Promise<void>>();
-const nextTurn: (f: () => void) => void =
-  typeof setImmediate === 'function' ? (f) => void setImmediate(f) : (f) => void setTimeout(f, 0);
 
 function later(ctx: CommandContext, work: () => Promise<void>): void {
   const before = pending.get(ctx.worker) ?? Promise.resolve();

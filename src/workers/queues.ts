@@ -9,6 +9,7 @@
  * hold the event loop either.
  */
 import { within, type WorkerLimits } from './limits.js';
+import { nextTurn } from '../util/turn.js';
 
 /** Runs one item; returns a promise only when the next item must wait for it. */
 export type Run<T> = (item: T) => Promise<void> | undefined;
@@ -21,8 +22,6 @@ interface Lane<T> {
 
 const SLICE_MS = 8;
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
-const nextTurn: (f: () => void) => void =
-  typeof setImmediate === 'function' ? (f) => void setImmediate(f) : (f) => void setTimeout(f, 0);
 
 export class SenderQueues<T> {
   readonly #lanes = new Map<string, Lane<T>>();

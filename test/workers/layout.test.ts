@@ -82,9 +82,10 @@ describe('the layout of src/workers', () => {
       .map((f) => relative(websocket, f))
       .sort();
     expect(users).toEqual(['listener.ts', 'node-socket.ts', 'process.ts', 'stats.ts', 'token-file.ts', 'tokens-file.ts']);
-    // What a browser transport or a dialled-out serving worker would build on needs none of them
-    // (the handshake's proofs, auth.ts, are the one piece a browser needs in WebCrypto).
-    for (const f of ['channel.ts', 'session.ts', 'socket.ts', 'protocol.ts', 'traffic.ts']) {
+    // What pages run — the browser transport, the client, a dialled-out serving worker, the
+    // handshake's proofs (WebCrypto there) — reaches none of them.
+    const portable = ['channel.ts', 'session.ts', 'socket.ts', 'protocol.ts', 'traffic.ts', 'auth.ts', 'hmac.ts', 'seal.ts'];
+    for (const f of [...portable, 'client.ts', 'outbound.ts', 'serving.ts', 'browser-socket.ts', 'dial.ts', 'handshake.ts', 'handshake-dial.ts']) {
       const reached = [...closure(join(websocket, f))].filter((g) => runtimeImports(g).some((i) => nodeOnly.test(i)));
       expect(reached.map(rel), f).toEqual([]);
     }

@@ -15,6 +15,7 @@ export class BrowserSocket implements FrameSocket {
   onText: ((text: string, bytes: number) => void) | undefined;
   onClose: ((code: number, reason: string) => void) | undefined;
   onError: ((e: Error) => void) | undefined;
+  onOpen: (() => void) | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -33,6 +34,7 @@ export class BrowserSocket implements FrameSocket {
     ws.onopen = () => {
       opened = true;
       clearTimeout(this.#timer);
+      this.onOpen?.();
     };
     ws.onmessage = (ev: MessageEvent) => {
       const data: unknown = ev.data;

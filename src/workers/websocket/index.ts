@@ -13,6 +13,8 @@ useNodeDial(dialNode);
 export { WebsocketServerWorker, type WebsocketServerWorkerOptions } from './server.js';
 export type { Traffic, WorkerTraffic, WorkerStats } from './traffic.js';
 export { WebsocketClientWorker, type WebsocketClientOptions, type ClientEvents } from './client.js';
+export { Coordinator, type CoordinatorOptions, type RelayTraffic } from './coordinator.js';
+export { OutboundWorker, type OutboundWorkerOptions } from './outbound.js';
 export { startWorkerProcess, type WorkerProcess, type WorkerProcessOptions } from './process.js';
 export { readTokenFile } from './token-file.js';
 export { DEFAULT_MAX_MESSAGE_BYTES } from './protocol.js';

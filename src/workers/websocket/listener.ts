@@ -23,8 +23,8 @@ export interface ListenerOptions {
   log: (line: string) => void;
   /** Holds connections to the pre-authentication limits (admission.ts), when given. */
   admission?: Admission | undefined;
-  /** A connection came in from `address`; `key` names it to the admission. */
-  accept: (socket: FrameSocket, address: string, key: string) => void;
+  /** A connection came in from `address`, for `path` (the request's path and query); `key` names it to the admission. */
+  accept: (socket: FrameSocket, address: string, path: string, key: string) => void;
 }
 
 export class Listener {
@@ -60,7 +60,7 @@ export class Listener {
       const address = req.socket.remoteAddress ?? '?';
       const socket = new NodeSocket(ws);
       socket.onError = (e) => o.log(`connection from ${address}: ${e.message}`);
-      o.accept(socket, address, connectionKey(req.socket));
+      o.accept(socket, address, req.url ?? '/', connectionKey(req.socket));
     });
     wss.on('error', (e) => o.log(`websocket server error: ${e.message}`));
     http.on('clientError', (_e, socket) => socket.destroy());

@@ -14,6 +14,7 @@ export class NodeSocket implements FrameSocket {
   onText: ((text: string, bytes: number) => void) | undefined;
   onClose: ((code: number, reason: string) => void) | undefined;
   onError: ((e: Error) => void) | undefined;
+  onOpen: (() => void) | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -24,6 +25,7 @@ export class NodeSocket implements FrameSocket {
       if (isBinary) this.onBinary?.(data);
       else this.onText?.(data.toString('utf8'), data.length);
     });
+    ws.on('open', () => this.onOpen?.());
     ws.on('close', (code: number, reason: Buffer) => this.onClose?.(code, reason.toString()));
     // Always listened to: an 'error' nobody listens to would take the process down.
     ws.on('error', (e: Error) => this.onError?.(explain(e)));

@@ -16,8 +16,9 @@
  * Roles: `client` (an orchestrator: commands in, replies out), `peer` (a party's protocol values,
  * with a ticket) and `serve` (version 2: the dialling side is a worker that serves over this
  * connection; the coordinator it dialled sends it commands). `seal` carries ECDH public keys when
- * the connection runs through a relay (seal.ts). A coordinator asks a worker that joined it to
- * open a connection for a relayed peer with `splice {id}`.
+ * the connection runs through a relay (seal.ts). A worker that cannot listen offers idle
+ * connections at a coordinator's `/join/<id>`; the coordinator sends `splice {id}` on one when a
+ * caller dials `/relay/<id>`, and relays bytes from then on (outbound.ts, coordinator.ts).
  */
 import { WireFormatError } from '../../errors.js';
 
@@ -93,7 +94,7 @@ export interface Bye {
   t: 'bye';
 }
 
-/** A coordinator asks a worker that joined it to dial `<coordinator>/splice/<id>` for a relayed peer. */
+/** A coordinator hands a connection a worker offered to a caller; `id` names the relayed connection (logs). */
 export interface Splice {
   t: 'splice';
   id: string;
@@ -112,8 +113,8 @@ export const HEX32_RE = /^[0-9a-f]{32}$/;
 export const HEX64_RE = /^[0-9a-f]{64}$/;
 /** A coordinator's path for a peer link to worker `<id>` that joined it (relayed, sealed end to end). */
 export const RELAY_PATH = '/relay/';
-/** A coordinator's path where a joined worker dials back with a splice id. */
-export const SPLICE_PATH = '/splice/';
+/** A coordinator's path where a worker that cannot listen offers connections (`/join/<id>`). */
+export const JOIN_PATH = '/join/';
 
 /** True for the URL of a relayed peer link (`ws://coordinator/relay/<id>`). */
 export function isRelayUrl(url: string): boolean {

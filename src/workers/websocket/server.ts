@@ -135,7 +135,7 @@ export class WebsocketServerWorker extends ServingWorker {
       allowOrigins: new Set(this.#opts.allowOrigins ?? []),
       log: this.log,
       admission: this.#admission,
-      accept: (socket, address, key) => this.accept(socket, address, key),
+      accept: (socket, address, _path, key) => this.accept(socket, address, key),
     });
     this.#port = this.#listener.port;
     return this;

@@ -289,6 +289,11 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
     return view;
   }
 
+  /** Drops every session's connection at once, as a lost network would; the sessions wait for their clients. */
+  protected dropSessionSockets(): void {
+    for (const s of this.#sessions.values()) s.socket?.terminate();
+  }
+
   /** Closes every peer link, ends every session without freeing objects one by one, and fails waiting protocol steps. */
   protected async stopServing(): Promise<void> {
     await this.#links.closeAll();

@@ -27,6 +27,8 @@ export interface FrameSocket {
   onClose: ((code: number, reason: string) => void) | undefined;
   /** The connection failed (a close follows); dialled sockets explain what went wrong. */
   onError: ((e: Error) => void) | undefined;
+  /** A dialled connection is up (sockets that only relay or were accepted need not say). */
+  onOpen?: (() => void) | undefined;
 }
 
 export interface DialOptions {
