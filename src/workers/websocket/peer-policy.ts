@@ -23,9 +23,9 @@ export class PeerPolicy {
     this.#entries = allow === undefined ? undefined : new Set(allow.map((a) => a.toLowerCase().replace(/^\[([^\]]+)\]/, '$1')));
   }
 
-  /** Throws a PermissionError unless the worker may connect to the peer at `url` (a URL that parsed). */
-  check(url: string): void {
-    if (this.#any) return;
+  /** Throws a PermissionError unless the worker may connect to the peer at `url` (what is not a URL is left to connectPeer's own checks). */
+  check(url: unknown): void {
+    if (this.#any || typeof url !== 'string' || !URL.canParse(url)) return;
     const u = new URL(url);
     const host = hostOf(u.hostname);
     const port = u.port || (u.protocol === 'wss:' ? '443' : '80');

@@ -179,9 +179,10 @@ export class PeerLinks {
   }
 
   /** Answers a `connectPeer` request: links to the peer (again, when the link died or the URL changed). */
-  async connect(args: readonly WireValue[]): Promise<WireValue> {
+  async connect(args: readonly WireValue[], allowed?: (url: string) => void): Promise<WireValue> {
     const h = this.host;
     const p = parseConnectPeer(args, h.owner.id);
+    allowed?.(p.url);
     const existing = this.#links.get(p.id);
     if (existing && existing.connection.state !== 'closed' && existing.url === p.url) return null;
     if (existing) {

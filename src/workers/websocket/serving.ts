@@ -33,7 +33,7 @@ export interface ServingOptions extends WorkerOptions {
   /** Caps on sessions and on what each leaves unacknowledged (sessions.ts). */
   sessionLimits?: Partial<SessionLimits> | undefined;
   /** Which peers `connectPeer` may reach (peer-policy.ts). Default: any. */
-  peerPolicy?: { check(url: string): void } | undefined;
+  peerPolicy?: { check(url: unknown): void } | undefined;
   /** Tokens per client (identities.ts): each client's name is its identity here. */
   clients?: ClientIdentities | undefined;
   /** How peer links dial their peers, and which certificates they trust. */
@@ -232,7 +232,8 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
   }
 
   protected override handleRequest(m: RequestMessage, from: string): WireValue | Promise<WireValue> {
-    if (m.op === 'connectPeer') return this.#connectPeer(m.args);
+    // Only to the peers the owner allows (peer-policy.ts).
+    if (m.op === 'connectPeer') return this.#links.connect(m.args, (url) => this.#peerPolicy?.check(url));
     if (m.op === 'search') return this.#published.search(m.args);
     if (m.op === 'get' && isObjectId(m.args[0]) && this.#published.has(m.args[0])) this.#published.refuseGet(m.args[0]);
     if (m.op === 'stats') {
@@ -248,11 +249,6 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
       }
     }
     return super.handleRequest(m, from);
-  }
-
-  #connectPeer(args: readonly WireValue[]): Promise<WireValue> {
-    if (typeof args[1] === 'string' && URL.canParse(args[1])) this.#peerPolicy?.check(args[1]);
-    return this.#links.connect(args);
   }
 
   // ---- in-process use -----------------------------------------------------------------------
