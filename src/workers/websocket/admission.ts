@@ -5,7 +5,8 @@
  *
  * - it may send at most `maxPreHelloBytes` (the upgrade request and a hello need about 1 KB), so
  *   a 60 MB frame before the hello costs 64 KB, not 60 MB;
- * - it has `handshakeTimeoutMs` to finish (TCP, TLS, upgrade, hello), then it is closed;
+ * - it has `handshakeTimeoutMs` (plus half a second) to finish (TCP, TLS, upgrade, hello), then
+ *   it is closed;
  * - at most `maxUnauthenticated` such connections exist at once; a new one beyond that closes
  *   the oldest, so a flood of idle connections cannot keep out a client that authenticates
  *   promptly, and file descriptors stay bounded;
@@ -117,7 +118,10 @@ export class Admission {
       const [oldKey] = this.#pending.keys();
       this.#drop(oldKey!, 'evicted: too many unauthenticated connections');
     }
-    const timer = setTimeout(() => this.#drop(key, `not authenticated within ${this.limits.handshakeTimeoutMs} ms`), this.limits.handshakeTimeoutMs);
+    // Half a second more than the handshake's own timer, so a connection that got as far as the
+    // WebSocket hears why it is closed (the handshake's refusal) before this drops it.
+    const ms = this.limits.handshakeTimeoutMs + 500;
+    const timer = setTimeout(() => this.#drop(key, `not authenticated within ${ms} ms`), ms);
     timer.unref?.();
     const p: Pending = { socket, bytes: 0, timer };
     this.#pending.set(key, p);
