@@ -48,6 +48,19 @@ describe.skipIf(!binary)('in headless Chromium', () => {
     expect(page.logs.filter((l) => /\[(error|warning)\]|uncaught/.test(l))).toEqual([]);
   });
 
+  test('without its .wasm files where it was told, ready() falls back to cpu and says so in the console', async () => {
+    const p = await browser.newPage(`${site.origin}/`);
+    try {
+      await p.evaluate("new Promise((r) => { const t = setInterval(() => { if (globalThis.syLoaded) { clearInterval(t); r(true); } }, 10); })");
+      const info = await p.evaluate<{ backend: string; fallback?: string }>("sy.ready({ wasmPaths: '/nowhere/' })");
+      expect(info.backend).toBe('cpu');
+      expect(info.fallback).toMatch(/wasm backend failed to start.*\/nowhere\/.*wasmPaths/);
+      expect(p.logs.some((l) => /^\[warning\] syft-ts: the tfjs wasm backend failed to start/.test(l))).toBe(true);
+    } finally {
+      await p.close();
+    }
+  });
+
   test('SMPC among in-page virtual workers: private matmul and ReLU match plaintext', async () => {
     const rng = new SeededRandom(17);
     const [x, w] = [rows(rng, 4, 6), rows(rng, 6, 3)];
@@ -138,6 +151,45 @@ describe.skipIf(!binary)('in headless Chromium', () => {
         close((await X.matmul(W).relu().get()).floatPrecision().arraySync(), x.matmul(w).relu().arraySync(), 3e-2);
       } finally {
         await Promise.all([alice, bob, cp].map((c) => c.close().catch(() => {})));
+        await cpServer.close();
+      }
+    });
+
+    test("a training step with two pages as the parties gives the plaintext twin's losses and weights", async () => {
+      await Promise.all([join('erin'), join('frank')]);
+      const cpServer = await sy.WebsocketServerWorker.start({ id: 'dealer2', token: TOKEN });
+      const [erin, frank, cp] = await Promise.all([connect(coordinator.url('erin'), 'erin'), connect(coordinator.url('frank'), 'frank'), connect(cpServer.url, 'dealer2')]);
+      try {
+        const rng = new SeededRandom(37);
+        const [x, y] = [sy.tensor(rows(rng, 8, 10)), sy.tensor(rows(rng, 8, 2))];
+        const opts = { cryptoProvider: cp };
+        const [X, Y] = [x.fixPrecision().share(erin, frank, opts), y.fixPrecision().share(erin, frank, opts)];
+        sy.manualSeed(3);
+        const model = new sy.nn.Sequential(new sy.nn.Linear(10, 4), new sy.nn.ReLU(), new sy.nn.Linear(4, 2));
+        const twin = model.copy();
+        model.fixPrecision().share(erin, frank, { cryptoProvider: cp, requiresGrad: true });
+        const optimizer = new sy.optim.SGD(model.parameters(), { lr: 0.05 }).fixPrecision();
+        const plainOpt = new sy.optim.SGD(twin.parameters(), { lr: 0.05 });
+        for (let step = 0; step < 2; step++) {
+          const loss = sy.tidy(() => {
+            optimizer.zeroGrad();
+            const l = model.forward(X).sub(Y).pow(2).sum().refresh().div(8);
+            l.backward();
+            optimizer.step();
+            return l;
+          });
+          const got = (await loss.get()).floatPrecision().item();
+          plainOpt.zeroGrad();
+          const want = twin.forward(x).sub(y).pow(2).sum().div(8);
+          want.backward();
+          plainOpt.step();
+          expect(Math.abs(got - want.item())).toBeLessThan(0.05);
+        }
+        await model.get();
+        model.floatPrecision();
+        for (const [i, p] of model.parameters().entries()) close(p.arraySync(), twin.parameters()[i]!.arraySync(), 0.02);
+      } finally {
+        await Promise.all([erin, frank, cp].map((c) => c.close().catch(() => {})));
         await cpServer.close();
       }
     });

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
 import * as browserEntry from '../../src/browser.js';
 import * as nodeEntry from '../../src/index.js';
-import { ROOT, bundle } from './helpers/bundle.js';
+import { ROOT, bundle, viteBundle } from './helpers/bundle.js';
 
 /** What only Node can run: listening workers, worker processes, threads. */
 const NODE_ONLY = ['ThreadWorker', 'WebsocketServerWorker', 'startWorkerProcess', 'Coordinator', 'readTokenFile'];
@@ -29,6 +29,14 @@ describe('the browser entry', () => {
     const n = await bundle("import * as sy from 'syft-ts'; console.log(typeof sy.WebsocketServerWorker);", 'node');
     expect(n.errors).toEqual([]);
     expect(n.code).toMatch(/class _?WebsocketServerWorker\b/);
+  });
+
+  test('vite builds it for the web with no warning, from the browser entry', async () => {
+    const v = await viteBundle("import * as sy from 'syft-ts';\nglobalThis.sy = sy;\n");
+    expect(v.warnings).toEqual([]);
+    expect(v.code).toMatch(/class _?OutboundWorker\b/);
+    expect(v.code).not.toMatch(/class _?WebsocketServerWorker\b/);
+    expect(v.code).not.toMatch(/from\s*["']node:/);
   });
 
   test('exports every name of the Node entry except the Node-only ones', () => {

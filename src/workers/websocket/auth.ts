@@ -16,9 +16,10 @@
  *   worker recomputes it from its token and the id the peer claims, so the id is authenticated:
  *   a party holding a ticket for "bob" cannot speak as "carol", and a ticket gives no other
  *   rights (a peer connection carries protocol values only, no commands).
- * - A worker that serves over a connection it dialled (`OutboundWorker`, a page or a host behind
- *   NAT) proves the coordinator's token the same way (role `serve`), and verifies the tickets of
- *   the peers the coordinator relays to it with that token.
+ * - A worker that serves over connections it dialled (`OutboundWorker`: a page, a host behind
+ *   NAT) answers the handshake on them as a listening worker does: callers relayed to it by a
+ *   coordinator prove its token (clients) or a ticket derived from it (peers), and it proves the
+ *   token back. The coordinator takes no part in the proofs.
  * - A worker started without a token authenticates nobody: fine on a laptop's loopback, not on a
  *   network. Use TLS (`wss:`) beyond loopback: the token is protected either way, the data is not.
  *

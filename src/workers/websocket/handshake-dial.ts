@@ -19,7 +19,7 @@ export interface DialHandshake {
   selfId: string;
   /** The worker id expected at `url`, if known. */
   expectId: string | undefined;
-  /** The token (client and serve roles). */
+  /** The token (client role). */
   token: string | undefined;
   /** The ticket (peer role). */
   ticket: Ticket | undefined;

@@ -1,6 +1,6 @@
 /**
  * The authentication handshake, both halves: what the side that answers a connection says
- * ({@link answerHandshake}: a listening worker, a coordinator, or a worker answering over a
+ * ({@link answerHandshake}: a listening worker, or a worker answering over a
  * relayed socket it dialled) and what the side that dialled says ({@link dialHandshake}), and the
  * peer tickets an orchestrator mints for it ({@link mintTicket}). The proofs themselves are HMACs
  * (auth.ts); protocol.ts has the frames; seal.ts the keys of relayed links.
@@ -10,8 +10,8 @@
  *     answerer -> dialler  welcome   {session, resumed, received, proof}      or refused {reason}
  *
  * Both proofs cover both nonces, both ids, the role, the ticket and the sealing keys, so neither
- * side can be replayed or impersonated without the key: the token for a client or a serving
- * worker, the ticket key for a peer (HMAC(token, worker id | peer id | nonce), which the answerer
+ * side can be replayed or impersonated without the key: the token for a client (and for the
+ * worker proving it back), the ticket key for a peer (HMAC(token, worker id | peer id | nonce), which the answerer
  * recomputes from its token and the id the peer claims, so a ticket authenticates that one id).
  * The proofs are asynchronous (WebCrypto in pages). The dialling half is in handshake-dial.ts.
  */
@@ -61,7 +61,7 @@ export interface HandshakeHost {
   readonly clients?: ClientIdentities | undefined;
   readonly maxMessageBytes: number;
   readonly timeoutMs: number;
-  /** The roles a dialler may take here (a worker: client and peer; a coordinator: client and serve). */
+  /** The roles a dialler may take here (a worker: client and peer). */
   readonly roles: readonly Role[];
   log(line: string): void;
   /** Resumes the session `hello` names (same identity only) or opens one; a string refuses, saying why. */

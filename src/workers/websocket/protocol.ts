@@ -13,16 +13,15 @@
  *
  * After the welcome both sides drop what the other has received and resend the rest.
  *
- * Roles: `client` (an orchestrator: commands in, replies out), `peer` (a party's protocol values,
- * with a ticket) and `serve` (version 2: the dialling side is a worker that serves over this
- * connection; the coordinator it dialled sends it commands). `seal` carries ECDH public keys when
+ * Roles: `client` (an orchestrator: commands in, replies out) and `peer` (a party's protocol
+ * values, with a ticket). `seal` carries ECDH public keys when
  * the connection runs through a relay (seal.ts). A worker that cannot listen offers idle
  * connections at a coordinator's `/join/<id>`; the coordinator sends `splice {id}` on one when a
  * caller dials `/relay/<id>`, and relays bytes from then on (outbound.ts, coordinator.ts).
  */
 import { WireFormatError } from '../../errors.js';
 
-/** Version 2 added the `serve` role, relayed peer links (`splice`, `seal`) and WebCrypto-friendly proofs. */
+/** Version 2 added relayed connections (`splice`, `seal`) and WebCrypto-friendly proofs. */
 export const PROTOCOL_VERSION = 2;
 
 /** Default largest binary frame (one message) a worker accepts: 64 MiB. */
@@ -41,7 +40,7 @@ export const CLOSE = {
   replaced: 4409,
 } as const;
 
-export type Role = 'client' | 'peer' | 'serve';
+export type Role = 'client' | 'peer';
 
 export interface Challenge {
   t: 'challenge';
@@ -173,7 +172,7 @@ export function parseControl(text: string): Control {
       count(m.v, 'v');
       if (m.v !== PROTOCOL_VERSION) break; // the worker explains the version mismatch
       keys(m, ['t', 'v', 'role', 'id', 'nonce', 'received', 'proof'], ['ticket', 'session', 'seal']);
-      if (m.role !== 'client' && m.role !== 'peer' && m.role !== 'serve') fail("role must be 'client', 'peer' or 'serve'");
+      if (m.role !== 'client' && m.role !== 'peer') fail("role must be 'client' or 'peer'");
       if (m.seal !== undefined) str(m.seal, SEAL_RE, 'seal');
       str(m.id, ID_RE, 'id');
       str(m.nonce, HEX32_RE, 'nonce');

@@ -3,11 +3,9 @@
  * connection, decoded, checked for what its role may send, and handed to the worker; the
  * worker's replies sent back over the same exactly-once channel.
  *
- * A session does not care how its connection came to be. Today a listening worker accepts the
- * connection (listener.ts) and keeps its sessions in a table (sessions.ts); a worker that dials
- * out to serve (a page, a host behind NAT) can carry a session over a connection it opened with
- * the same class (handing it decoded messages with `handle`, replies going out on the carrier's
- * channel). A session outlives its connections: it is attached to each new one after a resumed
+ * A session does not care how its connection came to be: accepted by a listening worker
+ * (listener.ts), or offered by a worker that dials out and handed to a caller by a coordinator
+ * (outbound.ts); either way the sessions live in one table (sessions.ts). A session outlives its connections: it is attached to each new one after a resumed
  * handshake, and detached when one drops.
  */
 import { ProtocolError, QuotaError } from '../../errors.js';

@@ -46,6 +46,14 @@ export class Page {
     await loaded;
   }
 
+  /** Picks `files` (paths on this machine) in the page's file input `selector`, as a user would. */
+  async setFiles(selector: string, files: string[]): Promise<void> {
+    const { root } = (await this.browser.send('DOM.getDocument', {}, this.sessionId)) as { root: { nodeId: number } };
+    const { nodeId } = (await this.browser.send('DOM.querySelector', { nodeId: root.nodeId, selector }, this.sessionId)) as { nodeId: number };
+    if (!nodeId) throw new Error(`no element ${selector} in the page`);
+    await this.browser.send('DOM.setFileInputFiles', { nodeId, files }, this.sessionId);
+  }
+
   /** A PNG of the viewport. */
   async screenshot(): Promise<Buffer> {
     const r = await this.browser.send('Page.captureScreenshot', { format: 'png' }, this.sessionId);
@@ -101,7 +109,7 @@ export class Browser {
       '--disable-dev-shm-usage',
       '--no-first-run',
       '--no-default-browser-check',
-      '--window-size=1024,768',
+      '--window-size=1024,1000',
       `--user-data-dir=${profile}`,
       '--remote-debugging-port=0',
       'about:blank',

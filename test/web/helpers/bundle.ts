@@ -1,9 +1,9 @@
 // Bundles code that does `import * as sy from 'syft-ts'` the way an app would: the package is
 // compiled to dist/ (tsc, as `npm run build` does) into a scratch node_modules/syft-ts with the
-// repository's package.json, so esbuild resolves it through the package's `exports` conditions.
-// Nothing is shimmed or marked external.
+// repository's package.json and its dependencies beside it, so bundlers resolve it through the
+// package's `exports` conditions. Nothing is shimmed or marked external.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,13 @@ export function packageDir(): string {
     cwd: ROOT,
     stdio: 'pipe',
   });
+  // Its dependencies, installed beside it as an app's would be (links to the repository's copies).
+  const deps = Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies);
+  for (const d of deps) {
+    const at = join(dir, 'node_modules', d);
+    mkdirSync(dirname(at), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules', d), at, 'dir');
+  }
   return (packaged = dir);
 }
 
@@ -50,8 +57,6 @@ export async function bundle(source: string, platform: 'browser' | 'node' = 'bro
       // Error classes are told apart by name (also across the wire): a minifier must keep class names.
       keepNames: opts.keepNames ?? false,
       logLevel: 'silent',
-      // The package's own dependencies come from the repository's node_modules.
-      nodePaths: [join(ROOT, 'node_modules')],
     });
   } catch (e) {
     const f = e as { errors?: Message[]; warnings?: Message[] };
@@ -69,4 +74,23 @@ export function writeBundle(file: string, code: string): void {
 /** True when the package's dist/ could be built here (a sanity check for callers). */
 export function hasDist(): boolean {
   return existsSync(join(packageDir(), 'node_modules', 'syft-ts', 'dist', 'browser.js'));
+}
+
+/** Builds `source` for the web with vite (as `vite build` would), collecting every warning it logs. */
+export async function viteBundle(source: string): Promise<{ code: string; warnings: string[] }> {
+  const { build: viteBuild } = await import('vite');
+  const dir = packageDir();
+  const entry = join(dir, 'vite-entry.js');
+  writeFileSync(entry, source);
+  const warnings: string[] = [];
+  const log = (m: string) => void warnings.push(m);
+  const out = (await viteBuild({
+    root: dir,
+    configFile: false,
+    logLevel: 'warn',
+    customLogger: { info() {}, warn: log, warnOnce: log, error: log, clearScreen() {}, hasErrorLogged: () => false, hasWarned: false },
+    build: { write: false, minify: false, rollupOptions: { input: entry } },
+  })) as { output: { type: string; code?: string }[] } | { output: { type: string; code?: string }[] }[];
+  const outputs = (Array.isArray(out) ? out : [out]).flatMap((o) => o.output);
+  return { code: outputs.filter((o) => o.type === 'chunk').map((o) => o.code ?? '').join('\n'), warnings };
 }
