@@ -142,7 +142,7 @@ async function welcome(
     return refuse(CLOSE.refused, `'${host.id}' does not take the '${hello.role}' role (it takes ${host.roles.join(', ')})`);
   }
   // The worker's own id is its owner's identity (may do anything): no connection may take it.
-  if (hello.role !== 'serve' && hello.id === host.id) return refuse(CLOSE.refused, `a ${hello.role} cannot use this worker's own id`);
+  if (hello.id === host.id) return refuse(CLOSE.refused, `a ${hello.role} cannot use this worker's own id`);
   if ((seal === undefined) !== (hello.seal === undefined)) return refuse(CLOSE.protocol, seal ? 'this relayed link must be sealed: send seal' : 'unexpected seal');
   const t: Transcript = {
     serverId: host.id,

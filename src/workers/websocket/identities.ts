@@ -175,7 +175,7 @@ const NOBODY = newToken();
  */
 export async function provenKey(c: Credentials, workerId: string, hello: Hello, proves: (key: HmacKey) => Promise<boolean>): Promise<Proven | undefined> {
   const clients = c.clients;
-  if (clients === undefined || hello.role === 'serve') {
+  if (clients === undefined) {
     const key = hello.role === 'peer' ? await ticketKey(c.token, workerId, hello.id, hello.ticket!) : (c.token ?? '');
     return (await proves(key)) ? { key } : undefined;
   }
