@@ -69,6 +69,13 @@ export class TimeoutError extends SyftError {}
 export class AuthenticationError extends SyftError {}
 
 /**
+ * Refused because it would reveal, in the clear, a value its holder shared to keep it private
+ * (for example `get()` straight after `share()` of a worker's tensor, as PySyft's Part 10 spells
+ * it). The message says what to call instead.
+ */
+export class PrivacyError extends SyftError {}
+
+/**
  * A worker refused to do something with an object its sender may not touch: data its owner
  * published (compute on it by pointer), a private key that never leaves the worker, or another
  * identity's object that was not shared with the sender.

@@ -16,6 +16,7 @@ import { sharingCommands } from './mpc/sharing.js';
 import { truncationCommands, truncationCorrelations } from './mpc/truncation.js';
 import { astCodec } from './tensors/additive-sharing.js';
 import { autogradCodec } from './tensors/autograd.js';
+import { chainCommands } from './tensors/chains.js';
 import { tensorCommands } from './tensors/commands.js';
 import { fixedPrecisionCommands, fptCodec } from './tensors/fixed-precision.js';
 import { floatCodec } from './tensors/float.js';
@@ -30,6 +31,7 @@ import { moveCommands } from './workers/move.js';
 export const COMMANDS: readonly Readonly<Record<string, CommandSpec>>[] = [
   tensorCommands, // the op table (src/layer/ops.ts) and autograd hooks
   moveCommands, // move(): sendTo / recvFrom
+  chainCommands, // pointer chains (remoteGet), tags and descriptions of stored objects
   fixedPrecisionCommands,
   tensorSharingCommands, // sharing a value a worker holds
   dealerCommands,

@@ -4,7 +4,7 @@
  * secret-shared fixed-precision one.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { StateError, ValueError } from './errors.js';
+import { type PrivacyError, StateError, ValueError } from './errors.js';
 import { AbstractTensor, type Dims } from './layer/abstract.js';
 import { AutogradTensor, copyLayer, noGrad } from './tensors/autograd.js';
 import { FloatTensor } from './tensors/float.js';
@@ -19,12 +19,15 @@ import {
 } from './tensors/fixed-precision.js';
 import { PaillierTensor, type PaillierEncryptOptions, decryptLayer, encryptLayer } from './tensors/paillier.js';
 import { PointerTensor, handOverPointers, sendLayer } from './tensors/pointer.js';
+import { sendPointer } from './tensors/chains.js';
+import { guardReveal } from './tensors/reveal-guard.js';
 import type { PaillierPrivateKey, RemoteKey } from './he/index.js';
 import { RingTensor } from './ring/index.js';
 import { shareLocal, shareRemote } from './tensors/sharing.js';
 import { SCOPE_WALK } from './tensors/scope.js';
 import { type Shape, normDim, toIndices } from './shapes.js';
-import type { RemoteWorker } from './workers/worker.js';
+import type { RemoteWorker, Worker } from './workers/worker.js';
+import { addMeta, checkDescription, checkTags, copyMeta, metaOf } from './workers/tags.js';
 import { local } from './workers/local.js';
 import { checkCount, checkOptions, describe } from './util/options.js';
 import { registerHandles } from './workers/handles.js';
@@ -272,7 +275,10 @@ export class Tensor {
     const c = this.#child;
     if (c instanceof AutogradTensor) c.requiresGrad = on;
     else if (c instanceof PointerTensor) c.requiresGrad_(on);
-    else if (on) this.#child = new AutogradTensor(c, { requiresGrad: true });
+    else if (on) {
+      this.#child = new AutogradTensor(c, { requiresGrad: true });
+      copyMeta(c, this.#child);
+    }
     return this;
   }
 
@@ -376,28 +382,138 @@ export class Tensor {
   }
 
   /**
+   * The worker that owns this handle, as PySyft's `tensor.owner`: `sy.local` ("me") for the
+   * tensors user code holds, local or remote. (Where a pointer's numbers are is {@link location}.)
+   */
+  get owner(): Worker {
+    return this.#child instanceof PointerTensor ? this.#child.owner : local;
+  }
+
+  /**
    * Sends a copy to `worker`, returning a pointer to it. Works on whole chains (a requiresGrad
-   * tensor arrives as one, so the worker records the graph).
+   * tensor arrives as one, so the worker records the graph; its `.grad` and its tags go along).
+   *
+   * Sending a pointer sends the pointer, not the data (PySyft's pointer chains): after
+   * `x.send(bob).send(alice)`, Alice holds a pointer to Bob's tensor and this side a pointer to
+   * Alice's. Ops on it run where the data is; `get()` peels one level (Alice's pointer comes back,
+   * pointing at Bob); `remoteGet()` has Alice fetch the data. The pointer sent is spent: its
+   * object belongs to the pointer Alice holds, and is freed when that one is. Chains run on
+   * in-process and thread workers (a WebSocket worker's links carry protocol values only).
+   *
+   * @example
+   * ```ts
+   * const chain = sy.tensor([1, 2, 3]).send(bob).send(alice);
+   * const y = chain.add(chain);                   // alice forwards it to bob, where the data is
+   * const onBob = await y.get();                  // a pointer to bob's result, owned here
+   * console.log((await onBob.get()).toString());  // tensor([2., 4., 6.])
+   * ```
    */
   send(worker: RemoteWorker): Tensor {
-    const p = sendLayer(this.#child, checkWorker(worker, 'send()'));
-    handOverPointers(this.#child);
+    const dest = checkWorker(worker, 'send()');
+    const c = this.#child;
+    let p: PointerTensor;
+    if (c instanceof PointerTensor) p = sendPointer(c, dest);
+    else {
+      p = sendLayer(c, dest);
+      handOverPointers(c);
+    }
+    copyMeta(c, p);
     const t = this.wrap(p);
     t.isParameter = this.isParameter;
     return t;
   }
 
-  /** Brings the value here (reconstructing shared values) and frees it where it was. */
+  /**
+   * Brings the value here (reconstructing shared values) and frees it where it was. A tensor
+   * that requires grad comes back with its `.grad` (computed by a remote `backward()`) and its
+   * tags; the graph that produced a non-leaf stays where it was computed.
+   *
+   * For a pointer chain, `get()` peels one level: what comes back is the pointer the worker
+   * held, now owned here.
+   */
   async get(): Promise<Tensor> {
-    return this.wrap(await this.#child.get());
+    const c = this.#child;
+    // What comes back from a chain points at `pointee`: this side must reach it.
+    if (c instanceof PointerTensor && c.pointee) c.owner.addWorker(c.pointee);
+    return this.wrap(await c.get());
   }
 
-  /** Moves the remote value to `worker`, worker to worker. This handle follows it. */
+  /**
+   * PySyft's `remote_get`: for a pointer to a pointer (`x.send(bob).send(alice)`), the middle
+   * worker (Alice) fetches the data from the last (Bob), worker to worker; this handle then
+   * points at the data on Alice. Lazy like an op: returns this handle at once.
+   *
+   * @example
+   * ```ts
+   * const chain = sy.tensor([1, 2]).send(bob).send(alice);
+   * chain.remoteGet();                 // the tensor is on alice now, bob holds nothing
+   * (await chain.get()).toString();    // tensor([1., 2.])
+   * ```
+   */
+  remoteGet(): this {
+    const c = this.#child;
+    if (!(c instanceof PointerTensor)) throw new ValueError('remoteGet() needs a pointer to a pointer (x.send(bob).send(alice)): this tensor is here already');
+    c.command('remoteGet', [], []);
+    c.pointee = undefined;
+    return this;
+  }
+
+  /**
+   * Moves the remote value to `worker`, worker to worker (the orchestrator never sees it). This
+   * handle follows it. A leaf that requires grad stays one, with its `.grad`; a non-leaf arrives
+   * as a plain value (its graph stays behind and is freed), so a model cut across workers moves
+   * `a.detach()` and sends the gradient back (tutorial 10). For a pointer chain, what moves is
+   * the pointer the worker holds; a pointer moved to the worker it points at becomes the data there.
+   */
   move(worker: RemoteWorker): this {
     const c = this.#child;
     if (!(c instanceof PointerTensor)) throw new ValueError('move() needs a pointer: send() a local tensor instead');
-    this.#child = c.move(checkWorker(worker, 'move()'));
+    const dest = checkWorker(worker, 'move()');
+    if (dest.id === c.owner.id && dest.id !== c.location.id) throw new ValueError(`'${dest.id}' is this pointer's own worker: bring the value here with await x.get()`);
+    this.#child = c.move(dest);
+    copyMeta(c, this.#child);
     return this;
+  }
+
+  // ---- tags ----------------------------------------------------------------------------------
+
+  /**
+   * Adds tags (PySyft's `tensor.tag('#mnist', '#train')`): workers find tagged tensors with
+   * `await worker.search(['#mnist', '#train'])`. Tags belong to the tensor: they travel with it
+   * (`x.tag('#a').send(bob)` leaves them with Bob), come back with `get()` and move with
+   * `move()`. On a pointer, the worker's object is tagged. A tag is 1-128 printable characters.
+   *
+   * @example
+   * ```ts
+   * sy.tensor([1, 2]).tag('#toy', '#train').describe('two numbers').send(bob);
+   * const [found] = await bob.search(['#toy', '#train']);   // a pointer to it
+   * ```
+   */
+  tag(...tags: string[]): this {
+    const list = checkTags(tags, 'tag()');
+    const c = this.#child;
+    addMeta(c, list);
+    if (c instanceof PointerTensor) c.command('tag_', [list], []);
+    return this;
+  }
+
+  /** Sets the description (PySyft's `tensor.describe('...')`); it travels with the tensor, as tags do. */
+  describe(text: string): this {
+    checkDescription(text);
+    const c = this.#child;
+    addMeta(c, [], text);
+    if (c instanceof PointerTensor) c.command('describe_', [text], []);
+    return this;
+  }
+
+  /** The tensor's tags (empty when it has none). */
+  get tags(): string[] {
+    return [...(metaOf(this.#child)?.tags ?? [])];
+  }
+
+  /** The tensor's description, if it has one. */
+  get description(): string | undefined {
+    return metaOf(this.#child)?.description;
   }
 
   /**
@@ -464,10 +580,23 @@ export class Tensor {
    * fixed first. A remote tensor is split by the worker holding it, which sends the shares
    * straight to the workers: this side never sees them.
    *
+   * Porting PySyft: for a pointer, PySyft's `ptr.fix_precision().share(bob, alice,
+   * crypto_provider=james)` leaves a pointer to the shared tensor on the worker, which its Part 10
+   * then fetches with `.get()`. Here `share()` of a pointer returns the shared tensor itself, so
+   * there is nothing to fetch — and a `.get()` on it would reconstruct that worker's value in the
+   * clear, which secure aggregation exists to prevent. That `get()` is refused with a
+   * {@link PrivacyError}: drop it, combine the workers' shared values (`a.add(b)`) and `get()` only
+   * the aggregate. (Values computed from it are ordinary shared tensors; a tensor you share
+   * yourself, from here, is yours to reconstruct.)
+   *
    * @example
    * ```ts
    * const x = sy.tensor([1, 2, 3, 4, 5], { dtype: 'int64' }).share(bob, alice, secureWorker);
    * const w = sy.tensor([[0.5, -1]]).fixPrecision().share(bob, alice, { cryptoProvider });
+   * // Part 10's secure aggregation: each worker shares its own parameter; only the sum is revealed.
+   * const sum = bobsParam.fixPrecision().share(bob, alice, { cryptoProvider: james })
+   *   .add(alicesParam.fixPrecision().share(bob, alice, { cryptoProvider: james }));
+   * const mean = (await sum.get()).floatPrecision().div(2);
    * ```
    */
   share(...args: (RemoteWorker | ShareOptions)[]): Tensor {
@@ -481,6 +610,7 @@ export class Tensor {
         shareRemote(value, workers, fp ? [fp.base, fp.precisionFractional] : null),
         opts.cryptoProvider,
       );
+      guardReveal(ast, value.location.id);
       shared = fp ? new FixedPrecisionTensor(ast, fp.base, fp.precisionFractional, opts.bound) : ast;
     } else if (value instanceof FixedPrecisionTensor && value.child instanceof RingTensor) {
       const ast = new AdditiveSharingTensor(shareLocal(value.child, workers, local), opts.cryptoProvider);
@@ -555,6 +685,10 @@ declare module './workers/handles.js' {
   }
 }
 registerHandles({
-  pointer: (location, id, shape, owner) => new Tensor(new PointerTensor(location, id, shape, owner)),
+  pointer: (location, id, shape, owner, meta) => {
+    const p = new PointerTensor(location, id, shape, owner).borrow();
+    addMeta(p, meta.tags, meta.description);
+    return new Tensor(p);
+  },
   view: (obj) => (obj instanceof AbstractTensor ? new Tensor(obj) : obj),
 });

@@ -5,7 +5,7 @@
  * as batch norm's running statistics) are state that is not trained: they travel with the model
  * and are in its state dict, but optimizers never see them.
  */
-import { ShapeError, ValueError } from '../errors.js';
+import { ShapeError, StateError, ValueError } from '../errors.js';
 import { type ShareOptions, Tensor } from '../tensor.js';
 import type { PrecisionOptions } from '../tensors/fixed-precision.js';
 import { AutogradTensor } from '../tensors/autograd.js';
@@ -70,6 +70,22 @@ export abstract class Module {
 
   parameters(): Tensor[] {
     return this.namedParameters().map(([, p]) => p);
+  }
+
+  /**
+   * The worker holding this model's parameters (PySyft's `model.location`), or undefined when
+   * they are here. A model whose parameters are on several workers, or secret-shared, has no one
+   * location: that is a {@link StateError} naming where they are.
+   *
+   * @example
+   * ```ts
+   * model.send(bob);
+   * model.location === bob;            // true
+   * data.location === model.location;  // train where the data is
+   * ```
+   */
+  get location(): RemoteWorker | undefined {
+    return locationOf(this.constructor.name, this.namedParameters());
   }
 
   /** Every buffer with its dotted name (`bn1.runningMean` is saved as `bn1.running_mean`). */
@@ -283,6 +299,23 @@ export abstract class Module {
   [SCOPE_WALK](): Iterable<unknown> {
     return this.tensors();
   }
+}
+
+/** The one worker all of `params` are on (undefined: all here), or a StateError saying where they are. */
+function locationOf(model: string, params: readonly [string, Tensor][]): RemoteWorker | undefined {
+  const shared = (t: Tensor) => [...t.child.layers()].some((l) => l.layerName === 'AdditiveSharingTensor');
+  const where = (t: Tensor): string => (t.location ? `on '${t.location.id}'` : shared(t) ? 'secret-shared' : 'here');
+  const places = new Map<string, string[]>();
+  for (const [name, p] of params) {
+    const w = where(p);
+    places.set(w, [...(places.get(w) ?? []), name]);
+  }
+  if (places.size <= 1 && !places.has('secret-shared')) return params[0]?.[1].location;
+  const list = [...places].map(([w, names]) => `${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''} ${w}`);
+  throw new StateError(
+    `${model} has no single location: its parameters are ${list.join('; ')}. ` +
+      (places.has('secret-shared') ? 'A shared model lives with all of its parties.' : 'Move them to one worker (model.move(worker)) or get() them first.'),
+  );
 }
 
 /** PyTorch's spelling of a field name: `runningMean` -> `running_mean`. */

@@ -16,6 +16,7 @@ import { AbstractTensor, type Dims, type Operand } from '../layer/abstract.js';
 import type { UnaryOp } from '../layer/ops.js';
 import type { Pair } from '../layer/window.js';
 import { PointerTensor } from './pointer.js';
+import { checkReveal } from './reveal-guard.js';
 import { type Shape, broadcastShapes, matmulShape, normDim, sameShape } from '../shapes.js';
 
 export class AdditiveSharingTensor extends AbstractTensor {
@@ -319,6 +320,7 @@ export class AdditiveSharingTensor extends AbstractTensor {
 
   /** Brings every share here and adds them up: this reveals the value to the caller. */
   override async get(): Promise<AbstractTensor> {
+    checkReveal(this); // a worker's value shared by share() of its pointer: see reveal-guard.ts
     const parts = await Promise.all(this.#shares.map((s) => s.get()));
     return combineShares(parts as RingTensor[]);
   }

@@ -417,15 +417,27 @@ function topologicalOrder(root: AutogradTensor): AutogradTensor[] {
   return order.reverse();
 }
 
-// Travels as its value and whether it is a leaf that requires grad; the graph stays behind.
+// Travels as its value, whether it is a leaf that requires grad, and its gradient when it has one
+// (so `get()` after a remote `backward()` brings `.grad` home, and `move()` keeps it, as PySyft's
+// tensors carry theirs); the graph stays behind.
 export const autogradCodec: Codec<AutogradTensor> = {
   type: 'autograd',
   cls: AutogradTensor,
-  encode: (t, child) => ({ type: 'autograd', requiresGrad: t.requiresGrad && t.isLeaf, child: child(t.child) }),
+  encode: (t, child) => {
+    const grad = t.gradLayer();
+    return { type: 'autograd', requiresGrad: t.requiresGrad && t.isLeaf, child: child(t.child), ...(grad ? { grad: child(grad) } : {}) };
+  },
   decode(node, child) {
-    expectFields(node, ['requiresGrad', 'child']);
+    expectFields(node, ['requiresGrad', 'child'], ['grad']);
     const value = child(node.child!);
     if (!(value instanceof AbstractTensor) || value instanceof AutogradTensor) bad('autograd', 'child must be a tensor layer');
-    return new AutogradTensor(value, { requiresGrad: expectBool('autograd', node.requiresGrad) });
+    const out = new AutogradTensor(value, { requiresGrad: expectBool('autograd', node.requiresGrad) });
+    if (node.grad !== undefined) {
+      const grad = child(node.grad);
+      if (!(grad instanceof AbstractTensor) || grad instanceof AutogradTensor) bad('autograd', 'grad must be a tensor layer');
+      if (grad.shape.length !== value.shape.length || grad.shape.some((d, i) => d !== value.shape[i])) bad('autograd', 'grad must have the shape of the value');
+      out.setGradLayer(grad);
+    }
+    return out;
   },
 };

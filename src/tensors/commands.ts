@@ -24,6 +24,7 @@ import { within } from '../workers/limits.js';
 import type { WireValue } from '../workers/messages.js';
 import { formatShape, sizeOf } from '../shapes.js';
 import { AutogradTensor, copyLayer } from './autograd.js';
+import { forwardToPointee } from './chains.js';
 
 function decodeArg(kind: ArgKind, v: WireValue | undefined, ctx: CommandContext, what: string): OpArg {
   switch (kind) {
@@ -109,6 +110,7 @@ effect('assign_', (t, a, ctx) => {
 });
 effect('requiresGrad_', (t, a, ctx) => {
   const on = argBool(a[0], 'requiresGrad');
+  if (forwardToPointee(t, 'requiresGrad_', [on], 0) === null) return; // a chain: where the data is
   if (t instanceof AutogradTensor) t.requiresGrad = on;
   else if (on) ctx.replace(ctx.selfId!, new AutogradTensor(t, { requiresGrad: true }));
 });

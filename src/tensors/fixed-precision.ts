@@ -18,6 +18,7 @@ import { checkBoundedProduct, checkLocalProduct, checkSecurely, maxAbs, pendingO
 import type { Pair } from '../layer/window.js';
 import { AutogradTensor } from './autograd.js';
 import { FloatTensor } from './float.js';
+import { forwardToPointee } from './chains.js';
 import { reduceDims } from '../shapes.js';
 
 /** The commands this file adds to a worker's allow-list (registered by src/registry.ts). */
@@ -402,12 +403,15 @@ export function floatPrecisionLayer(t: AbstractTensor): FloatTensor {
 commands['fixPrecision'] = {
   results: 1,
   needsSelf: true,
-  run: (_ctx, self, args) =>
-    fixPrecisionLayer(selfLayer(self), { base: argInt(args[0], 'base'), precisionFractional: argInt(args[1], 'precisionFractional') }),
+  run: (_ctx, self, args) => {
+    const opts = { base: argInt(args[0], 'base'), precisionFractional: argInt(args[1], 'precisionFractional') };
+    // A pointer chain: the worker the data is on encodes it.
+    return forwardToPointee(self, 'fixPrecision', [opts.base, opts.precisionFractional], 1) ?? fixPrecisionLayer(selfLayer(self), opts);
+  },
 };
 
 commands['floatPrecision'] = {
   results: 1,
   needsSelf: true,
-  run: (_ctx, self) => floatPrecisionLayer(selfLayer(self)),
+  run: (_ctx, self) => forwardToPointee(self, 'floatPrecision', [], 1) ?? floatPrecisionLayer(selfLayer(self)),
 };

@@ -8,7 +8,7 @@
  * disposed — by `dispose()`, by the end of a `sy.tidy` scope, or, as a last resort, when the
  * pointer is garbage collected — and handed over by `get()` and `move()`.
  */
-import { StateError, ValueError } from '../errors.js';
+import { PermissionError, StateError, ValueError } from '../errors.js';
 import { type Codec, type DecodeContext,
   bad,
   decodeObject,
@@ -40,7 +40,14 @@ export class PointerTensor extends AbstractTensor implements Releasable {
   readonly id: number = randomId();
   #shape: Shape;
   #released = false;
+  // A borrowed pointer (a search result) uses an object someone else owns and never frees it.
+  #borrowed = false;
   kept = false;
+  /**
+   * When the remote object is itself a pointer (a pointer chain) and this side knows it: the
+   * worker it points at. `move()` introduces the destination to it, so the moved pointer works.
+   */
+  pointee: RemoteWorker | undefined;
   /**
    * What the remote object is, when this side knows: fixed precision with these settings
    * (set by `fixPrecision()` on a pointer). Lets `share()` of a remote tensor wrap the shares.
@@ -91,9 +98,42 @@ export class PointerTensor extends AbstractTensor implements Releasable {
     collected.unregister(this);
   }
 
+  /**
+   * Makes this a borrowed pointer: it computes on the object but never frees it (dropping it,
+   * `dispose()` and the end of a tidy scope leave the object where it is). Search results are
+   * borrowed: the object stays its owner's. Returns this pointer.
+   */
+  borrow(): this {
+    this.#borrowed = true;
+    collected.unregister(this);
+    return this;
+  }
+
+  /** True for a pointer that never frees its object (see {@link borrow}). */
+  get borrowed(): boolean {
+    return this.#borrowed;
+  }
+
+  /**
+   * Lets `recipient` use the object this pointer names (a grant on its location). A worker calls
+   * it before a pointer it holds leaves for `recipient` (a get() or move() of a pointer), so the
+   * pointer that arrives works there: the object still belongs to whoever made it. The grant is a
+   * command (`grantFor`) whose answer comes back as a protocol value, so it also works where the
+   * link to the location carries commands but no requests (between thread workers).
+   */
+  grantTo(recipient: string): Promise<void> {
+    const session = randomSessionId();
+    const owner = this.owner;
+    owner.asRemote().introduce(this.location, owner);
+    this.location.introduce(owner.asRemote(), owner);
+    this.location.post({ kind: 'cmd', op: 'grantFor', args: [this.idAtLocation, recipient, owner.id, session], ret: [] }, owner);
+    return owner.mailbox.wait(this.location.id, session, 'granted', owner.timeoutMs).then((answer) => checkGranted(answer, this.location.id, recipient));
+  }
+
   override dispose(): void {
     if (this.#released) return;
     this.handOver();
+    if (this.#borrowed) return;
     scheduleDelete({ location: this.location, id: this.idAtLocation, owner: this.owner });
   }
 
@@ -139,7 +179,12 @@ export class PointerTensor extends AbstractTensor implements Releasable {
     // Sent while a worker runs a command (an op on a pointer it holds): one hop further.
     const hops = nextHops();
     this.location.post({ kind: 'cmd', op, self: this.idAtLocation, args: wireArgs, ret, ...(hops === undefined ? {} : { hops }) }, this.owner);
-    return ret.map((id, i) => new PointerTensor(this.location, id, resultShapes[i]!, this.owner));
+    return ret.map((id, i) => {
+      const p = new PointerTensor(this.location, id, resultShapes[i]!, this.owner);
+      // What an op on a pointer's pointer leaves on its worker is a pointer to the same worker.
+      p.pointee = this.pointee;
+      return p;
+    });
   }
 
   /**
@@ -243,17 +288,28 @@ export class PointerTensor extends AbstractTensor implements Releasable {
     const session = randomSessionId();
     const newId = randomId();
     this.location.introduce(dest, this.owner);
+    if (this.pointee && this.pointee.id !== dest.id) dest.introduce(this.pointee, this.owner);
     this.effect('sendTo', [dest.id, session]);
     dest.post({ kind: 'cmd', op: 'recvFrom', args: [this.location.id, session], ret: [newId] }, this.owner);
     this.handOver();
     const moved = new PointerTensor(dest, newId, this.#shape, this.owner);
     moved.fixedPrecision = this.fixedPrecision;
+    // A pointer moved to the worker it points at becomes that worker's object (move.ts).
+    moved.pointee = this.pointee?.id === dest.id ? undefined : this.pointee;
     return moved;
   }
 
   override [SCOPE_WALK](): Iterable<unknown> {
     return [];
   }
+}
+
+/** Throws unless `answer` (what a `grantFor` command sent back) says `location` granted `recipient`. */
+export function checkGranted(answer: WireValue, location: string, recipient: string): void {
+  if (answer === true) return;
+  throw new PermissionError(
+    `'${location}' does not let '${recipient}' use the object a pointer names: ${typeof answer === 'string' ? answer : 'no reason given'}`,
+  );
 }
 
 /** Sends a local value to a worker, returning a pointer to the copy stored there. */

@@ -6,6 +6,7 @@
 import { WireFormatError } from '../errors.js';
 import { type Shape, sizeOf } from '../shapes.js';
 import type { WireNode, WireValue } from './messages.js';
+import { attachMeta, readMeta, writeMeta } from './tags.js';
 import type { Worker } from './worker.js';
 
 /** What decoding needs from the receiving side. */
@@ -43,7 +44,8 @@ const NOTHING_REGISTERED =
 export function encodeObject(value: object): WireNode {
   const codec = byClass.get(value.constructor);
   if (!codec) throw new WireFormatError(`a ${value.constructor.name} cannot be sent: ${byType.size === 0 ? NOTHING_REGISTERED : 'no codec is registered for it'}`);
-  return codec.encode(value, encodeObject);
+  // An object's tags and description travel with it (tags.ts).
+  return writeMeta(value, codec.encode(value, encodeObject));
 }
 
 /** Decodes an untrusted wire node. Throws {@link WireFormatError} for anything unexpected. */
@@ -55,7 +57,10 @@ export function decodeObject(node: WireValue, ctx: DecodeContext, depth = 0): ob
   const type = (node as WireNode).type;
   const codec = typeof type === 'string' ? byType.get(type) : undefined;
   if (!codec) throw new WireFormatError(`unknown object type ${JSON.stringify(type)}${byType.size === 0 ? `: ${NOTHING_REGISTERED}` : ''}`);
-  return codec.decode(node as WireNode, (n) => decodeObject(n, ctx, depth + 1), ctx);
+  const { node: own, meta } = readMeta(node as WireNode);
+  const obj = codec.decode(own, (n) => decodeObject(n, ctx, depth + 1), ctx);
+  attachMeta(obj, meta);
+  return obj;
 }
 
 // ---- field checks for codecs -------------------------------------------------------------

@@ -24,8 +24,21 @@ export interface CommandContext {
   arg(v: WireValue | undefined): unknown;
   /** Replaces a stored object in place (same id). */
   replace(id: ObjectId, value: object): void;
-  /** Drops a stored object. */
+  /** Drops a stored object, freeing what it points to. */
   forget(id: ObjectId): void;
+  /**
+   * Takes a stored object out without freeing what it points to (the command hands it on), as the
+   * sender may, or as identity `who` may (a peer whose pointer arrived here).
+   */
+  take(id: ObjectId, who?: string): object;
+  /** Lets identity `to` use the stored object `id`, as the command's sender may (store.ts grants). */
+  grant(id: ObjectId, to: string): void;
+  /**
+   * Lets `to` use what the pointers inside `value` name, at their locations; resolves once every
+   * grant has landed (before `value` leaves for `to`, so the pointers work where they arrive);
+   * undefined when `value` holds no pointers.
+   */
+  grantPointers(value: object, to: string): Promise<void> | undefined;
   /** Sends a protocol value to a peer. */
   send(to: string, session: string, tag: string, payload: WireValue): void;
   /** Waits for a protocol value from a peer (times out with a ProtocolError). */

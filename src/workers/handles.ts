@@ -11,6 +11,7 @@
  */
 import { StateError } from '../errors.js';
 import type { ObjectId } from './messages.js';
+import type { ObjectMeta } from './tags.js';
 import type { RemoteWorker, Worker } from './worker.js';
 
 /**
@@ -24,8 +25,12 @@ export interface HandleTypes {}
 export type TensorHandle = HandleTypes extends { tensor: infer T } ? T : object;
 
 export interface Handles {
-  /** A user-facing handle on a pointer to object `id` held by `location`, owned by `owner`. */
-  pointer(location: RemoteWorker, id: ObjectId, shape: number[], owner: Worker): TensorHandle;
+  /**
+   * A user-facing handle on a pointer to object `id` held by `location`, owned by `owner`, for a
+   * search result: it carries the object's tags and description, and it is borrowed (dropping it
+   * frees nothing: the object stays its owner's).
+   */
+  pointer(location: RemoteWorker, id: ObjectId, shape: number[], owner: Worker, meta: ObjectMeta): TensorHandle;
   /** How an `objects` view shows a stored object: tensor layers wrapped, anything else as it is. */
   view(obj: object): TensorHandle | object;
 }

@@ -12,6 +12,17 @@
  * worker's bytes as a whole; a store that would pass one is refused with a QuotaError before
  * anything changes. Failures (a command's error kept under its result ids) belong to their
  * sender too, and are bounded in number.
+ *
+ * Freeing: a worker may hold pointers (a pointer chain: Alice holds a pointer to Bob's tensor, as
+ * `x.send(bob).send(alice)` leaves it). When such an object is freed — a `del`, a `clear`, the end
+ * of a session — what it points to is freed too, at once and exactly once: {@link ObjectStore.free}
+ * releases an object (its `dispose()`, which a pointer answers by deleting its remote object) when
+ * no other id still holds it (commands that answer with an object the store already holds, a
+ * tensor's `.data` or `.grad`, store it twice). Taking an object out to hand it on (`get`,
+ * `move`) is {@link ObjectStore.delete}, which releases nothing: the receiver owns it from then on.
+ *
+ * Grants are capabilities: an identity that may use an object may let another use it too (a
+ * pointer handed along a chain takes its grant with it); one that may not is told "not found".
  */
 import { ObjectNotFoundError, PermissionError, SyftError, ValueError } from '../errors.js';
 import { AbstractTensor } from '../layer/abstract.js';
@@ -68,6 +79,8 @@ export class ObjectStore {
   readonly #grants = new Map<ObjectId, Set<string>>();
   readonly #failures = new Map<ObjectId, { error: WireError; owner: string }>();
   readonly #usage = new Map<string, Usage>();
+  // How many ids hold each object (see free()).
+  readonly #refs = new Map<object, number>();
   #total = 0;
 
   constructor(
@@ -101,6 +114,11 @@ export class ObjectStore {
   ids(who?: string): ObjectId[] {
     const all = [...this.#objects.keys()];
     return who === undefined || who === this.workerId ? all : all.filter((id) => this.may(id, who));
+  }
+
+  /** The objects `who` may see, with their ids, in insertion order (for `search`). */
+  *entries(who: string): IterableIterator<[ObjectId, object]> {
+    for (const [id, v] of this.#objects) if (this.may(id, who)) yield [id, v];
   }
 
   /** What `who` holds here. */
@@ -153,6 +171,7 @@ export class ObjectStore {
     this.#bytes.set(id, bytes);
     this.#usage.set(owner, { objects: u.objects + 1, bytes: u.bytes + bytes });
     this.#total += bytes;
+    this.#refs.set(value, (this.#refs.get(value) ?? 0) + 1);
   }
 
   /** Puts `value` in place of the object `id` (same id, same owner), for `who` allowed to change it. */
@@ -160,21 +179,56 @@ export class ObjectStore {
     this.access(id, who, 'change');
     const owner = this.#owner.get(id)!;
     const grants = this.#grants.get(id);
-    this.remove(id);
+    const old = this.remove(id);
     this.put(id, value, owner);
     if (grants) this.#grants.set(id, grants);
+    // The old object is replaced, not freed (what it pointed to may live on in the new one).
+    this.#drop(old);
   }
 
-  /** Removes `id` if `who` may delete it; returns whether it was there to remove. */
+  /** Takes `id` out for `who` without freeing what it points to (it is handed on: `move`). */
+  take(id: ObjectId, who: string): object {
+    const v = this.access(id, who, 'take');
+    this.remove(id);
+    this.#drop(v);
+    return v;
+  }
+
+  /**
+   * Removes `id` if `who` may delete it, releasing nothing (its object is handed on: `get`);
+   * returns whether it was there to remove.
+   */
   delete(id: ObjectId, who: string): boolean {
+    return this.drop(id, who, false);
+  }
+
+  /**
+   * Removes `id` if `who` may delete it and, when no other id holds its object, frees what that
+   * object points to (a `del` of a pointer chain's link frees the object at its end).
+   */
+  free(id: ObjectId, who: string): boolean {
+    return this.drop(id, who, true);
+  }
+
+  private drop(id: ObjectId, who: string, freeing: boolean): boolean {
     const f = this.#failures.get(id);
     if (f && (who === this.workerId || f.owner === who)) this.#failures.delete(id);
     if (!this.#objects.has(id) || !this.may(id, who)) return false;
-    this.remove(id);
+    const v = this.remove(id);
+    if (this.#drop(v) === 0 && freeing) release(v);
     return true;
   }
 
-  private remove(id: ObjectId): void {
+  // One id fewer holds `v`; returns how many still do.
+  #drop(v: object): number {
+    const n = (this.#refs.get(v) ?? 1) - 1;
+    if (n > 0) this.#refs.set(v, n);
+    else this.#refs.delete(v);
+    return n;
+  }
+
+  private remove(id: ObjectId): object {
+    const value = this.#objects.get(id)!;
     const owner = this.#owner.get(id)!;
     const bytes = this.#bytes.get(id) ?? 0;
     const u = this.usage(owner);
@@ -185,12 +239,19 @@ export class ObjectStore {
     this.#owner.delete(id);
     this.#bytes.delete(id);
     this.#grants.delete(id);
+    return value;
   }
 
-  /** Forgets everything `who` owns (everything, for the worker itself). Returns the ids removed. */
-  clear(who: string): ObjectId[] {
+  /**
+   * Forgets everything `who` owns (everything, for the worker itself), freeing what the objects
+   * point to unless `freeing` is false. Returns the ids removed.
+   */
+  clear(who: string, freeing = true): ObjectId[] {
     const ids = who === this.workerId ? [...this.#objects.keys()] : [...this.#objects.keys()].filter((id) => this.#owner.get(id) === who);
-    for (const id of ids) this.remove(id);
+    for (const id of ids) {
+      const v = this.remove(id);
+      if (this.#drop(v) === 0 && freeing) release(v);
+    }
     for (const [id, f] of this.#failures) if (who === this.workerId || f.owner === who) this.#failures.delete(id);
     return ids;
   }
@@ -205,19 +266,31 @@ export class ObjectStore {
   }
 
   /**
-   * Lets `to` use, change, take and delete `id`, which `who` owns (pointer chains); `'*'` lets
-   * everyone (a worker's published data, whose own policy then refuses all but use).
+   * Lets `to` use, change, take and delete `id`, which `who` owns or was granted (pointer chains:
+   * a pointer handed on takes its grant along); `'*'` lets everyone (a worker's published data,
+   * whose own policy then refuses all but use), and only the owner or the worker may grant that.
+   * Granting an identity that may already use the object changes nothing.
    */
   grant(id: ObjectId, who: string, to: string): void {
-    if (!this.#objects.has(id) || (who !== this.workerId && this.#owner.get(id) !== who)) {
-      if (this.#objects.has(id) && this.may(id, who)) {
-        throw new PermissionError(`only the owner of object ${id} on '${this.workerId}' can share it`);
-      }
-      this.notFound(id);
+    if (!this.#objects.has(id) || !this.may(id, who)) this.notFound(id);
+    if (to === '*' && who !== this.workerId && this.#owner.get(id) !== who) {
+      throw new PermissionError(`only the owner of object ${id} on '${this.workerId}' can share it with everyone`);
     }
+    if (to !== '*' && this.may(id, to)) return;
     let set = this.#grants.get(id);
     if (!set) this.#grants.set(id, (set = new Set()));
     if (set.size >= 64) throw new PermissionError(`object ${id} is shared with 64 identities already`);
     set.add(to);
+  }
+}
+
+/** Frees what `obj` holds elsewhere, if it holds anything (tensor layers have `dispose`). */
+function release(obj: object): void {
+  const d = (obj as { dispose?: unknown }).dispose;
+  if (typeof d !== 'function') return;
+  try {
+    (d as () => void).call(obj);
+  } catch {
+    // Freeing is best effort: a worker that cannot be reached has lost its objects already.
   }
 }

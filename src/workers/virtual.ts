@@ -7,6 +7,7 @@
 import type { Caller } from './caller.js';
 import { type TensorHandle, handles } from './handles.js';
 import { inProcessCaller } from './in-process.js';
+import { type SearchQuery, searchWorker } from './search.js';
 import type { Message, ObjectId, RequestMessage, WireValue } from './messages.js';
 import { cloneMessage, decodeMessage, encodeMessage } from './serde.js';
 import { type RemoteWorker, type Sender, Worker, type WorkerOptions } from './worker.js';
@@ -87,6 +88,24 @@ export class VirtualWorker extends Worker implements RemoteWorker {
     const show = handles().view;
     for (const id of ids) view.set(id, show(this.peek(id)!));
     return view;
+  }
+
+  /**
+   * Pointers to the tensors this worker holds that carry every tag of `query` (PySyft's
+   * `worker.search`), in the order they were stored, with their tags and description. They are
+   * borrowed: dropping one frees nothing. An empty list finds every tagged tensor.
+   *
+   * @example
+   * ```ts
+   * sy.tensor([1, 2, 3]).tag('#mnist', '#train').send(bob);
+   * const [data] = await bob.search(['#mnist', '#train']);
+   * data.location === bob;   // true: compute on it by pointer
+   * ```
+   */
+  async search(query: SearchQuery): Promise<TensorHandle[]> {
+    // Imported here: the local worker is a VirtualWorker made by a module that imports this one.
+    const { local } = await import('./local.js');
+    return searchWorker(this.#caller, this, local, query);
   }
 
   /** Forgets every object (in order with the messages already sent here). Returns the worker. */

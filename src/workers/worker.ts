@@ -26,6 +26,7 @@ import { type WorkerLimits, resolveLimits, within } from './limits.js';
 import { Mailbox } from './mailbox.js';
 import { SenderQueues } from './queues.js';
 import { InputFailed, ObjectStore, checkMayLeave } from './store.js';
+import { parseQuery, searchObjects } from './tags.js';
 import {
   type CommandMessage,
   type Message,
@@ -57,6 +58,11 @@ export interface RemoteWorker {
   request(msg: RequestMessage, from: Sender): Promise<WireValue>;
   /** Makes sure this worker can send protocol values to `peer`. */
   introduce(peer: RemoteWorker, from: Sender): void;
+  /**
+   * False for a worker that cannot hold pointers to other workers (pointer chains): a WebSocket
+   * worker's links to its peers carry protocol values only, not forwarded commands. Default true.
+   */
+  readonly holdsPointers?: boolean;
 }
 
 export interface WorkerOptions {
@@ -94,6 +100,20 @@ export function handOver(v: object): void {
   for (const l of v.layers()) (l as { handOver?: () => void }).handOver?.();
 }
 
+/**
+ * Grants `recipient` use of what the pointers inside `v` name, before `v` leaves for it: the
+ * pointers that arrive there must work at their locations, whose objects this worker owns.
+ */
+function grantPointers(v: object, recipient: string): Promise<void>[] {
+  if (!(v instanceof AbstractTensor)) return [];
+  const grants: Promise<void>[] = [];
+  for (const l of v.layers()) {
+    const g = (l as { grantTo?: (to: string) => Promise<void> }).grantTo;
+    if (g) grants.push(g.call(l, recipient));
+  }
+  return grants;
+}
+
 export abstract class Worker {
   readonly id: string;
   /** How long protocol steps wait for peers (ms). */
@@ -101,6 +121,7 @@ export abstract class Worker {
   /** What one sender may cost this worker. */
   readonly limits: WorkerLimits;
   readonly mailbox: Mailbox;
+  /** Objects, their owners and grants; frees what a freed object points to (see store.ts). */
   protected readonly store: ObjectStore;
   protected readonly peers = new Map<string, RemoteWorker>();
   private readonly queues: SenderQueues<QueueItem>;
@@ -296,9 +317,12 @@ export abstract class Worker {
     }
   }
 
-  /** Drops an object `who` may delete (a `del` message, or the end of its session). */
+  /**
+   * Drops an object `who` may delete (a `del` message, or the end of its session), and frees what
+   * it points to.
+   */
   protected forget(id: ObjectId, who = this.id): void {
-    this.store.delete(id, who);
+    this.store.free(id, who);
   }
 
   private context(m: CommandMessage, from: string): CommandContext {
@@ -311,6 +335,12 @@ export abstract class Worker {
       arg: (v) => this.argument(v, from),
       replace: (id, value) => this.store.replace(id, value, from),
       forget: (id) => this.forget(id, from),
+      take: (id, who) => this.store.take(id, who ?? from),
+      grant: (id, to) => this.store.grant(id, from, to),
+      grantPointers: (v, to) => {
+        const grants = grantPointers(v, to);
+        return grants.length === 0 ? undefined : Promise.all(grants).then(() => undefined);
+      },
       send: (to, session, tag, payload) =>
         this.resolvePeer(to).post({ kind: 'peer', session, tag, payload }, this),
       recv: (peer, session, tag) => this.mailbox.wait(peer, session, tag, this.timeoutMs),
@@ -387,11 +417,12 @@ export abstract class Worker {
         const v = this.store.access(id, from, keep ? 'use' : 'take');
         checkMayLeave(v, this.id, 'fetched with get()');
         const node = encodeObject(v);
+        const grants = grantPointers(v, from);
         if (!keep) {
           this.store.delete(id, from);
           handOver(v);
         }
-        return node;
+        return grants.length === 0 ? node : Promise.all(grants).then(() => node);
       }
       case 'grant': {
         const [id, to] = m.args;
@@ -406,6 +437,9 @@ export abstract class Worker {
         return m.op === 'ping' ? 'pong' : null;
       case 'ids':
         return this.store.ids(from);
+      case 'search':
+        // What the sender may use: its own objects, those granted to it, and those for everyone.
+        return searchObjects(this.store.entries(from), parseQuery(m.args));
       default:
         throw new WireFormatError(`unknown request '${m.op}'`);
     }

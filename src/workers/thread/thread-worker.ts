@@ -21,7 +21,9 @@ import { spawnModuleThread } from '../../util/threads.js';
 import { ready } from '../../backend.js';
 import { Caller } from '../caller.js';
 import { local } from '../local.js';
+import type { TensorHandle } from '../handles.js';
 import type { Message, ObjectId, RequestMessage, WireError, WireValue } from '../messages.js';
+import { type SearchQuery, searchWorker } from '../search.js';
 import { findVirtualWorker } from '../virtual.js';
 import type { RemoteWorker, Sender } from '../worker.js';
 import type { FromThread, ThreadInit, ToThread } from './protocol.js';
@@ -170,6 +172,14 @@ export class ThreadWorker implements RemoteWorker {
   /** Resolves once every message sent here so far has run (pending frees included). */
   async sync(): Promise<void> {
     await this.#caller.sync();
+  }
+
+  /**
+   * Pointers to the tensors the thread's worker holds that carry every tag of `query` (see
+   * `VirtualWorker.search`); borrowed, owned by `sy.local`.
+   */
+  search(query: SearchQuery): Promise<TensorHandle[]> {
+    return searchWorker(this.#caller, this, local, query);
   }
 
   /** Ids of the objects the thread holds. */

@@ -19,17 +19,17 @@
  */
 import { ProtocolError, RemoteError, ValueError } from '../../errors.js';
 import { Caller } from '../caller.js';
-import { type TensorHandle, handles } from '../handles.js';
+import type { TensorHandle } from '../handles.js';
 import { local } from '../local.js';
 import type { Message, ObjectId, RequestMessage, WireError, WireValue } from '../messages.js';
 import type { RemoteWorker, Sender, Worker } from '../worker.js';
 import { defaultDial } from './dial.js';
 import { Outbox } from './outbox.js';
 import { introduction } from './peers.js';
+import { type SearchQuery, searchWorker } from '../search.js';
 import { Listeners } from './events.js';
 import { checkClientToken, checkUrl, checkWorkerId, positive } from './options.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './protocol.js';
-import { parseFound } from './published.js';
 import { reachOf, setReach } from './reach.js';
 import { DialledConnection, type DialledOptions, type State } from './reconnect.js';
 import type { Traffic, WorkerStats } from './traffic.js';
@@ -55,6 +55,8 @@ export class WebsocketClientWorker implements RemoteWorker {
   /** Where other workers reach this worker (moves between workers). */
   readonly peerUrl: string;
   readonly owner: Worker;
+  /** A worker over a network holds no pointers to other workers (its peer links carry protocol values only). */
+  readonly holdsPointers = false;
   readonly #connection: DialledConnection;
   readonly #outbox: Outbox;
   readonly #caller: Caller;
@@ -247,9 +249,11 @@ export class WebsocketClientWorker implements RemoteWorker {
   }
 
   /**
-   * Pointers to the tensors the worker's owner published under `tag` (`WebsocketServerWorker.publish`),
-   * in the order published: the way to compute on a data owner's data without it ever leaving
-   * the data owner. Empty when there are none.
+   * Pointers to the tensors on the worker that carry every tag of `query` (one tag, or a list:
+   * PySyft's AND search): the data its owner published (`WebsocketServerWorker.publish`) — the
+   * way to compute on a data owner's data without it ever leaving the data owner — and this
+   * client's own tagged tensors (`x.tag('#a').send(worker)`); never another client's. In the
+   * order stored; borrowed (dropping one frees nothing). Empty when there are none.
    *
    * @example
    * ```ts
@@ -257,11 +261,8 @@ export class WebsocketClientWorker implements RemoteWorker {
    * const shared = houses.fixPrecision().share(alice, bob, { cryptoProvider });  // split by alice
    * ```
    */
-  async search(tag: string): Promise<TensorHandle[]> {
-    const found = parseFound(await this.#caller.call('search', [tag]), this.id);
-    if (found.length === 0) return [];
-    const { pointer } = handles();
-    return found.map((f) => pointer(this, f.id, f.shape, this.owner));
+  search(query: SearchQuery): Promise<TensorHandle[]> {
+    return searchWorker(this.#caller, this, this.owner, query);
   }
 
   /** Round trip to the worker. */

@@ -1,26 +1,22 @@
 /**
- * Data a worker's owner publishes, and its policy: both halves of `search`.
+ * Data a worker's owner publishes, and its policy.
  *
  * A data owner offers data for computation without sending it anywhere: the worker's owner
  * publishes a tensor under a tag (`WebsocketServerWorker.publish`), clients find it by tag
- * (`client.search(tag)`) and compute on it by pointer. The policy, checked on every path in:
- * a published object cannot be fetched (`get`), moved (`sendTo`), overwritten (`store`), changed
- * in place (ops ending in `_`, `setGrad`, `backward`) or deleted; it belongs to no session and
- * outlives them all. (Results computed from it are ordinary objects.)
+ * (`client.search(tag)`, answered by the worker's search over tagged objects: ../tags.ts) and
+ * compute on it by pointer. The policy, checked on every path in: a published object cannot be
+ * fetched (`get`), moved (`sendTo`), overwritten (`store`), changed in place (ops ending in `_`,
+ * tags included, `setGrad`, `backward`) or deleted; it belongs to no session and outlives them all.
+ * (Results computed from it are ordinary objects.)
  */
-import { ProtocolError, ValueError } from '../../errors.js';
-import type { Message, ObjectId, WireValue } from '../messages.js';
+import { ValueError } from '../../errors.js';
+import type { Message, ObjectId } from '../messages.js';
 import { PermissionError } from './errors.js';
 
-/** A tag names published data: 1-128 printable characters (PySyft's tags look like '#boston'). */
-export function checkTag(tag: unknown): asserts tag is string {
-  if (typeof tag !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(tag)) {
-    throw new ValueError(`a tag is 1-128 printable characters without spaces (like '#housing'), got ${JSON.stringify(tag)?.slice(0, 140)}`);
-  }
-}
+export { checkTag } from '../tags.js';
 
-/** What `search` answers with, per object found (a type, not an interface: it travels as a wire value). */
-export type Found = { id: ObjectId; shape: number[] };
+/** A published object, as `published(tag)` lists it. */
+export type Published = { id: ObjectId; shape: number[] };
 
 // ---- the worker's half ----------------------------------------------------------------------
 
@@ -65,17 +61,10 @@ export class PublishedData {
   }
 
   /** Ids and shapes of what is published under `tag`. */
-  list(tag: string): Found[] {
-    const out: Found[] = [];
+  list(tag: string): Published[] {
+    const out: Published[] = [];
     for (const [id, h] of this.#byId) if (h.tag === tag) out.push({ id, shape: [...h.shape] });
     return out;
-  }
-
-  /** Answers a `search` request. */
-  search(args: readonly WireValue[]): Found[] {
-    if (args.length !== 1 || typeof args[0] !== 'string') throw new ValueError('search takes one tag (a string)');
-    checkTag(args[0]);
-    return this.list(args[0]);
   }
 
   /** The refusal of a message that would take published data away or change it, if it would. */
@@ -95,22 +84,4 @@ export class PublishedData {
   refuseGet(id: ObjectId): never {
     throw new PermissionError(`object ${id} is data that worker '${this.workerId}' published: it does not leave the worker (compute on it by pointer)`);
   }
-}
-
-// ---- the client's half ----------------------------------------------------------------------
-
-/** Checks a worker's answer to `search`; throws a ProtocolError for anything malformed. */
-export function parseFound(found: WireValue, workerId: string): Found[] {
-  if (!Array.isArray(found)) throw new ProtocolError(`worker '${workerId}' answered a search with something that is not a list`);
-  return found.map((f) => {
-    const o = f as { id?: unknown; shape?: unknown } | null;
-    const shape = o?.shape;
-    if (
-      typeof o?.id !== 'number' || !Number.isSafeInteger(o.id) || !Array.isArray(shape) ||
-      !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)
-    ) {
-      throw new ProtocolError(`worker '${workerId}' answered a search with a malformed entry`);
-    }
-    return { id: o.id, shape: shape as number[] };
-  });
 }

@@ -169,7 +169,7 @@ export class WebsocketServerWorker extends ServingWorker {
 
   private accept(socket: FrameSocket, address: string, key: string): void {
     if (this.#closing) return socket.close(CLOSE.goingAway, 'worker shutting down');
-    const base = this.handshakeHost(this.#opts.token, this.#handshakeTimeoutMs);
+    const base = this.handshakeHost(this.#opts.token, this.#handshakeTimeoutMs, this.#opts.clients);
     const admission = this.#admission;
     answerHandshake(
       socket,

@@ -19,10 +19,9 @@ import type { HandshakeHost } from './handshake.js';
 import { PeerLinks } from './peers.js';
 import type { Role } from './protocol.js';
 import { PublishedData, checkTag, localTensor } from './published.js';
+import { addMeta } from '../tags.js';
 import type { ServedSession } from './session.js';
-import { DEFAULT_SESSION_LIMITS, type SessionLimits, SessionTable } from './sessions.js';
-import { resolveCounts } from './admission.js';
-import type { ClientIdentities } from './identities.js';
+import { type SessionLimits, SessionTable } from './sessions.js';
 import type { Dial, DialOptions } from './socket.js';
 import type { WorkerStats, WorkerTraffic } from './traffic.js';
 
@@ -30,12 +29,9 @@ export interface ServingOptions extends WorkerOptions {
   maxMessageBytes: number;
   sessionGraceMs: number;
   log: (line: string) => void;
-  /** Caps on sessions and on what each leaves unacknowledged (sessions.ts). */
+  /** Caps on sessions and unacknowledged replies (sessions.ts); the peers `connectPeer` may reach (peer-policy.ts; default any). */
   sessionLimits?: Partial<SessionLimits> | undefined;
-  /** Which peers `connectPeer` may reach (peer-policy.ts). Default: any. */
-  peerPolicy?: { check(url: unknown): void } | undefined;
-  /** Tokens per client (identities.ts): each client's name is its identity here. */
-  clients?: ClientIdentities | undefined;
+  peerPolicy?: { check(url: string): void } | undefined;
   /** How peer links dial their peers, and which certificates they trust. */
   dial: Dial;
   peerCa: DialOptions['ca'];
@@ -52,25 +48,22 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
   readonly sessionGraceMs: number;
   /** Handshakes refused (wrong token or ticket, bad hello). */
   authFailures = 0;
+  /** Its links to other workers carry protocol values only: it holds no pointers to them. */
+  readonly holdsPointers = false;
   protected readonly log: (line: string) => void;
-  /** The clients this worker accepts, each by its own token (when it has tokens per client). */
-  protected readonly clients: ClientIdentities | undefined;
   readonly #caller: Caller = inProcessCaller(this, { copyIn: cloneMessage, copyOut: (r) => r });
   readonly #published = new PublishedData(this.id);
   readonly #sessions: SessionTable;
   readonly #links: PeerLinks;
-  readonly #peerPolicy: ServingOptions['peerPolicy'];
 
   constructor(opts: ServingOptions) {
     super(opts);
     this.maxMessageBytes = opts.maxMessageBytes;
     this.sessionGraceMs = opts.sessionGraceMs;
-    this.clients = opts.clients;
-    this.#peerPolicy = opts.peerPolicy;
     const log = (this.log = opts.log);
     this.#sessions = new SessionTable({
       graceMs: opts.sessionGraceMs,
-      limits: resolveCounts(DEFAULT_SESSION_LIMITS, opts.sessionLimits, 'session'),
+      limits: opts.sessionLimits,
       log,
       deliver: (s, msg) => this.deliver(s, msg),
       refused: (error) => {
@@ -86,6 +79,7 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
       maxMessageBytes: opts.maxMessageBytes,
       ca: opts.peerCa,
       dial: opts.dial,
+      allowed: opts.peerPolicy && ((url) => opts.peerPolicy!.check(url)),
       log,
       add: (link) => this.addWorker(link),
       remove: (id) => this.peers.delete(id),
@@ -96,16 +90,16 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
   abstract stats(): WorkerStats;
 
   /** What the worker's half of the handshake needs, for a socket that came in by any means. */
-  protected handshakeHost(token: string | undefined, timeoutMs: number): HandshakeHost {
+  protected handshakeHost(token: string | undefined, timeoutMs: number, clients?: HandshakeHost['clients']): HandshakeHost {
     return {
       id: this.id,
       token,
-      clients: this.clients,
+      clients,
       maxMessageBytes: this.maxMessageBytes,
       timeoutMs,
       roles: ['client', 'peer'],
       log: this.log,
-      admit: (hello) => this.#sessions.admit(hello),
+      admit: (hello, issuer) => this.#sessions.admit(hello, issuer),
       refused: () => this.authFailures++,
     };
   }
@@ -163,8 +157,11 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
     checkTag(tag);
     const { layer, shape } = localTensor(tensor);
     const id = randomId();
-    // A copy through the codec: the caller's tensor stays the caller's.
-    this.put(id, decodeObject(encodeObject(layer), { worker: this }));
+    // A copy through the codec: the caller's tensor stays the caller's (its own tags come along).
+    const copy = decodeObject(encodeObject(layer), { worker: this });
+    addMeta(copy, [tag]);
+    this.put(id, copy);
+    // Everyone may use it (and find it with search): the published data's policy refuses the rest.
     this.store.grant(id, this.id, '*');
     this.#published.add(id, tag, shape);
     return id;
@@ -214,7 +211,9 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
   protected override forget(id: ObjectId, who = this.id): void {
     // Pointers found with search() free nothing when dropped: the data stays its owner's.
     if (this.#published.has(id)) return;
-    super.forget(id, who);
+    // This worker holds no pointers of its own making (see holdsPointers): one a client stored
+    // here is dropped without freeing what it names, which may be someone else's.
+    this.store.delete(id, who);
     if (this.peek(id) === undefined) this.#sessions.disown(id);
   }
 
@@ -222,19 +221,20 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
     if (who !== this.id) {
       // A sender clears what it owns; the worker's owner's published data is the worker's own.
       for (const id of this.objectIds()) if (this.store.ownerOf(id) === who) this.#sessions.disown(id);
-      super.clearStore(who);
+      this.store.clear(who, false);
       return;
     }
     const kept = this.#published.ids().map((id) => [id, this.peek(id)!] as const);
-    super.clearStore(who);
-    for (const [id, v] of kept) this.put(id, v);
+    this.store.clear(who, false);
+    for (const [id, v] of kept) {
+      this.put(id, v);
+      this.store.grant(id, this.id, '*');
+    }
     this.#sessions.disownAll();
   }
 
   protected override handleRequest(m: RequestMessage, from: string): WireValue | Promise<WireValue> {
-    // Only to the peers the owner allows (peer-policy.ts).
-    if (m.op === 'connectPeer') return this.#links.connect(m.args, (url) => this.#peerPolicy?.check(url));
-    if (m.op === 'search') return this.#published.search(m.args);
+    if (m.op === 'connectPeer') return this.#links.connect(m.args);
     if (m.op === 'get' && isObjectId(m.args[0]) && this.#published.has(m.args[0])) this.#published.refuseGet(m.args[0]);
     if (m.op === 'stats') {
       if (m.args.length !== 0) throw new ValueError('stats takes no arguments');

@@ -8,6 +8,7 @@
  * worker, deleted) are no longer the session's. A party that reconnects in time resumes its
  * session (same role, id and ticket only) and loses nothing.
  */
+import { resolveCounts } from './admission.js';
 import { randomHex } from './auth.js';
 import type { Admitted } from './handshake.js';
 import type { Message, ObjectId, ReplyMessage } from '../messages.js';
@@ -39,7 +40,8 @@ const FREE_BATCH = 50_000;
 /** What the table needs from the worker. */
 export interface SessionTableHost extends Omit<SessionHost, 'down' | 'bye'> {
   readonly graceMs: number;
-  readonly limits: SessionLimits;
+  /** Over the defaults (DEFAULT_SESSION_LIMITS). */
+  readonly limits: Partial<SessionLimits> | undefined;
   log(line: string): void;
   /** Queues a `del` of `ids` in the queue of `sender` (behind the session's commands still waiting to run). */
   free(ids: ObjectId[], sender: string): void;
@@ -54,14 +56,16 @@ export class SessionTable {
   // Traffic of sessions that ended, so the totals never go down.
   readonly #retired = noWorkerTraffic();
   readonly #host: SessionHost;
+  readonly #limits: SessionLimits;
 
   constructor(private readonly table: SessionTableHost) {
+    const limits = (this.#limits = resolveCounts(DEFAULT_SESSION_LIMITS, table.limits, 'session'));
     this.#host = {
       deliver: (s, m) => table.deliver(s, m),
       refused: (e) => table.refused(e),
       bye: (s) => this.end(s, 'closed by the client'),
       down: (s) => this.down(s),
-      unacked: { bytes: table.limits.maxUnackedBytes, frames: table.limits.maxUnackedFrames },
+      unacked: { bytes: limits.maxUnackedBytes, frames: limits.maxUnackedFrames },
       overflow: (s, why) => {
         const socket = s.socket;
         this.end(s, why);
@@ -115,7 +119,7 @@ export class SessionTable {
    * new session is refused (the string says why).
    */
   private makeRoom(role: string, from: string): string | undefined {
-    const { maxSessions, maxSessionsPerIdentity } = this.table.limits;
+    const { maxSessions, maxSessionsPerIdentity } = this.#limits;
     let mine = 0;
     for (const s of this.#sessions.values()) if (s.role === role && s.from === from) mine++;
     if (mine >= maxSessionsPerIdentity) {
