@@ -2,9 +2,11 @@
 /**
  * The `syft-ts` command.
  *
- *     syft-ts worker --id alice --port 8778 [--host 127.0.0.1] [--token-file F]
- *                    [--tls-cert C --tls-key K] [--tls-ca F] [--timeout-ms N]
- *                    [--max-message-bytes N] [--session-grace-ms N] [--allow-origin O]... [--quiet]
+ *     syft-ts worker --id alice --port 8778 [--host 127.0.0.1] [--tokens-file F | --token-file F]
+ *                    [--tls-cert C --tls-key K] [--tls-ca F] [--insecure] [--allow-peer H:P]...
+ *                    [--timeout-ms N] [--max-message-bytes N] [--session-grace-ms N]
+ *                    [--allow-origin O]... [--<limit> N]... [--quiet]
+ *     syft-ts worker --new-token NAME [--tokens-file F]
  *
  * Starts a WebsocketServerWorker, prints one line to stdout once it listens
  * (`syft-ts worker 'alice' listening on ws://127.0.0.1:8778`, so a parent process can wait for
@@ -15,7 +17,11 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SyftError, ValueError } from './errors.js';
+import { limitFlagsHelp, limitOptions, limitParseOptions } from './workers/limits-flags.js';
+import { ClientIdentities, newToken } from './workers/websocket/identities.js';
 import { readTokenFile } from './workers/websocket/token-file.js';
+import { certFingerprint, isLoopback } from './workers/websocket/tls.js';
+import { appendTokenLine } from './workers/websocket/tokens-file.js';
 import type { WebsocketServerWorkerOptions } from './workers/websocket/server.js';
 
 /** A command line that cannot be run as given. */
@@ -28,16 +34,29 @@ Starts a syft-ts worker that other processes reach over WebSockets.
   --id ID                    the worker's name (letters, digits, _.:-), as clients and peers call it
   --port PORT                TCP port to listen on (0 picks a free one; the chosen URL is printed)
   --host HOST                interface to listen on (default 127.0.0.1: this machine only)
-  --token-file FILE          require clients to prove they know the secret in FILE
-  --tls-cert FILE            serve wss:// with this certificate (PEM); needs --tls-key
+  --tokens-file FILE         a token per client: lines 'name:token' (or a JSON object); a client logs
+                             in with its name and token, and that name is its identity here
+  --token-file FILE          one token shared by every client (who then name themselves)
+  --new-token NAME           print 'NAME:TOKEN' with a fresh 256-bit token and exit; with
+                             --tokens-file, also append it to that file (created mode 600)
+  --tls-cert FILE            serve wss:// with this certificate (PEM); needs --tls-key. Its
+                             SHA-256 fingerprint is printed at start (clients may pin it)
   --tls-key FILE             the certificate's private key (PEM)
   --tls-ca FILE              certificates (PEM) to trust when connecting to peers over wss://
+  --insecure                 allow a non-loopback --host without TLS (refused otherwise)
+  --allow-peer HOST:PORT     peers this worker may be told to connect to (repeatable; '*' for
+                             any). Default: any on a loopback --host, none beyond it
   --timeout-ms N             how long a protocol step waits for a peer (default 60000)
   --max-message-bytes N      largest message accepted (default 67108864)
   --session-grace-ms N       how long a dropped client's objects are kept for it (default 30000)
   --allow-origin ORIGIN      let web pages from ORIGIN connect (repeatable; default none)
   --quiet                    do not log connection events to stderr
-  -h, --help                 show this help`;
+  -h, --help                 show this help
+${limitFlagsHelp()}`;
+
+function readText(path: string, flag: string): string {
+  return readPem(path, flag);
+}
 
 function readPem(path: string, flag: string): string {
   try {
@@ -52,8 +71,6 @@ function count(v: string | undefined, flag: string, min: number, max = Number.MA
   if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${flag} must be a whole number in ${min}..${max}, got '${v}'`);
   return Number(v);
 }
-
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /** Parsed `worker` options, plus warnings worth printing. */
 export function parseWorkerArgs(argv: readonly string[]): { options: WebsocketServerWorkerOptions; quiet: boolean; warnings: string[] } {
@@ -75,7 +92,11 @@ export function parseWorkerArgs(argv: readonly string[]): { options: WebsocketSe
         'max-message-bytes': { type: 'string' },
         'session-grace-ms': { type: 'string' },
         'allow-origin': { type: 'string', multiple: true },
+        'tokens-file': { type: 'string' },
+        insecure: { type: 'boolean' },
+        'allow-peer': { type: 'string', multiple: true },
         quiet: { type: 'boolean' },
+        ...limitParseOptions(),
       },
     }));
   } catch (e) {
@@ -90,16 +111,27 @@ export function parseWorkerArgs(argv: readonly string[]): { options: WebsocketSe
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
     throw new UsageError('--tls-cert and --tls-key go together: give both, or neither');
   }
+  if (values['token-file'] !== undefined && values['tokens-file'] !== undefined) {
+    throw new UsageError('give --tokens-file (a token per client) or --token-file (one shared token), not both');
+  }
   let token: string | undefined;
-  if (values['token-file'] !== undefined) {
-    try {
-      token = readTokenFile(values['token-file']);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+  let clients: ClientIdentities | undefined;
+  try {
+    if (values['token-file'] !== undefined) token = readTokenFile(values['token-file']);
+    if (values['tokens-file'] !== undefined) clients = ClientIdentities.parse(readText(values['tokens-file'], '--tokens-file'), `the tokens file '${values['tokens-file']}'`);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
   const options: WebsocketServerWorkerOptions = { id: values.id, port, host };
   if (token !== undefined) options.token = token;
+  if (clients !== undefined) options.clients = clients;
+  if (values.insecure) options.insecure = true;
+  if (values['allow-peer']) options.allowPeers = values['allow-peer'];
+  try {
+    Object.assign(options, limitOptions(values));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   if (values['tls-cert'] !== undefined) {
     options.tls = { cert: readPem(values['tls-cert'], '--tls-cert'), key: readPem(values['tls-key']!, '--tls-key') };
   }
@@ -112,12 +144,14 @@ export function parseWorkerArgs(argv: readonly string[]): { options: WebsocketSe
   if (grace !== undefined) options.sessionGraceMs = grace;
   if (values['allow-origin']) options.allowOrigins = values['allow-origin'];
   const warnings: string[] = [];
-  if (values['token-file'] !== undefined && process.platform !== 'win32' && (statSync(values['token-file']).mode & 0o077) !== 0) {
-    warnings.push(`the token file '${values['token-file']}' can be read by other users: chmod 600 it`);
+  const file = values['token-file'] ?? values['tokens-file'];
+  if (file !== undefined && process.platform !== 'win32' && (statSync(file).mode & 0o077) !== 0) {
+    warnings.push(`the token file '${file}' can be read by other users: chmod 600 it`);
   }
-  if (!LOOPBACK.has(host)) {
-    if (token === undefined) warnings.push(`listening on ${host} without --token-file: anyone who can reach this port controls the worker`);
-    if (!options.tls) warnings.push(`listening on ${host} without TLS: the data travels unencrypted (the token does not)`);
+  if (!isLoopback(host)) {
+    if (token === undefined && clients === undefined) warnings.push(`listening on ${host} without --tokens-file: anyone who can reach this port controls the worker`);
+    if (!options.tls && !values.insecure) throw new UsageError(`listening on ${host} needs TLS (--tls-cert and --tls-key), or --insecure to send the data in the clear`);
+    if (!options.tls) warnings.push(`listening on ${host} without TLS (--insecure): the data travels unencrypted (the token does not)`);
   }
   return { options, quiet: values.quiet === true, warnings };
 }
@@ -145,6 +179,7 @@ async function runWorker(argv: readonly string[]): Promise<void> {
     if (code === 'EADDRNOTAVAIL') throw new ValueError(`cannot listen on ${options.host}: no such address on this machine`);
     throw e;
   }
+  if (options.tls) log(`TLS certificate SHA-256 fingerprint ${certFingerprint(options.tls.cert)} (clients may pin it: { fingerprint })`);
   process.stdout.write(`syft-ts worker '${worker.id}' listening on ${worker.url}\n`);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -160,6 +195,29 @@ async function runWorker(argv: readonly string[]): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
+/** `--new-token NAME [--tokens-file F]`: prints a fresh `NAME:TOKEN` line, and appends it to F when given. */
+function printNewToken(argv: readonly string[]): number {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...argv], strict: true, options: { 'new-token': { type: 'string' }, 'tokens-file': { type: 'string' } } }));
+  } catch (e) {
+    throw new UsageError(`--new-token NAME takes only --tokens-file FILE besides: ${(e as Error).message}`);
+  }
+  const name = values['new-token']!;
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(name) || name.includes(':')) throw new UsageError(`--new-token takes a client name of 1-64 letters, digits or _.- characters, got '${name}'`);
+  const line = `${name}:${newToken()}`;
+  if (values['tokens-file'] !== undefined) {
+    try {
+      appendTokenLine(values['tokens-file'], line);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    process.stderr.write(`syft-ts: added '${name}' to ${values['tokens-file']}; give the client the token below (connect(url, { name: '${name}', token }))\n`);
+  }
+  process.stdout.write(`${line}\n`);
+  return 0;
+}
+
 /** Runs the command line; returns the exit code for errors (a running worker exits on a signal). */
 export async function main(argv: readonly string[]): Promise<number | undefined> {
   const [command, ...rest] = argv;
@@ -173,6 +231,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
       process.stdout.write(`${USAGE}\n`);
       return 0;
     }
+    if (rest.includes('--new-token')) return printNewToken(rest);
     await runWorker(rest);
     return undefined;
   } catch (e) {

@@ -22,7 +22,9 @@ let server: WebsocketServerWorker;
 let snapshot: () => unknown;
 
 beforeAll(async () => {
-  server = await net.server('target', { maxMessageBytes: MAX_BYTES, handshakeTimeoutMs: 300 });
+  // Every broken handshake below must reach the worker's check, so the per-address backoff of
+  // failed logins (tested in admission.test.ts) is set out of the way.
+  server = await net.server('target', { maxMessageBytes: MAX_BYTES, handshakeTimeoutMs: 300, admission: { loginBurst: 1e6 } });
   const owner = await net.client(server);
   // Objects under fixed ids (not through pointers, whose ids are random): the generated frames,
   // which aim at these ids too, are then the same on every run.

@@ -81,7 +81,7 @@ describe('the layout of src/workers', () => {
       .filter((f) => runtimeImports(f).some((i) => nodeOnly.test(i)))
       .map((f) => relative(websocket, f))
       .sort();
-    expect(users).toEqual(['listener.ts', 'node-socket.ts', 'process.ts', 'stats.ts', 'token-file.ts']);
+    expect(users).toEqual(['listener.ts', 'node-socket.ts', 'process.ts', 'stats.ts', 'token-file.ts', 'tokens-file.ts']);
     // What pages run — the browser transport, the client, a dialled-out serving worker, the
     // handshake's proofs (WebCrypto there) — reaches none of them.
     const portable = ['channel.ts', 'session.ts', 'socket.ts', 'protocol.ts', 'traffic.ts', 'auth.ts', 'hmac.ts', 'seal.ts'];

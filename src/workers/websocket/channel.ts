@@ -23,6 +23,7 @@ export class FrameChannel {
   // Frames sent but not yet acknowledged; unacked[0] is frame number `acked + 1`.
   private unacked: Uint8Array[] = [];
   private acked = 0;
+  private unackedBytes = 0;
   private ackedUpTo = 0;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
   private socket: FrameSocket | undefined;
@@ -63,6 +64,11 @@ export class FrameChannel {
     return this.unacked.length;
   }
 
+  /** Bytes of the frames kept for a possible resend. */
+  get pendingBytes(): number {
+    return this.unackedBytes;
+  }
+
   get attached(): boolean {
     return this.socket !== undefined;
   }
@@ -73,6 +79,7 @@ export class FrameChannel {
     this.traffic.messagesSent++;
     this.traffic.bytesSent += frame.byteLength;
     this.unacked.push(frame);
+    this.unackedBytes += frame.byteLength;
     if (this.socket?.isOpen) this.socket.send(frame);
   }
 
@@ -114,7 +121,7 @@ export class FrameChannel {
     if (!Number.isSafeInteger(n) || n < this.acked || n > this.sent) {
       throw new WireFormatError(`acknowledgement of frame ${n}, but frames ${this.acked + 1}..${this.sent} are outstanding`);
     }
-    this.unacked.splice(0, n - this.acked);
+    for (const f of this.unacked.splice(0, n - this.acked)) this.unackedBytes -= f.byteLength;
     this.acked = n;
   }
 
@@ -138,6 +145,7 @@ export class FrameChannel {
   reset(): void {
     this.detach();
     this.unacked = [];
+    this.unackedBytes = 0;
     this.acked = this.ackedUpTo = this.sent = this.received = 0;
   }
 }

@@ -8,6 +8,8 @@ export interface WebsocketClientOptions {
   id?: string;
   /** The worker's token (required when the worker was started with one). */
   token?: string;
+  /** The name the worker's owner issued `token` to (a worker with tokens per client); your identity there. Default: the owner's id. */
+  name?: string;
   /** How long a request (`get()`, `sync()`) waits for its answer, in ms. Default 60 s. */
   timeoutMs?: number;
   /** How long opening a connection (TCP, TLS, handshake) may take, in ms. Default 10 s. */
@@ -20,6 +22,8 @@ export interface WebsocketClientOptions {
   maxMessageBytes?: number;
   /** Certificates (PEM) to trust for a `wss:` worker with a self-signed certificate (Node; a page trusts what its browser trusts). */
   ca?: Pem | Pem[];
+  /** Pin the worker's certificate by its SHA-256 fingerprint (printed when a `wss:` worker starts) instead of trusting a CA (Node). */
+  fingerprint?: string;
   /** The worker that sends the commands and owns the pointers; its id names this client. Default `sy.local`. */
   owner?: Worker;
   /** How other workers reach this one when objects move between them. Default: `url`. */

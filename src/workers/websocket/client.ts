@@ -66,12 +66,13 @@ export class WebsocketClientWorker implements RemoteWorker {
     this.url = checkUrl(url);
     this.peerUrl = checkUrl(opts.peerUrl ?? url);
     checkWorkerId(opts.id);
+    checkWorkerId(opts.name);
     setReach(this, { url: this.peerUrl, token: checkClientToken(opts.token) });
     this.owner = opts.owner ?? local;
     const connection: DialledOptions = {
       url: this.url,
       role: 'client',
-      selfId: this.owner.id,
+      selfId: opts.name ?? this.owner.id,
       expectId: opts.id,
       token: opts.token,
       ticket: undefined,
@@ -80,6 +81,7 @@ export class WebsocketClientWorker implements RemoteWorker {
       reconnectWithinMs: positive(opts.reconnectWithinMs, 10_000, 'reconnectWithinMs'),
       maxIncoming: positive(opts.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 'maxMessageBytes'),
       ca: opts.ca,
+      fingerprint: opts.fingerprint,
       dial: opts.dial ?? defaultDial(),
     };
     const failed = (e: unknown, op: string) =>

@@ -18,6 +18,7 @@
 import { ProtocolError } from '../../errors.js';
 import { toHex } from '../../util/hex.js';
 import { type Transcript, helloProof, proofsMatch, randomHex, ticketKey, ticketKeySync, welcomeProof } from './auth.js';
+import { type ClientIdentities, provenKey } from './identities.js';
 import { CLOSE, type Hello, PROTOCOL_VERSION, type Role, controlText, parseControl } from './protocol.js';
 import { SealedSocket, type SealKeyPair, sealKeyPair, sealKeys } from './seal.js';
 import type { FrameSocket } from './socket.js';
@@ -56,13 +57,15 @@ export interface Admitted {
 export interface HandshakeHost {
   readonly id: string;
   readonly token: string | undefined;
+  /** Tokens per client (identities.ts); when set, `token` is not used for clients and peers. */
+  readonly clients?: ClientIdentities | undefined;
   readonly maxMessageBytes: number;
   readonly timeoutMs: number;
   /** The roles a dialler may take here (a worker: client and peer). */
   readonly roles: readonly Role[];
   log(line: string): void;
   /** Resumes the session `hello` names (same identity only) or opens one; a string refuses, saying why. */
-  admit(hello: Hello): Admitted | string;
+  admit(hello: Hello, issuer?: string): Admitted | string;
   /** Counts a refused handshake (bad credentials, bad hello). */
   refused(): void;
 }
@@ -110,7 +113,7 @@ export function answerHandshake(socket: FrameSocket, host: HandshakeHost, addres
         v: PROTOCOL_VERSION,
         id: host.id,
         nonce,
-        auth: host.token !== undefined,
+        auth: host.token !== undefined || host.clients !== undefined,
         maxMessageBytes: host.maxMessageBytes,
         ...(seal ? { seal: seal.publicHex } : {}),
       }),
@@ -138,7 +141,8 @@ async function welcome(
   if (!host.roles.includes(hello.role)) {
     return refuse(CLOSE.refused, `'${host.id}' does not take the '${hello.role}' role (it takes ${host.roles.join(', ')})`);
   }
-  if (hello.role === 'peer' && hello.id === host.id) return refuse(CLOSE.refused, "a peer cannot use this worker's own id");
+  // The worker's own id is its owner's identity (may do anything): no connection may take it.
+  if (hello.id === host.id) return refuse(CLOSE.refused, `a ${hello.role} cannot use this worker's own id`);
   if ((seal === undefined) !== (hello.seal === undefined)) return refuse(CLOSE.protocol, seal ? 'this relayed link must be sealed: send seal' : 'unexpected seal');
   const t: Transcript = {
     serverId: host.id,
@@ -150,14 +154,15 @@ async function welcome(
     serverSeal: seal?.publicHex,
     clientSeal: hello.seal,
   };
-  const key = hello.role === 'peer' ? await ticketKey(host.token, host.id, hello.id, hello.ticket!) : (host.token ?? '');
-  if (!(await proofsMatch(hello.proof, await helloProof(key, t, hello.session)))) {
+  const proven = await provenKey(host, host.id, hello, async (k) => proofsMatch(hello.proof, await helloProof(k, t, hello.session)));
+  if (proven === undefined) {
     host.log(`refused ${hello.role} '${hello.id}' from ${address}: bad credentials`);
     return refuse(CLOSE.refused, hello.role === 'peer' ? 'invalid peer ticket' : 'wrong or missing token');
   }
   const keys = seal && (await sealKeys(seal, hello.seal!, { server: serverNonce, client: hello.nonce }, 'server'));
   if (!socket.isOpen) return;
-  const s = host.admit(hello);
+  const { key, issuer } = proven;
+  const s = host.admit(hello, issuer);
   if (typeof s === 'string') return refuse(CLOSE.refused, s);
   const proof = await welcomeProof(key, t, s.id, s.resumed);
   if (!socket.isOpen) return;

@@ -6,6 +6,7 @@
 import { WebSocket } from 'ws';
 import { ProtocolError } from '../../errors.js';
 import type { DialOptions, FrameSocket } from './socket.js';
+import { checkPinned, normalizeFingerprint } from './tls.js';
 
 /** A `ws` socket as a {@link FrameSocket}. */
 export class NodeSocket implements FrameSocket {
@@ -80,6 +81,18 @@ export function dialNode(url: string, opts: DialOptions): FrameSocket {
     handshakeTimeout: opts.timeoutMs,
     ...(needsMask(url) ? {} : { generateMask: zeroMask }),
     ...(opts.ca === undefined ? {} : { ca: opts.ca as string | Buffer | (string | Buffer)[] }),
+    // A pinned certificate is checked by its fingerprint below, not against a CA.
+    ...(opts.fingerprint === undefined ? {} : { rejectUnauthorized: false }),
   });
-  return new NodeSocket(ws, (e) => connectError(url, e));
+  const socket = new NodeSocket(ws, (e) => connectError(url, e));
+  if (opts.fingerprint !== undefined) {
+    const pinned = normalizeFingerprint(opts.fingerprint);
+    ws.once('upgrade', (res) => {
+      const wrong = checkPinned(res.socket, pinned, url);
+      if (!wrong) return;
+      socket.onError?.(wrong);
+      ws.terminate();
+    });
+  }
+  return socket;
 }

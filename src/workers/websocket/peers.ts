@@ -151,6 +151,8 @@ export interface PeerLinksHost {
   readonly maxMessageBytes: number;
   readonly ca: DialOptions['ca'];
   readonly dial: Dial;
+  /** Throws unless the worker may connect to the peer at `url` (its owner's allow-list, peer-policy.ts). */
+  readonly allowed?: ((url: string) => void) | undefined;
   log(line: string): void;
   /** The worker may now send protocol values to `link.id` over `link`. */
   add(link: RemoteWorker): void;
@@ -182,6 +184,7 @@ export class PeerLinks {
   async connect(args: readonly WireValue[]): Promise<WireValue> {
     const h = this.host;
     const p = parseConnectPeer(args, h.owner.id);
+    h.allowed?.(p.url);
     const existing = this.#links.get(p.id);
     if (existing && existing.connection.state !== 'closed' && existing.url === p.url) return null;
     if (existing) {

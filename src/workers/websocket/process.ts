@@ -15,12 +15,16 @@ export interface WorkerProcessOptions {
   port?: number;
   host?: string;
   tokenFile?: string;
+  /** A token per client (`--tokens-file`: lines `name:token`). */
+  tokensFile?: string;
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
   timeoutMs?: number;
   maxMessageBytes?: number;
   sessionGraceMs?: number;
+  /** More command-line flags, as given (limits such as `--max-bytes-per-session 1GiB`, `--insecure`). */
+  args?: readonly string[];
   /** Log connection events to this process's stderr (default false). */
   verbose?: boolean;
   /** How long to wait for the worker to listen, in ms. Default 60 s. */
@@ -67,12 +71,14 @@ export function startWorkerProcess(opts: WorkerProcessOptions): Promise<WorkerPr
   };
   add('--host', opts.host);
   add('--token-file', opts.tokenFile, true);
+  add('--tokens-file', opts.tokensFile, true);
   add('--tls-cert', opts.tlsCert, true);
   add('--tls-key', opts.tlsKey, true);
   add('--tls-ca', opts.tlsCa, true);
   add('--timeout-ms', opts.timeoutMs);
   add('--max-message-bytes', opts.maxMessageBytes);
   add('--session-grace-ms', opts.sessionGraceMs);
+  args.push(...(opts.args ?? []));
   if (!opts.verbose) args.push('--quiet');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', opts.verbose ? 'inherit' : 'pipe'] });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

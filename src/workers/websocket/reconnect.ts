@@ -33,6 +33,7 @@ export interface DialledOptions {
   reconnectWithinMs: number;
   maxIncoming: number;
   ca: DialOptions['ca'];
+  fingerprint?: string | undefined;
   dial: Dial;
   /** Refuse the link unless it is sealed end to end (a link through a relay). */
   requireSeal?: boolean;
@@ -79,7 +80,7 @@ export class DialledConnection {
   /** Opens a connection and runs the handshake; resumes the session when `resume` and one exists. */
   open(resume: boolean, budgetMs = this.opts.connectTimeoutMs): Promise<{ resumed: boolean }> {
     const o = this.opts;
-    const socket = o.dial(o.url, { maxMessageBytes: o.maxIncoming, timeoutMs: budgetMs, ca: o.ca });
+    const socket = o.dial(o.url, { maxMessageBytes: o.maxIncoming, timeoutMs: budgetMs, ca: o.ca, fingerprint: o.fingerprint });
     const session = resume ? this.#session : undefined;
     return dialHandshake(
       socket,

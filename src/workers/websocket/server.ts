@@ -14,13 +14,17 @@
  */
 import { StateError, ValueError } from '../../errors.js';
 import type { WorkerOptions } from '../worker.js';
-import { checkToken } from './auth.js';
+import { Admission, type AdmissionLimits } from './admission.js';
 import { answerHandshake } from './handshake.js';
+import { type ClientIdentities, checkTokenStrength } from './identities.js';
 import { Listener } from './listener.js';
 import { dialNode } from './node-socket.js';
 import { positive } from './options.js';
 import { CLOSE, DEFAULT_MAX_MESSAGE_BYTES } from './protocol.js';
 import { ServingWorker } from './serving.js';
+import type { SessionLimits } from './sessions.js';
+import { isLoopback } from './tls.js';
+import { PeerPolicy } from './peer-policy.js';
 import type { FrameSocket } from './socket.js';
 import { processStats } from './stats.js';
 import type { WorkerStats } from './traffic.js';
@@ -30,8 +34,24 @@ export interface WebsocketServerWorkerOptions extends WorkerOptions {
   port?: number;
   /** Interface to listen on. Default 127.0.0.1 (this machine only). */
   host?: string;
-  /** Clients must prove they know this secret. Default: none (anyone who can connect is trusted). */
+  /**
+   * Clients must prove they know this secret (one token shared by all clients, who then name
+   * themselves). Default: none (anyone who can connect is trusted). Prefer {@link clients}.
+   */
   token?: string;
+  /** A token per client, bound to its name (identities.ts): the name is the client's identity here. */
+  clients?: ClientIdentities;
+  /** Pre-authentication limits (admission.ts): unauthenticated connections, bytes, failed logins. */
+  admission?: Partial<AdmissionLimits>;
+  /** Session caps and unacknowledged replies (sessions.ts). */
+  sessionLimits?: Partial<SessionLimits>;
+  /**
+   * Peers `connectPeer` may reach: `host:port`, `host` (any port) or `*`. Default: loopback peers
+   * when listening on loopback, none beyond it (peer-policy.ts).
+   */
+  allowPeers?: readonly string[];
+  /** Listen beyond loopback without TLS (refused otherwise: the data would travel in the clear). */
+  insecure?: boolean;
   /** Serve `wss:` with this certificate and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Certificates (PEM) to trust when connecting to peers over `wss:` (self-signed peers). */
@@ -40,7 +60,7 @@ export interface WebsocketServerWorkerOptions extends WorkerOptions {
   maxMessageBytes?: number;
   /** How long a dropped session's objects are kept for the client to reconnect, in ms. Default 30 s. */
   sessionGraceMs?: number;
-  /** How long a new connection may take to authenticate, in ms. Default 10 s. */
+  /** How long a new connection may take to authenticate, in ms. Default 5 s. */
   handshakeTimeoutMs?: number;
   /** Browser origins allowed to connect. Default none: connections from web pages are refused. */
   allowOrigins?: readonly string[];
@@ -65,6 +85,7 @@ export class WebsocketServerWorker extends ServingWorker {
   readonly host: string;
   readonly #opts: WebsocketServerWorkerOptions;
   readonly #handshakeTimeoutMs: number;
+  readonly #admission: Admission;
   #port: number;
   #listener: Listener | undefined;
   #closing = false;
@@ -77,15 +98,25 @@ export class WebsocketServerWorker extends ServingWorker {
       log: opts.log ?? (() => {}),
       dial: dialNode,
       peerCa: opts.peerCa,
+      peerPolicy: new PeerPolicy(opts.allowPeers, opts.host ?? '127.0.0.1'),
     });
     const port = opts.port ?? 0;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ValueError(`port must be an integer in 0..65535, got ${port}`);
-    if (opts.token !== undefined) checkToken(opts.token);
+    if (opts.token !== undefined) checkTokenStrength(opts.token);
+    if (opts.token !== undefined && opts.clients !== undefined) throw new ValueError('give either one shared token or tokens per client (clients), not both');
+    if (opts.clients?.tokenOf(this.id) !== undefined) throw new ValueError(`no client may be named '${this.id}', the worker's own id`);
     if (opts.tls && (!opts.tls.cert || !opts.tls.key)) throw new ValueError('tls needs both a cert and a key (PEM)');
     this.#opts = opts;
     this.#port = port;
     this.host = opts.host ?? '127.0.0.1';
-    this.#handshakeTimeoutMs = positive(opts.handshakeTimeoutMs, 10_000, 'handshakeTimeoutMs');
+    if (!opts.tls && !opts.insecure && !isLoopback(this.host)) {
+      throw new ValueError(
+        `listening on ${this.host} without TLS would send every tensor in the clear: give tls { cert, key } ` +
+          '(--tls-cert/--tls-key), listen on 127.0.0.1, or opt out with insecure: true (--insecure)',
+      );
+    }
+    this.#handshakeTimeoutMs = positive(opts.handshakeTimeoutMs, opts.admission?.handshakeTimeoutMs ?? 5000, 'handshakeTimeoutMs');
+    this.#admission = new Admission({ ...opts.admission, handshakeTimeoutMs: this.#handshakeTimeoutMs }, this.log);
   }
 
   /** Creates a worker and starts listening. */
@@ -103,7 +134,8 @@ export class WebsocketServerWorker extends ServingWorker {
       maxMessageBytes: this.maxMessageBytes,
       allowOrigins: new Set(this.#opts.allowOrigins ?? []),
       log: this.log,
-      accept: (socket, address) => this.accept(socket, address),
+      admission: this.#admission,
+      accept: (socket, address, _path, key) => this.accept(socket, address, key),
     });
     this.#port = this.#listener.port;
     return this;
@@ -130,9 +162,31 @@ export class WebsocketServerWorker extends ServingWorker {
     return processStats(this.traffic());
   }
 
-  private accept(socket: FrameSocket, address: string): void {
+  /** Connections not yet authenticated, and how many were closed for the pre-authentication limits. */
+  get admission(): { unauthenticated: number; dropped: number } {
+    return { unauthenticated: this.#admission.unauthenticated, dropped: this.#admission.dropped };
+  }
+
+  private accept(socket: FrameSocket, address: string, key: string): void {
     if (this.#closing) return socket.close(CLOSE.goingAway, 'worker shutting down');
-    answerHandshake(socket, this.handshakeHost(this.#opts.token, this.#handshakeTimeoutMs), address);
+    const base = this.handshakeHost(this.#opts.token, this.#handshakeTimeoutMs, this.#opts.clients);
+    const admission = this.#admission;
+    answerHandshake(
+      socket,
+      {
+        ...base,
+        admit: (hello, issuer) => {
+          const s = base.admit(hello, issuer);
+          if (typeof s !== 'string') admission.authenticated(key, address);
+          return s;
+        },
+        refused: () => {
+          base.refused();
+          admission.failed(address);
+        },
+      },
+      address,
+    );
   }
 
   /** Stops listening, closes every connection and peer link, and fails waiting protocol steps. */

@@ -21,7 +21,7 @@ import type { Role } from './protocol.js';
 import { PublishedData, checkTag, localTensor } from './published.js';
 import { addMeta } from '../tags.js';
 import type { ServedSession } from './session.js';
-import { SessionTable } from './sessions.js';
+import { type SessionLimits, SessionTable } from './sessions.js';
 import type { Dial, DialOptions } from './socket.js';
 import type { WorkerStats, WorkerTraffic } from './traffic.js';
 
@@ -29,6 +29,9 @@ export interface ServingOptions extends WorkerOptions {
   maxMessageBytes: number;
   sessionGraceMs: number;
   log: (line: string) => void;
+  /** Caps on sessions and unacknowledged replies (sessions.ts); the peers `connectPeer` may reach (peer-policy.ts; default any). */
+  sessionLimits?: Partial<SessionLimits> | undefined;
+  peerPolicy?: { check(url: string): void } | undefined;
   /** How peer links dial their peers, and which certificates they trust. */
   dial: Dial;
   peerCa: DialOptions['ca'];
@@ -60,6 +63,7 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
     const log = (this.log = opts.log);
     this.#sessions = new SessionTable({
       graceMs: opts.sessionGraceMs,
+      limits: opts.sessionLimits,
       log,
       deliver: (s, msg) => this.deliver(s, msg),
       refused: (error) => {
@@ -75,6 +79,7 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
       maxMessageBytes: opts.maxMessageBytes,
       ca: opts.peerCa,
       dial: opts.dial,
+      allowed: opts.peerPolicy && ((url) => opts.peerPolicy!.check(url)),
       log,
       add: (link) => this.addWorker(link),
       remove: (id) => this.peers.delete(id),
@@ -85,15 +90,16 @@ export abstract class ServingWorker extends Worker implements RemoteWorker {
   abstract stats(): WorkerStats;
 
   /** What the worker's half of the handshake needs, for a socket that came in by any means. */
-  protected handshakeHost(token: string | undefined, timeoutMs: number): HandshakeHost {
+  protected handshakeHost(token: string | undefined, timeoutMs: number, clients?: HandshakeHost['clients']): HandshakeHost {
     return {
       id: this.id,
       token,
+      clients,
       maxMessageBytes: this.maxMessageBytes,
       timeoutMs,
       roles: ['client', 'peer'],
       log: this.log,
-      admit: (hello) => this.#sessions.admit(hello),
+      admit: (hello, issuer) => this.#sessions.admit(hello, issuer),
       refused: () => this.authFailures++,
     };
   }

@@ -8,7 +8,7 @@
  * (outbound.ts); either way the sessions live in one table (sessions.ts). A session outlives its connections: it is attached to each new one after a resumed
  * handshake, and detached when one drops.
  */
-import { ProtocolError } from '../../errors.js';
+import { ProtocolError, QuotaError } from '../../errors.js';
 import type { Message, ObjectId, ReplyMessage, WireError } from '../messages.js';
 import { toWireError } from '../worker.js';
 import { FrameChannel } from './channel.js';
@@ -25,6 +25,10 @@ export interface SessionHost {
   bye(s: ServedSession): void;
   /** The session's connection dropped. */
   down(s: ServedSession): void;
+  /** Most bytes and frames of replies kept unacknowledged (undefined: no cap). */
+  readonly unacked?: { bytes: number; frames: number } | undefined;
+  /** The party does not acknowledge what it is sent: the session must end. */
+  overflow?(s: ServedSession, why: string): void;
 }
 
 export class ServedSession {
@@ -33,6 +37,8 @@ export class ServedSession {
   readonly owned = new Set<ObjectId>();
   /** Set once the session ended: nothing more is sent or delivered. */
   ended = false;
+  /** A peer session: the client whose ticket the peer showed (per-client tokens only). */
+  issuer: string | undefined;
 
   constructor(
     readonly id: string,
@@ -124,6 +130,20 @@ export class ServedSession {
     } catch (e) {
       frame = this.channel.encode({ kind: 'reply', req: r.req, ok: false, error: toWireError(e, 'reply') });
     }
+    const cap = this.host.unacked;
+    if (cap !== undefined && r.ok && this.channel.pendingBytes + frame.byteLength > cap.bytes) {
+      // The party is not acknowledging its replies: answer with an error, keep the memory bounded.
+      const e = new QuotaError(
+        `${this.channel.pendingBytes} bytes of replies already wait for this session's acknowledgement (limit maxUnackedBytes = ${cap.bytes}): ` +
+          'the client must acknowledge what it receives',
+        'maxUnackedBytes',
+        cap.bytes,
+      );
+      frame = this.channel.encode({ kind: 'reply', req: r.req, ok: false, error: toWireError(e, 'reply') });
+    }
     this.channel.send(frame);
+    if (cap !== undefined && this.channel.pending > cap.frames) {
+      this.host.overflow?.(this, `more than ${cap.frames} replies unacknowledged (limit maxUnackedFrames)`);
+    }
   }
 }

@@ -8,6 +8,7 @@
  * worker, deleted) are no longer the session's. A party that reconnects in time resumes its
  * session (same role, id and ticket only) and loses nothing.
  */
+import { resolveCounts } from './admission.js';
 import { randomHex } from './auth.js';
 import type { Admitted } from './handshake.js';
 import type { Message, ObjectId, ReplyMessage } from '../messages.js';
@@ -15,13 +16,32 @@ import { CLOSE, type Hello } from './protocol.js';
 import { ServedSession, type SessionHost } from './session.js';
 import { type WorkerTraffic, addTraffic, noWorkerTraffic } from './traffic.js';
 
-const MAX_SESSIONS = 4096;
+/** How many sessions a worker keeps, and how much each may leave unacknowledged. */
+export interface SessionLimits {
+  /** Sessions alive at once (connected or in their grace period). Default 4096. */
+  maxSessions: number;
+  /** Sessions of one identity (a client's name, a peer's id) at once. Default 64. */
+  maxSessionsPerIdentity: number;
+  /** Bytes of replies a session may leave unacknowledged; beyond, replies become QuotaErrors. Default 256 MiB. */
+  maxUnackedBytes: number;
+  /** Replies a session may leave unacknowledged; beyond, the session ends. Default 65536. */
+  maxUnackedFrames: number;
+}
+
+export const DEFAULT_SESSION_LIMITS: Readonly<SessionLimits> = Object.freeze({
+  maxSessions: 4096,
+  maxSessionsPerIdentity: 64,
+  maxUnackedBytes: 256 * 2 ** 20,
+  maxUnackedFrames: 65_536,
+});
 // Frees go to the worker in batches of this many ids.
 const FREE_BATCH = 50_000;
 
 /** What the table needs from the worker. */
 export interface SessionTableHost extends Omit<SessionHost, 'down' | 'bye'> {
   readonly graceMs: number;
+  /** Over the defaults (DEFAULT_SESSION_LIMITS). */
+  readonly limits: Partial<SessionLimits> | undefined;
   log(line: string): void;
   /** Queues a `del` of `ids` in the queue of `sender` (behind the session's commands still waiting to run). */
   free(ids: ObjectId[], sender: string): void;
@@ -36,13 +56,21 @@ export class SessionTable {
   // Traffic of sessions that ended, so the totals never go down.
   readonly #retired = noWorkerTraffic();
   readonly #host: SessionHost;
+  readonly #limits: SessionLimits;
 
   constructor(private readonly table: SessionTableHost) {
+    const limits = (this.#limits = resolveCounts(DEFAULT_SESSION_LIMITS, table.limits, 'session'));
     this.#host = {
       deliver: (s, m) => table.deliver(s, m),
       refused: (e) => table.refused(e),
       bye: (s) => this.end(s, 'closed by the client'),
       down: (s) => this.down(s),
+      unacked: { bytes: limits.maxUnackedBytes, frames: limits.maxUnackedFrames },
+      overflow: (s, why) => {
+        const socket = s.socket;
+        this.end(s, why);
+        socket?.close(CLOSE.protocol, why.slice(0, 120));
+      },
     };
   }
 
@@ -67,20 +95,44 @@ export class SessionTable {
   }
 
   /** The handshake's question: resume the session `hello` names (same identity only), or open one. */
-  admit(hello: Hello): Admitted | string {
+  admit(hello: Hello, issuer?: string): Admitted | string {
     let s = hello.session === undefined ? undefined : this.#sessions.get(hello.session);
-    if (s && (s.role !== hello.role || s.from !== hello.id || s.ticket !== hello.ticket)) s = undefined;
+    if (s && (s.role !== hello.role || s.from !== hello.id || s.ticket !== hello.ticket || s.issuer !== issuer)) s = undefined;
     const resumed = s !== undefined;
     if (s) {
       this.stopGrace(s);
       s.detach()?.close(CLOSE.replaced, 'replaced by a newer connection of this session');
     } else {
-      if (this.#sessions.size >= MAX_SESSIONS) return 'too many sessions: try again later';
+      const full = this.makeRoom(hello.role, hello.id);
+      if (full) return full;
       s = new ServedSession(randomHex(), hello.role, hello.id, hello.ticket, this.#host);
+      s.issuer = issuer;
       this.#sessions.set(s.id, s);
     }
     const session = s;
     return { id: s.id, resumed, received: s.channel.received, attach: (socket, n) => session.attach(socket, n) };
+  }
+
+  /**
+   * Makes room for one more session of (role, id): an identity at its limit, or a full table,
+   * gives up its (or the) session whose connection has been down longest; with none down, the
+   * new session is refused (the string says why).
+   */
+  private makeRoom(role: string, from: string): string | undefined {
+    const { maxSessions, maxSessionsPerIdentity } = this.#limits;
+    let mine = 0;
+    for (const s of this.#sessions.values()) if (s.role === role && s.from === from) mine++;
+    if (mine >= maxSessionsPerIdentity) {
+      const dead = [...this.#grace.keys()].find((s) => s.role === role && s.from === from);
+      if (!dead) return `'${from}' already has ${mine} sessions here (limit maxSessionsPerIdentity): close one first`;
+      this.end(dead, `reclaimed: '${from}' opened a new session at its limit`);
+    }
+    if (this.#sessions.size >= maxSessions) {
+      const [dead] = this.#grace.keys();
+      if (!dead) return `this worker holds ${this.#sessions.size} connected sessions (limit maxSessions): try again later`;
+      this.end(dead, 'reclaimed: the worker was at its session limit');
+    }
+    return undefined;
   }
 
   private down(s: ServedSession): void {

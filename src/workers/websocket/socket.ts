@@ -38,6 +38,8 @@ export interface DialOptions {
   timeoutMs: number;
   /** Certificates (PEM) to trust for a `wss:` URL with a self-signed certificate. */
   ca?: Pem | Pem[] | undefined;
+  /** The SHA-256 fingerprint the worker's certificate must have (pinned, tls.ts; Node only). */
+  fingerprint?: string | undefined;
 }
 
 /** Opens a connection to `url`; frames come once it is up, failures as `onError` then `onClose`. */

@@ -14,6 +14,8 @@ export interface RawOptions {
   ticket?: string;
   ca?: string;
   headers?: Record<string, string>;
+  /** Dial from this local address (127.0.0.2: another host, as far as the worker can tell). */
+  localAddress?: string;
   /** Replace the hello before it is sent (to forge or break it). */
   tamper?: (hello: Record<string, unknown>, challenge: Challenge) => Record<string, unknown> | string | Uint8Array;
 }
@@ -76,7 +78,7 @@ export class RawConnection {
 
 /** Opens a connection and runs the handshake (possibly tampered with). Resolves after a welcome or a refusal. */
 export async function rawConnect(url: string, opts: RawOptions = {}): Promise<RawConnection> {
-  const ws = new WebSocket(url, { perMessageDeflate: false, ...(opts.ca ? { ca: opts.ca } : {}), ...(opts.headers ? { headers: opts.headers } : {}) });
+  const ws = new WebSocket(url, { perMessageDeflate: false, ...(opts.ca ? { ca: opts.ca } : {}), ...(opts.headers ? { headers: opts.headers } : {}), ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
   const conn = new RawConnection(ws);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', resolve);
