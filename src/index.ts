@@ -57,6 +57,9 @@ export {
   type CoordinatorOptions,
   type OutboundWorkerOptions,
   type RelayTraffic,
+  ClientIdentities,
+  type AdmissionLimits,
+  type SessionLimits,
 } from './workers/websocket/index.js';
 export { encodeMessage, decodeMessage } from './workers/serde.js';
 export type { Message, WireValue, WireNode, ObjectId } from './workers/messages.js';

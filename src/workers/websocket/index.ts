@@ -17,5 +17,8 @@ export { Coordinator, type CoordinatorOptions, type RelayTraffic } from './coord
 export { OutboundWorker, type OutboundWorkerOptions } from './outbound.js';
 export { startWorkerProcess, type WorkerProcess, type WorkerProcessOptions } from './process.js';
 export { readTokenFile } from './token-file.js';
+export { ClientIdentities } from './identities.js';
+export type { AdmissionLimits } from './admission.js';
+export type { SessionLimits } from './sessions.js';
 export { DEFAULT_MAX_MESSAGE_BYTES } from './protocol.js';
 export { PermissionError } from './errors.js';
