@@ -1,14 +1,16 @@
 // A pseudo-random generator: the ChaCha20 keystream under a secret 16-byte seed, identical in Node
 // (node:crypto's 'chacha20') and in browsers (a WebAssembly kernel, src/ring/chacha.ts).
 //
-// Why ChaCha20 and not AES-128-CTR (used before): WebCrypto's AES-CTR is async and was the
-// page's bottleneck; ChaCha20 runs fast in wasm SIMD without AES instructions, and node:crypto
-// has it too. Measured for 64x784 ring elements (401 KB), bench/browser.bench.ts and
-// bench/ring.bench.ts, interleaved in one process:
-//   - page (Chromium): WebCrypto AES-CTR 0.50 ms; wasm SIMD ChaCha20 (this PRG) see the header
-//     figures in bench/results/browser.json, about 0.3 ms;
-//   - Node: node:crypto chacha20 / aes-128-ctr = 1.08-1.10x (0.27 vs 0.25 ms, same run), so Node
-//     uses ChaCha20 too and every party draws the same stream from the same seed.
+// Why ChaCha20 and not AES-128-CTR (used before): in a page AES-CTR only exists as WebCrypto's
+// async encrypt, a promise per draw, and the stream must be the same for Node and page parties;
+// ChaCha20 runs synchronously in wasm SIMD without AES instructions, and node:crypto has it.
+// Measured for 64x784 ring elements (401 KB), interleaved in one process:
+//   - page, Chromium (bench/browser.bench.ts): this PRG 0.45 ms against 0.48-0.52 ms for the
+//     AES-CTR Prg; raw WebCrypto encrypt alone is 0.31 ms, but the private matmul 64x784 by
+//     784x128 went from 18.6-28.9 ms to 14.5-15.1 ms (page / Node 1.73-2.08 -> 1.42-1.65);
+//   - Node (bench/prg.bench.ts): node:crypto chacha20 / aes-128-ctr = 1.46-1.52x at 401 KB
+//     (0.11 vs 0.07 ms), 1.22-1.46x at 8 MB; about 0.03 ms per draw, within the 1.5x allowed
+//     for one stream everywhere. The wasm kernel in Node is 0.32 ms, so Node keeps node:crypto.
 import { LITTLE_ENDIAN, allocUninit } from './alloc.js';
 import { chachaKernel, jsChaCha, type ChaChaKernel } from './chacha.js';
 import { RingEngineError, RingValueError } from './errors.js';

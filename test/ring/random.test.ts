@@ -1,4 +1,4 @@
-// Statistical checks of the CSPRNG path and the AES-CTR PRG, and the PRG's exact keystream.
+// Statistical checks of the CSPRNG path and the seeded ChaCha20 PRG, and the PRG's exact keystream on every backend.
 import { createCipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Prg, RingTensor, RingValueError, randomRing } from '../../src/ring/index.js';
