@@ -2,8 +2,10 @@
 // bundled for the browser, test/browser/helpers) and in this process, interleaved round by round
 // so the machine's swings hit both. Figures: ring matmul 64x784 by 784x128; private matmul of
 // that shape among 2 virtual parties and a dealer; the fresh-randomness generator
-// (crypto.getRandomValues) and the seeded PRG (AES-CTR: WebCrypto in the page, node:crypto in
-// Node) for a 64x784 ring tensor. Ratios are page / Node medians, with their range over rounds.
+// (crypto.getRandomValues) and the seeded PRG (ChaCha20: the wasm kernel in the page, node:crypto
+// in Node) for a 64x784 ring tensor, with the wasm kernel on both sides and WebCrypto AES-CTR (the
+// PRG's previous browser path) for comparison. Ratios are page / Node medians, with their range
+// over rounds.
 // Needs Chromium (CHROMIUM=... or chromium on PATH); says so and records nothing without it.
 import * as sy from '../src/index.js';
 import { Browser, findChromium } from '../test/browser/helpers/chromium.js';
@@ -27,12 +29,20 @@ const BODY = `
     'private matmul': async () => { const r = X.matmul(W); await sync(); r.dispose(); },
     'fresh random 64x784': () => ring.randomRing([64, 784]),
     'seeded PRG 64x784': () => new ring.Prg(seed).ring([64, 784]),
+    'wasm ChaCha20 PRG 64x784': () => new ring.Prg(seed, { backend: 'wasm' }).ringSync([64, 784]),
+    'WebCrypto AES-CTR 64x784': async () => {
+      const key = await crypto.subtle.importKey('raw', seed, 'AES-CTR', false, ['encrypt']);
+      return crypto.subtle.encrypt({ name: 'AES-CTR', counter: new Uint8Array(16), length: 128 }, key, new Uint8Array(64 * 784 * 8));
+    },
   };
   const out = {};
   for (const [name, f] of Object.entries(cases)) {
     for (let i = 0; i < warmup; i++) await f();
     const ms = [];
-    for (let i = 0; i < reps; i++) { const t = performance.now(); await f(); ms.push(performance.now() - t); }
+    // A page's clock is coarsened (100 us without cross-origin isolation): time the sub-ms cases
+    // 20 calls at a time.
+    const inner = name.includes('64x784') ? 20 : 1;
+    for (let i = 0; i < reps; i++) { const t = performance.now(); for (let j = 0; j < inner; j++) await f(); ms.push((performance.now() - t) / inner); }
     out[name] = ms;
   }
   X.dispose(); W.dispose();

@@ -5,6 +5,8 @@
 //     imported shared memory (for the matmul thread pool): src/ring/generated/ring-{simd,scalar,simd-threads}.ts
 //   - the Paillier modular exponentiation (src/he/paillier/assembly) with and without SIMD:
 //     src/he/paillier/generated/modpow-{simd,scalar}.ts
+//   - the ChaCha20 keystream of the seeded PRG (src/ring/assembly/chacha-*.ts) with and without
+//     SIMD: src/ring/generated/ring-chacha-{simd,scalar}.ts
 // Uses the assemblyscript package's JS API: no native toolchain. Runs from `prepare` (npm install /
 // npm ci) and `pretest`.
 //
@@ -36,6 +38,10 @@ const ringBuilds = [
     imports: ['env.memory'],
     extra: `export const memoryPages = ${JSON.stringify(sharedPages)} as const;\n`,
   },
+  // The ChaCha20 keystream of the seeded PRG (src/ring/chacha.ts): a fixed 5-page memory
+  // (src/ring/assembly/chacha-layout.ts).
+  { name: 'chacha-simd', entry: 'chacha-simd.ts', flags: ['--enable', 'simd', '--initialMemory', '5'], imports: [] },
+  { name: 'chacha-scalar', entry: 'chacha-scalar.ts', flags: ['--initialMemory', '5'], imports: [] },
 ];
 // The modpow kernel owns a fixed 256 KiB memory (4 pages): operands, accumulators and the window
 // table at constant addresses (src/he/paillier/assembly/layout.ts).

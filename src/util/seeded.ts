@@ -1,7 +1,7 @@
 /**
  * A small seeded generator (xoshiro128**) for reproducible, non-secret randomness: weight
  * initialisation and data shuffling, as `torch.manual_seed` controls. Shares, masks, keys and ids
- * never come from here; they use the CSPRNG or the AES-CTR PRG of the ring engine.
+ * never come from here; they use the CSPRNG or the ChaCha20 PRG of the ring engine.
  */
 import { ValueError } from '../errors.js';
 
