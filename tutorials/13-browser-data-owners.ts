@@ -15,8 +15,8 @@
  * The same model, from the same initial weights, trained in plaintext on the same batches gives
  * the accuracy to compare with (a check only: for it we load the same public digits ourselves).
  *
- *     npx tsx tutorials/13-browser-data-owners.ts [--train 256] [--test 128] [--epochs 3]
- *         [--batch 64] [--hidden 128] [--hidden2 64] [--lr 0.02] [--precision 3] [--seed 1] [--plaintext=false]
+ *     npx tsx tutorials/13-browser-data-owners.ts [--train 640] [--test 256] [--epochs 3]
+ *         [--batch 64] [--hidden 128] [--hidden2 64] [--lr 0.05] [--precision 3] [--seed 1] [--plaintext=false]
  *
  * Needs Chromium (Debian: apt-get install chromium, or CHROMIUM=/path/to/chromium); without it,
  * says so and exits with code 1. The last line printed is one JSON object with the figures.
@@ -43,7 +43,7 @@ export interface Options {
   log: (s: string) => void;
 }
 
-export const defaults: Options = { train: 256, test: 128, epochs: 3, batch: 64, hidden: 128, hidden2: 64, lr: 0.02, precision: 3, seed: 1, plaintext: true, log: console.log };
+export const defaults: Options = { train: 640, test: 256, epochs: 3, batch: 64, hidden: 128, hidden2: 64, lr: 0.05, precision: 3, seed: 1, plaintext: true, log: console.log };
 
 /** What a page held and sent, as the page and the coordinator count it. */
 export interface PartyFigures {
@@ -54,6 +54,8 @@ export interface PartyFigures {
   objects: number;
   /** Bytes the page's connections sent (to the model owner, the other page, the crypto provider). */
   bytesSent: number;
+  /** Of those, bytes sent to the model owner (replies: acknowledgements, the revealed losses and counts). */
+  toModelOwner: number;
   /** Bytes the coordinator relayed on connections callers made to the page: to it, and back from it. */
   relayed: { toPage: number; fromPage: number };
   pageBackend: string;
@@ -175,7 +177,7 @@ export async function main(partial: Partial<Options> = {}): Promise<Result> {
       const r = await pageReport(pages, id);
       const t = pages.coordinator.traffic(id);
       const relayed = { toPage: t.toWorker, fromPage: t.fromWorker };
-      figures.push({ id, trainRows: r.trainRows, testRows: r.testRows, objects: r.objects, bytesSent: sent(r), relayed, pageBackend: r.backend });
+      figures.push({ id, trainRows: r.trainRows, testRows: r.testRows, objects: r.objects, bytesSent: sent(r), toModelOwner: r.traffic.clients.bytesSent, relayed, pageBackend: r.backend });
       log(
         `  ${id}'s page holds its ${r.trainRows + r.testRows} digits (4 published tensors, never sent) and ${r.objects - 4} other objects (its shares and temporaries); ` +
           `it sent ${kb(sent(r))} (to us ${kb(r.traffic.clients.bytesSent)}, on peer links ${kb(r.traffic.links.bytesSent + r.traffic.peers.bytesSent)}); the coordinator relayed ${kb(relayed.toPage)} to it and ${kb(relayed.fromPage)} back on the connections made to it`,
