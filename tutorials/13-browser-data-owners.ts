@@ -16,7 +16,7 @@
  * the accuracy to compare with (a check only: for it we load the same public digits ourselves).
  *
  *     npx tsx tutorials/13-browser-data-owners.ts [--train 640] [--test 256] [--epochs 3]
- *         [--batch 64] [--hidden 128] [--hidden2 64] [--lr 0.05] [--precision 3] [--seed 1] [--plaintext=false]
+ *         [--batch 64] [--first-hidden 128] [--second-hidden 64] [--lr 0.05] [--precision 3] [--seed 1] [--plaintext=false]
  *
  * Needs Chromium (Debian: apt-get install chromium, or CHROMIUM=/path/to/chromium); without it,
  * says so and exits with code 1. The last line printed is one JSON object with the figures.
@@ -33,8 +33,8 @@ export interface Options {
   test: number;
   epochs: number;
   batch: number;
-  hidden: number;
-  hidden2: number;
+  firstHidden: number;
+  secondHidden: number;
   lr: number;
   precision: number;
   seed: number;
@@ -43,7 +43,7 @@ export interface Options {
   log: (s: string) => void;
 }
 
-export const defaults: Options = { train: 640, test: 256, epochs: 3, batch: 64, hidden: 128, hidden2: 64, lr: 0.05, precision: 3, seed: 1, plaintext: true, log: console.log };
+export const defaults: Options = { train: 640, test: 256, epochs: 3, batch: 64, firstHidden: 128, secondHidden: 64, lr: 0.05, precision: 3, seed: 1, plaintext: true, log: console.log };
 
 /** What a page held and sent, as the page and the coordinator count it. */
 export interface PartyFigures {
@@ -81,9 +81,9 @@ export interface Result {
   pageScriptBytes: number;
 }
 
-/** The MLP: 784-hidden-hidden2-10 with ReLU (tutorial 06's 784-128-64-10 by default). */
-export function net(hidden = 128, hidden2 = 64): sy.nn.Sequential {
-  return new sy.nn.Sequential(new sy.nn.Linear(784, hidden), new sy.nn.ReLU(), new sy.nn.Linear(hidden, hidden2), new sy.nn.ReLU(), new sy.nn.Linear(hidden2, 10));
+/** The MLP: 784-firstHidden-secondHidden-10 with ReLU (tutorial 06's 784-128-64-10 by default). */
+export function net(firstHidden = 128, secondHidden = 64): sy.nn.Sequential {
+  return new sy.nn.Sequential(new sy.nn.Linear(784, firstHidden), new sy.nn.ReLU(), new sy.nn.Linear(firstHidden, secondHidden), new sy.nn.ReLU(), new sy.nn.Linear(secondHidden, 10));
 }
 
 const sent = (r: DataOwnerReport) => r.traffic.clients.bytesSent + r.traffic.links.bytesSent + r.traffic.peers.bytesSent;
@@ -125,11 +125,11 @@ export async function main(partial: Partial<Options> = {}): Promise<Result> {
     const testSet = sy.federated.privateBatches(await owners('#test-images', '#test-labels'), loaderOpts);
     log(`the pages shared their digits between themselves: ${trainSet.length} training and ${testSet.length} test batches of up to ${o.batch}`);
 
-    const model = net(o.hidden, o.hidden2);
+    const model = net(o.firstHidden, o.secondHidden);
     const twin = model.copy();
     model.fixPrecision({ precisionFractional: o.precision }).share(...parties, { cryptoProvider, requiresGrad: true });
     const optimizer = new sy.optim.SGD(model.parameters(), { lr: o.lr }).fixPrecision();
-    const layers = [784, o.hidden, o.hidden2, 10];
+    const layers = [784, o.firstHidden, o.secondHidden, 10];
     log(`model ${layers.join('-')} shared between ${ids.join(' and ')}; training on shares:`);
 
     const accuracyOnShares = async (): Promise<number> => {
@@ -257,8 +257,8 @@ export const flags = {
   test: { type: 'number', default: defaults.test, integer: true, min: 2, max: sy.datasets.MNIST_TEST_SIZE, help: 'test digits (also held by the pages), classified on shares' },
   epochs: { type: 'number', default: defaults.epochs, integer: true, min: 1, max: 1000, help: 'passes over the training digits' },
   batch: { type: 'number', default: defaults.batch, integer: true, min: 1, max: 4096, help: 'digits per batch (each page shares its batches itself)' },
-  hidden: { type: 'number', default: defaults.hidden, integer: true, min: 1, max: 1024, help: 'width of the first hidden layer' },
-  hidden2: { type: 'number', default: defaults.hidden2, integer: true, min: 1, max: 1024, help: 'width of the second hidden layer' },
+  firstHidden: { type: 'number', default: defaults.firstHidden, integer: true, min: 1, max: 1024, help: 'width of the first hidden layer' },
+  secondHidden: { type: 'number', default: defaults.secondHidden, integer: true, min: 1, max: 1024, help: 'width of the second hidden layer' },
   lr: { type: 'number', default: defaults.lr, min: 0, max: 100, help: 'learning rate of the SGD' },
   precision: { type: 'number', default: defaults.precision, integer: true, min: 1, max: 8, help: 'decimal digits of the fixed-precision encoding' },
   seed: { type: 'number', default: defaults.seed, integer: true, min: 0, max: 2 ** 31, help: 'seed of the initial weights and of the digits picked' },

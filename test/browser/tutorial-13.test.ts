@@ -22,7 +22,7 @@ const ACCURACY_TOL = 0.05;
 describe.skipIf(!binary)('tutorial 13 in headless Chromium', () => {
   test('pages as the parties: the loss falls and matches the plaintext twin, accuracy within tolerance, digits stay in the pages', async () => {
     const lines: string[] = [];
-    const r = await main({ train: 640, test: 256, epochs: 5, hidden: 32, hidden2: 16, lr: 0.05, log: (s) => lines.push(s) });
+    const r = await main({ train: 640, test: 256, epochs: 5, firstHidden: 32, secondHidden: 16, lr: 0.05, log: (s) => lines.push(s) });
     expect(r.encryptedLoss).toHaveLength(5);
     expect(r.encryptedLoss[4]!).toBeLessThan(r.encryptedLoss[0]! * 0.9);
     r.encryptedLoss.forEach((l, i) => expect(Math.abs(l - r.plaintextLoss![i]!)).toBeLessThan(LOSS_TOL));
