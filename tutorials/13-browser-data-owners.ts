@@ -87,7 +87,7 @@ export function net(firstHidden = 128, secondHidden = 64): sy.nn.Sequential {
 }
 
 const sent = (r: DataOwnerReport) => r.traffic.clients.bytesSent + r.traffic.links.bytesSent + r.traffic.peers.bytesSent;
-const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+const kb = (n: number) => (n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(1)} MiB`);
 
 export async function main(partial: Partial<Options> = {}): Promise<Result> {
   const o: Options = { ...defaults, ...partial };
