@@ -107,7 +107,9 @@ async function settle(v: unknown): Promise<void> {
   if (v instanceof Promise) await v;
 }
 
-function num(x: number): string {
+// A skipped case is NaN in memory and null once written to JSON: both print as a dash.
+function num(x: number | null): string {
+  if (x === null || Number.isNaN(x)) return '-';
   if (x === 0) return '0';
   if (Math.abs(x) >= 100) return x.toFixed(0);
   if (Math.abs(x) >= 1) return x.toFixed(2);
