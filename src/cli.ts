@@ -25,7 +25,9 @@ import { appendTokenLine } from './workers/websocket/tokens-file.js';
 import type { WebsocketServerWorkerOptions } from './workers/websocket/server.js';
 
 /** A command line that cannot be run as given. */
-export class UsageError extends SyftError {}
+export class UsageError extends SyftError {
+  override name = 'UsageError';
+}
 
 export const USAGE = `usage: syft-ts worker --id ID --port PORT [options]
 

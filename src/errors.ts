@@ -12,27 +12,40 @@
 export class SyftError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = new.target.name;
+    // Names travel in remote errors and minifiers rename classes, so each of the library's error
+    // classes states its name as a field (which runs after this); a user's subclass keeps its own.
+    this.name = new.target === SyftError ? 'SyftError' : new.target.name;
   }
 }
 
 /** An operation the receiving layer cannot perform (for example `exp` on shared values). */
-export class UnsupportedOperationError extends SyftError {}
+export class UnsupportedOperationError extends SyftError {
+  override name = 'UnsupportedOperationError';
+}
 
 /** Shapes that do not fit together (broadcasting, matmul, reshape). */
-export class ShapeError extends SyftError {}
+export class ShapeError extends SyftError {
+  override name = 'ShapeError';
+}
 
 /** A value or argument of the wrong kind: a float where an integer is needed, NaN, a bad option. */
-export class ValueError extends SyftError {}
+export class ValueError extends SyftError {
+  override name = 'ValueError';
+}
 
 /** Something used before `await sy.ready()`, or after it was disposed. */
-export class StateError extends SyftError {}
+export class StateError extends SyftError {
+  override name = 'StateError';
+}
 
 /** A message or object that does not decode, or fails validation. Nothing was changed. */
-export class WireFormatError extends SyftError {}
+export class WireFormatError extends SyftError {
+  override name = 'WireFormatError';
+}
 
 /** An object id that the worker does not hold. */
 export class ObjectNotFoundError extends SyftError {
+  override name = 'ObjectNotFoundError';
   constructor(
     readonly workerId: string,
     readonly objectId: number,
@@ -49,6 +62,7 @@ export class ObjectNotFoundError extends SyftError {
  * the worker, the operation and the worker's own message.
  */
 export class RemoteError extends SyftError {
+  override name = 'RemoteError';
   constructor(
     readonly workerId: string,
     readonly op: string,
@@ -60,27 +74,37 @@ export class RemoteError extends SyftError {
 }
 
 /** A protocol step that did not complete: a peer left, or a message did not arrive in time. */
-export class ProtocolError extends SyftError {}
+export class ProtocolError extends SyftError {
+  override name = 'ProtocolError';
+}
 
 /** A request that got no answer within its timeout. */
-export class TimeoutError extends SyftError {}
+export class TimeoutError extends SyftError {
+  override name = 'TimeoutError';
+}
 
 /** A connection refused for a missing or wrong token, or a peer that is not who it says. */
-export class AuthenticationError extends SyftError {}
+export class AuthenticationError extends SyftError {
+  override name = 'AuthenticationError';
+}
 
 /**
  * Refused because it would reveal, in the clear, a value its holder shared to keep it private
  * (for example `get()` straight after `share()` of a worker's tensor, as PySyft's Part 10 spells
  * it). The message says what to call instead.
  */
-export class PrivacyError extends SyftError {}
+export class PrivacyError extends SyftError {
+  override name = 'PrivacyError';
+}
 
 /**
  * A worker refused to do something with an object its sender may not touch: data its owner
  * published (compute on it by pointer), a private key that never leaves the worker, or another
  * identity's object that was not shared with the sender.
  */
-export class PermissionError extends SyftError {}
+export class PermissionError extends SyftError {
+  override name = 'PermissionError';
+}
 
 /**
  * A request that would pass one of a worker's limits (objects or bytes a session may hold, the
@@ -93,6 +117,7 @@ export class PermissionError extends SyftError {}
  * ```
  */
 export class QuotaError extends SyftError {
+  override name = 'QuotaError';
   constructor(
     message: string,
     readonly limit: string = '',

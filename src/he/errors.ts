@@ -15,6 +15,7 @@ import { SyftError, UnsupportedOperationError } from '../errors.js';
  * ```
  */
 export class PaillierOverflowError extends SyftError {
+  override name = 'PaillierOverflowError';
   constructor(
     /** The operation that was refused, e.g. `add` or `mulScalar`. */
     readonly op: string,
@@ -29,19 +30,27 @@ export class PaillierOverflowError extends SyftError {
 }
 
 /** Ciphertexts produced under different public keys were combined, or a key does not fit a value. */
-export class KeyMismatchError extends SyftError {}
+export class KeyMismatchError extends SyftError {
+  override name = 'KeyMismatchError';
+}
 
 /**
  * An operation a packed vector cannot perform: each ciphertext holds many values in slots, and
  * Paillier can only scale all slots of a ciphertext by the same public number.
  */
-export class PackingUnsupportedError extends UnsupportedOperationError {}
+export class PackingUnsupportedError extends UnsupportedOperationError {
+  override name = 'PackingUnsupportedError';
+}
 
 /**
  * A decrypted value outside the range its metadata promises. The ciphertext or its metadata was
  * altered (or produced by a peer that lied about its bit budget): the value is not returned.
  */
-export class PaillierRangeError extends SyftError {}
+export class PaillierRangeError extends SyftError {
+  override name = 'PaillierRangeError';
+}
 
 /** A float that cannot be encoded: NaN, infinite, or outside the encoding's declared range. */
-export class EncodingRangeError extends SyftError {}
+export class EncodingRangeError extends SyftError {
+  override name = 'EncodingRangeError';
+}

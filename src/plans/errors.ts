@@ -5,4 +5,6 @@
 import { SyftError } from '../errors.js';
 
 /** A plan or protocol used in a way it cannot serve; the message says what to do instead. */
-export class PlanError extends SyftError {}
+export class PlanError extends SyftError {
+  override name = 'PlanError';
+}

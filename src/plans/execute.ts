@@ -59,7 +59,7 @@ function noProtocols(): never {
 
 /** Prefixes an error with where in the plan it happened (errors carried from failed inputs stay as they are). */
 function located(e: unknown, i: number, op: string): unknown {
-  if (e instanceof SyftError && e.constructor.name === 'InputFailed') return e;
+  if (e instanceof SyftError && e.name === 'InputFailed') return e;
   if (e instanceof Error && !e.message.startsWith('plan action')) e.message = `plan action ${i} ('${op}'): ${e.message}`;
   return e;
 }

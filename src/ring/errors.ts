@@ -14,13 +14,16 @@ export const RingShapeError = ShapeError;
 export type RingShapeError = ShapeError;
 
 /** A bad argument: a number where a bigint is needed, a shift out of 0..63, a zero divisor. */
-export class RingValueError extends ValueError {}
+export class RingValueError extends ValueError {
+  override name = 'RingValueError';
+}
 
 /**
  * A float that does not fit the ring at the requested fixed precision. `value` is the offending
  * input and `maxPrecisionFractional` the largest precision that would fit it (-1 when none does).
  */
 export class FixedPointOverflowError extends RingValueError {
+  override name = 'FixedPointOverflowError';
   constructor(
     message: string,
     readonly value: number,
@@ -31,4 +34,6 @@ export class FixedPointOverflowError extends RingValueError {
 }
 
 /** A ring engine that was asked for but cannot run here (no SIMD, failed self-check, no node:crypto). */
-export class RingEngineError extends StateError {}
+export class RingEngineError extends StateError {
+  override name = 'RingEngineError';
+}

@@ -21,6 +21,7 @@ export type Flags<T extends Record<string, FlagSpec>> = { [K in keyof T]: FlagVa
 
 /** Thrown by {@link parseFlags} for a bad command line; `usage` is the text to show. */
 export class FlagError extends ValueError {
+  override name = 'FlagError';
   constructor(message: string, readonly usage: string) {
     super(message);
   }

@@ -33,6 +33,7 @@ const MAX_FAILURES = 10_000;
 
 /** Raised when a command reads an object whose own command failed. Carries the first failure. */
 export class InputFailed extends SyftError {
+  override name = 'InputFailed';
   constructor(readonly original: WireError) {
     super(original.message);
   }

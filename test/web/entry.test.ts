@@ -2,6 +2,9 @@
 // `exports` with no shim and no warning, keeps every portable name of the Node entry, and
 // sy.ready() says loudly when it falls back from wasm.
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
 import { describe, expect, test } from 'vitest';
 import * as browserEntry from '../../src/browser.js';
 import * as nodeEntry from '../../src/index.js';
@@ -37,6 +40,30 @@ describe('the browser entry', () => {
     expect(v.code).toMatch(/class _?OutboundWorker\b/);
     expect(v.code).not.toMatch(/class _?WebsocketServerWorker\b/);
     expect(v.code).not.toMatch(/from\s*["']node:/);
+  });
+
+  test('a minified bundle keeps every error class name (names travel in remote errors)', async () => {
+    const app =
+      "import * as sy from 'syft-ts';\n" +
+      'const wrong = [];\n' +
+      'for (const [k, C] of Object.entries(sy)) {\n' +
+      '  if (typeof C !== "function" || !(C.prototype instanceof Error)) continue;\n' +
+      '  const e = new C("m", 1, "op", "n", "m");\n' +
+      '  if (e.name !== k) wrong.push(k + " is named " + e.name);\n' +
+      '}\n' +
+      'console.log(JSON.stringify(wrong));\n';
+    // The library minified (its dependencies left as imports), run from inside the repository so
+    // that those imports resolve.
+    const dir = mkdtempSync(join(ROOT, 'node_modules', '.syft-min-'));
+    const file = join(dir, 'app.mjs');
+    const b = await build({
+      stdin: { contents: app.replace("'syft-ts'", JSON.stringify(join(ROOT, 'src', 'index.ts'))), resolveDir: ROOT, loader: 'ts' },
+      bundle: true, minify: true, format: 'esm', platform: 'node', packages: 'external', outfile: file, logLevel: 'silent',
+    });
+    expect(b.errors).toEqual([]);
+    const out = execFileSync(process.execPath, [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    rmSync(dir, { recursive: true, force: true });
+    expect(JSON.parse(out.split('\n').at(-1)!)).toEqual([]);
   });
 
   test('exports every name of the Node entry except the Node-only ones', () => {

@@ -20,9 +20,8 @@ export interface Site {
 let code: Promise<string> | undefined;
 
 /**
- * The page's script: the package bundled for the browser, exposed as `window.sy`. Not minified:
- * a minifier renames the error classes (whose names travel in remote errors), and esbuild's
- * keepNames breaks paillier-bigint's prime search in pages (it ships function sources to Web
+ * The page's script: the package bundled for the browser, exposed as `window.sy`. Not minified,
+ * so that stack traces from the page read as the sources do; note that esbuild's keepNames breaks paillier-bigint's prime search in pages (it ships function sources to Web
  * Workers, where the helper keepNames inserts is undefined).
  */
 export function pageBundle(): Promise<string> {
