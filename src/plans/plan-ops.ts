@@ -11,9 +11,9 @@
  * a plan cannot call a plan, itself included.
  */
 import { ShapeError } from '../errors.js';
-import { type ArgKind, OPS, type OpArg } from '../layer/ops.js';
+import { OPS, type OpArg } from '../layer/ops.js';
 import { type Shape, broadcastShapes, matmulShape, sizeOf } from '../shapes.js';
-import { argBool, argDims, argInt, argInts, argNumber, argOptInt, argString } from '../workers/commands.js';
+import { type TensorArgReader, argInts, argString, decodeOpArg } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import { PlanError } from './errors.js';
 
@@ -57,21 +57,10 @@ function tensorShape(v: WireValue | undefined, shapeOf: ArgShapeOf, what: string
   return s;
 }
 
-// An op-table argument decoded as the worker's allow-list decodes it, with tensors as shapes.
-function tableArg(kind: ArgKind, v: WireValue | undefined, shapeOf: ArgShapeOf, what: string): OpArg {
-  switch (kind) {
-    case 'operand':
-      if (typeof v === 'number' || typeof v === 'bigint') return v;
-      return { shape: tensorShape(v, shapeOf, what) } as unknown as OpArg;
-    case 'tensor': return { shape: tensorShape(v, shapeOf, what) } as unknown as OpArg;
-    case 'number': return argNumber(v, what);
-    case 'int': return argInt(v, what);
-    case 'int?': return argOptInt(v, what);
-    case 'bool': return argBool(v, what);
-    case 'ints': return argInts(v, what);
-    case 'ints?': return v === null || v === undefined ? undefined : argInts(v, what);
-    case 'dims': return argDims(v);
-  }
+// An op-table argument is decoded as the worker's allow-list decodes it, with tensors as shapes.
+function shapeReader(shapeOf: ArgShapeOf): TensorArgReader {
+  const tensor = (v: WireValue | undefined, what: string) => ({ shape: tensorShape(v, shapeOf, what) }) as unknown as OpArg;
+  return { tensor, operand: (v, what) => (typeof v === 'number' || typeof v === 'bigint' ? v : tensor(v, what)) };
 }
 
 const same: PlanRule = { shapes: (self) => [self!] };
@@ -167,7 +156,8 @@ export function resultShapes(
   } else {
     const spec = OPS[op]!;
     if (args.length > spec.args.length) throw new PlanError(`'${op}' takes ${spec.args.length} argument(s), got ${args.length}`);
-    const decoded = spec.args.map((k, i) => tableArg(k, args[i], shapeOf, `argument ${i + 1} of '${op}'`));
+    const reader = shapeReader(shapeOf);
+    const decoded = spec.args.map((k, i) => decodeOpArg(k, args[i], `argument ${i + 1} of '${op}'`, reader));
     results = [spec.shape(self!, decoded)];
   }
   for (const r of results) capped(r, `the result of '${op}'`);

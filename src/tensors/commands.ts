@@ -6,18 +6,14 @@
  */
 import { ValueError } from '../errors.js';
 import type { AbstractTensor } from '../layer/abstract.js';
-import { type ArgKind, MAX_INDEX_COUNT, OPS, type OpArg, isUnaryOp } from '../layer/ops.js';
+import { OPS, type OpArg, isUnaryOp } from '../layer/ops.js';
 import {
   type CommandContext,
   argBool,
-  argDims,
-  argInt,
-  argInts,
   argLayer,
-  argNumber,
   argOperand,
-  argOptInt,
   type CommandSpec,
+  decodeOpArg,
   selfLayer,
 } from '../workers/commands.js';
 import { within } from '../workers/limits.js';
@@ -25,29 +21,6 @@ import type { WireValue } from '../workers/messages.js';
 import { formatShape, sizeOf } from '../shapes.js';
 import { AutogradTensor, copyLayer } from './autograd.js';
 import { forwardToPointee } from './chains.js';
-
-function decodeArg(kind: ArgKind, v: WireValue | undefined, ctx: CommandContext, what: string): OpArg {
-  switch (kind) {
-    case 'operand': return argOperand(ctx, v);
-    case 'tensor': return argLayer(ctx, v, what);
-    case 'tensor?': return v === null || v === undefined ? undefined : argLayer(ctx, v, what);
-    case 'number': return argNumber(v, what);
-    case 'int': return argInt(v, what);
-    case 'int?': return argOptInt(v, what);
-    case 'bool': return argBool(v, what);
-    case 'ints': return argInts(v, what);
-    case 'ints?': return v === null || v === undefined ? undefined : argInts(v, what);
-    case 'dims': return argDims(v);
-    case 'index': return argIndex(v, what);
-  }
-}
-
-// Indices travel as an Int32Array; their range is the op's shape rule's to check.
-function argIndex(v: WireValue | undefined, what: string): Int32Array {
-  if (!(v instanceof Int32Array)) throw new ValueError(`${what} must be an Int32Array of indices`);
-  if (v.length > MAX_INDEX_COUNT) throw new ValueError(`${what} holds ${v.length} indices, more than ${MAX_INDEX_COUNT}`);
-  return v;
-}
 
 /** Runs a table op on a layer by name. */
 export function callOp(t: AbstractTensor, op: string, args: readonly OpArg[]): AbstractTensor {
@@ -67,7 +40,8 @@ for (const [name, spec] of Object.entries(OPS)) {
     run(ctx, self, wire) {
       const t = selfLayer(self);
       if (wire.length > spec.args.length) throw new ValueError(`'${name}' takes ${spec.args.length} argument(s), got ${wire.length}`);
-      const args = spec.args.map((kind, i) => decodeArg(kind, wire[i], ctx, `argument ${i + 1} of '${name}'`));
+      const reader = { tensor: (v: WireValue | undefined, what: string) => argLayer(ctx, v, what), operand: (v: WireValue | undefined) => argOperand(ctx, v) };
+      const args = spec.args.map((kind, i) => decodeOpArg(kind, wire[i], `argument ${i + 1} of '${name}'`, reader));
       // The shape rule checks the arguments and sizes the result before anything is allocated.
       const out = spec.shape(t.shape, args);
       within(ctx.limits, 'maxElementsPerOp', sizeOf(out), `the ${formatShape(out)} result of '${name}'`);

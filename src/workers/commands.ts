@@ -5,6 +5,7 @@
  */
 import { ValueError } from '../errors.js';
 import { AbstractTensor } from '../layer/abstract.js';
+import { type ArgKind, MAX_INDEX_COUNT, type OpArg } from '../layer/ops.js';
 import type { WorkerLimits } from './limits.js';
 import type { ObjectId, WireValue } from './messages.js';
 import type { Worker } from './worker.js';
@@ -136,6 +137,41 @@ export function argInts(v: WireValue | undefined, what = 'argument'): number[] {
 export function argDims(v: WireValue | undefined): number | number[] | undefined {
   if (v === null || v === undefined) return undefined;
   return typeof v === 'number' ? argInt(v, 'dims') : argInts(v, 'dims');
+}
+
+// Indices travel as an Int32Array; their range is the op's shape rule's to check.
+function argIndex(v: WireValue | undefined, what: string): Int32Array {
+  if (!(v instanceof Int32Array)) throw new ValueError(`${what} must be an Int32Array of indices`);
+  if (v.length > MAX_INDEX_COUNT) throw new ValueError(`${what} holds ${v.length} indices, more than ${MAX_INDEX_COUNT}`);
+  return v;
+}
+
+/** How an op's tensor arguments are read: as layers by a worker, as shapes by a plan's checker. */
+export interface TensorArgReader {
+  /** A tensor argument (an object id on the wire). */
+  tensor(v: WireValue | undefined, what: string): OpArg;
+  /** A tensor or a plain number. */
+  operand(v: WireValue | undefined, what: string): OpArg;
+}
+
+/**
+ * One op-table argument decoded by its declared kind (src/layer/ops.ts). The worker's allow-list
+ * and the plan checker share this, so the two can never disagree on what an op accepts.
+ */
+export function decodeOpArg(kind: ArgKind, v: WireValue | undefined, what: string, tensors: TensorArgReader): OpArg {
+  switch (kind) {
+    case 'operand': return tensors.operand(v, what);
+    case 'tensor': return tensors.tensor(v, what);
+    case 'tensor?': return v === null || v === undefined ? undefined : tensors.tensor(v, what);
+    case 'number': return argNumber(v, what);
+    case 'int': return argInt(v, what);
+    case 'int?': return argOptInt(v, what);
+    case 'bool': return argBool(v, what);
+    case 'ints': return argInts(v, what);
+    case 'ints?': return v === null || v === undefined ? undefined : argInts(v, what);
+    case 'dims': return argDims(v);
+    case 'index': return argIndex(v, what);
+  }
 }
 
 export function selfLayer(self: unknown): AbstractTensor {
