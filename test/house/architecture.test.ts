@@ -24,7 +24,7 @@ const FLOORS: string[][] = [
   ['tensor', 'factory'],
   ['nn', 'optim', 'data'],
   ['federated', 'dp', 'plans'],
-  ['registry', 'index', 'browser', 'cli', 'thread-host'],
+  ['registry', 'index', 'browser', 'api', 'cli', 'thread-host'],
 ];
 
 const floorOf = new Map<string, number>();
