@@ -33,6 +33,8 @@ export {
   Coordinator,
   type CoordinatorOptions,
   type RelayTraffic,
+  DEFAULT_COORDINATOR_LIMITS,
+  type CoordinatorLimits,
   ClientIdentities,
   type AdmissionLimits,
   type SessionLimits,

@@ -8,8 +8,15 @@
  *
  * Relaying costs a hop: the frame goes caller -> coordinator -> worker. A worker that can listen
  * is dialled directly instead (its own URL); the two kinds mix freely in one computation.
+ *
+ * Anyone may dial a coordinator, so what a connection costs it is capped ({@link CoordinatorLimits}):
+ * connections at once, from one address and waiting for one id, and the ids it remembers; before
+ * the WebSocket upgrade the pre-authentication limits of a listening worker apply (admission.ts:
+ * bytes, time, plain HTTP answered 426).
  */
 import { ValueError } from '../../errors.js';
+import { Admission, type AdmissionLimits, resolveCounts } from './admission.js';
+import { type CoordinatorLimits, DEFAULT_COORDINATOR_LIMITS, OpenConnections, overCap } from './coordinator-limits.js';
 import { randomHex } from './auth.js';
 import { Listener } from './listener.js';
 import { positive } from './options.js';
@@ -32,6 +39,10 @@ export interface CoordinatorOptions {
   waitMs?: number;
   /** Idle offers kept per worker id; the oldest goes when more come. Default 8. */
   maxOffers?: number;
+  /** Caps on connections and ids (defaults in {@link DEFAULT_COORDINATOR_LIMITS}). */
+  limits?: Partial<CoordinatorLimits>;
+  /** Limits before the WebSocket upgrade: time, bytes, connections not yet upgraded. */
+  admission?: Partial<AdmissionLimits>;
   log?: (line: string) => void;
 }
 
@@ -69,6 +80,8 @@ export class Coordinator {
   readonly #log: (line: string) => void;
   readonly #waitMs: number;
   readonly #maxOffers: number;
+  readonly #limits: CoordinatorLimits;
+  readonly #open = new OpenConnections<FrameSocket>();
 
   private constructor(
     private readonly listener: Listener,
@@ -79,12 +92,15 @@ export class Coordinator {
     this.#log = opts.log ?? (() => {});
     this.#waitMs = positive(opts.waitMs, 10_000, 'waitMs');
     this.#maxOffers = opts.maxOffers ?? 8;
+    this.#limits = resolveCounts(DEFAULT_COORDINATOR_LIMITS, opts.limits, 'coordinator');
   }
 
   /** Starts listening. */
   static async start(opts: CoordinatorOptions = {}): Promise<Coordinator> {
     const maxMessageBytes = positive(opts.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 'maxMessageBytes');
     const host = opts.host ?? '127.0.0.1';
+    resolveCounts(DEFAULT_COORDINATOR_LIMITS, opts.limits, 'coordinator'); // refuse bad limits before listening
+    const admission = new Admission(opts.admission, opts.log);
     let c: Coordinator | undefined;
     const listener = await Listener.open({
       port: opts.port ?? 0,
@@ -93,16 +109,19 @@ export class Coordinator {
       maxMessageBytes: maxMessageBytes + SEAL_OVERHEAD,
       allowOrigins: new Set(opts.allowOrigins ?? []),
       log: opts.log ?? (() => {}),
-      accept: (socket, address, path) => c!.accept(socket, address, path),
+      admission,
+      // The coordinator authenticates no one: a connection that reached the upgrade is through.
+      accept: (socket, address, path, key) => {
+        admission.authenticated(key, address);
+        c!.accept(socket, address, path);
+      },
     });
     c = new Coordinator(listener, host, opts.tls !== undefined, opts);
     return c;
   }
 
   /** The port listened on. */
-  get port(): number {
-    return this.listener.port;
-  }
+  get port(): number { return this.listener.port; }
 
   /** Where workers join (`OutboundWorker.join(coordinator.joinUrl, ...)`). */
   get joinUrl(): string {
@@ -119,6 +138,14 @@ export class Coordinator {
   /** Ids of the workers with a connection on offer now. */
   get joined(): string[] {
     return [...this.#offers.entries()].filter(([, l]) => l.length > 0).map(([id]) => id);
+  }
+
+  /** Connections open now (offers, waiting callers, relayed ends). */
+  get connections(): number { return this.#open.size; }
+
+  /** Worker ids remembered now (with offers, waiting callers or traffic counts). */
+  get ids(): number {
+    return new Set([...this.#offers.keys(), ...this.#waiting.keys(), ...this.#traffic.keys()]).size;
   }
 
   /** Bytes relayed for worker `id` so far. */
@@ -147,8 +174,15 @@ export class Coordinator {
   private accept(socket: FrameSocket, address: string, path: string): void {
     const join = path.startsWith(JOIN_PATH);
     const relay = path.startsWith(RELAY_PATH);
-    const id = decodeURIComponent(path.slice((join ? JOIN_PATH : RELAY_PATH).length).split('?')[0]!);
+    const raw = path.slice((join ? JOIN_PATH : RELAY_PATH).length).split('?')[0]!;
+    const id = ((): string => { try { return decodeURIComponent(raw); } catch { return ''; } })(); // a bad escape is a bad id
     if ((!join && !relay) || !ID_RE.test(id)) return socket.close(CLOSE.refused, 'dial /join/<id> or /relay/<id>');
+    const full = this.#full(address, id, relay);
+    if (full) {
+      this.#log(`refused a connection from ${address}: ${full}`);
+      return socket.close(CLOSE.refused, full);
+    }
+    this.#open.add(socket, address);
     if (join) return this.offer(id, socket, address);
     const offer = this.take(id);
     if (offer) return this.splice(id, socket, offer);
@@ -161,8 +195,32 @@ export class Coordinator {
       }, this.#waitMs),
     };
     socket.onBinary = socket.onText = () => socket.close(CLOSE.protocol, 'the worker speaks first');
-    socket.onClose = () => this.drop(id, w);
+    socket.onClose = () => {
+      this.#open.remove(socket);
+      this.drop(id, w);
+    };
     this.#waiting.set(id, [...(this.#waiting.get(id) ?? []), w]);
+  }
+
+  // Why a new connection may not be taken (a cap it would pass), or undefined.
+  #full(address: string, id: string, relay: boolean): string | undefined {
+    const waiting = relay && (this.#offers.get(id)?.length ?? 0) === 0 ? (this.#waiting.get(id)?.length ?? 0) : 0;
+    const known = this.#offers.has(id) || this.#waiting.has(id) || this.#traffic.has(id);
+    return overCap(this.#limits, this.#open, address, id, waiting) ?? (known || this.#forgetIdle() ? undefined : `the coordinator remembers ${this.#limits.maxIds} worker ids, its limit maxIds`);
+  }
+
+  // Makes room for one more id by forgetting the oldest idle one; false when every id is busy.
+  #forgetIdle(): boolean {
+    if (this.ids < this.#limits.maxIds) return true;
+    for (const id of this.#traffic.keys()) {
+      if ((this.#offers.get(id)?.length ?? 0) === 0 && (this.#waiting.get(id)?.length ?? 0) === 0) {
+        this.#traffic.delete(id);
+        this.#offers.delete(id);
+        this.#waiting.delete(id);
+        return true;
+      }
+    }
+    return false;
   }
 
   private offer(id: string, socket: FrameSocket, address: string): void {
@@ -177,8 +235,10 @@ export class Coordinator {
     while (list.length > this.#maxOffers) list.shift()!.close(CLOSE.replaced, 'too many offers: a newer one replaced this');
     socket.onBinary = socket.onText = () => socket.close(CLOSE.protocol, 'an offer carries nothing before its splice');
     socket.onClose = () => {
+      this.#open.remove(socket);
       const i = list.indexOf(socket);
       if (i >= 0) list.splice(i, 1);
+      if (list.length === 0 && this.#offers.get(id) === list) this.#offers.delete(id);
     };
     this.#log(`worker '${id}' offered a connection from ${address}`);
     for (const f of [...this.#arrivals]) f();
@@ -198,6 +258,7 @@ export class Coordinator {
     const list = this.#waiting.get(id);
     const i = list?.indexOf(w) ?? -1;
     if (i >= 0) list!.splice(i, 1);
+    if (list?.length === 0) this.#waiting.delete(id);
   }
 
   // From now on every frame of one goes to the other, unread; a close on either closes both.
@@ -216,6 +277,7 @@ export class Coordinator {
         if (to.isOpen) to.send(text);
       };
       from.onClose = (code, reason) => {
+        this.#open.remove(from);
         if (to.isOpen) to.close(relayable(code), reason.slice(0, 120));
       };
       from.onError = () => {};

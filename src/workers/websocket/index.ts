@@ -14,6 +14,7 @@ export { WebsocketServerWorker, type WebsocketServerWorkerOptions } from './serv
 export type { Traffic, WorkerTraffic, WorkerStats } from './traffic.js';
 export { WebsocketClientWorker, type WebsocketClientOptions, type ClientEvents } from './client.js';
 export { Coordinator, type CoordinatorOptions, type RelayTraffic } from './coordinator.js';
+export { DEFAULT_COORDINATOR_LIMITS, type CoordinatorLimits } from './coordinator-limits.js';
 export { OutboundWorker, type OutboundWorkerOptions } from './outbound.js';
 export { startWorkerProcess, type WorkerProcess, type WorkerProcessOptions } from './process.js';
 export { readTokenFile } from './token-file.js';
