@@ -10,7 +10,9 @@ import { ValueError } from '../errors.js';
 import { Optimizer } from '../optim/optimizer.js';
 import { Tensor } from '../tensor.js';
 import { FloatTensor } from '../tensors/float.js';
-import { addGaussianNoise } from './gaussian.js';
+import { DiscreteGaussianSampler } from './discrete-gaussian.js';
+import { addOnGrid, gaussianGrid } from './gaussian.js';
+import { noiseAhead } from './noise-ahead.js';
 import type { GradSampleModule } from './grad-sample.js';
 import type { RandomFill } from './random-bits.js';
 
@@ -33,6 +35,12 @@ export interface DPOptimizerOptions {
   lossReduction?: LossReduction;
   /** Random bytes for the noise; default the CSPRNG (pass one only to reproduce a run in a test). */
   random?: RandomFill;
+  /**
+   * Draw the next step's noise on a worker thread while this step computes (noise-ahead.ts), in
+   * Node; the same distribution from the same CSPRNG, each sample used once. Default true; ignored
+   * when `random` is given.
+   */
+  noiseAhead?: boolean;
 }
 
 /** What the last step saw, for checks and logs. */
@@ -54,6 +62,7 @@ export class DPOptimizer extends Optimizer {
   /** Set after each step. */
   lastStep: DPStepStats | undefined;
   readonly #random: RandomFill | undefined;
+  readonly #ahead: boolean;
   readonly #onStep: (() => void)[] = [];
 
   constructor(opts: DPOptimizerOptions) {
@@ -80,6 +89,7 @@ export class DPOptimizer extends Optimizer {
     this.expectedBatchSize = opts.expectedBatchSize;
     this.lossReduction = reduction;
     this.#random = opts.random;
+    this.#ahead = opts.noiseAhead !== false && opts.random === undefined;
   }
 
   /** Calls `fn` after every step (the engine counts steps in its accountant this way). */
@@ -104,7 +114,7 @@ export class DPOptimizer extends Optimizer {
     const divide = this.lossReduction === 'mean' ? this.expectedBatchSize : 1;
     for (const p of this.params) {
       const sum = sums.get(p) ?? new Float64Array(p.numel());
-      const noisy = std > 0 ? addGaussianNoise(sum, { std, random: this.#random }) : sum;
+      const noisy = std > 0 ? this.#addNoise(sum, std) : sum;
       const g = new Float32Array(noisy.length);
       for (let j = 0; j < g.length; j++) g[j] = noisy[j]! / divide;
       p.grad = new Tensor(new FloatTensor(p.shape, g));
@@ -113,5 +123,12 @@ export class DPOptimizer extends Optimizer {
     this.original.step();
     this.gradSample.clear();
     for (const f of this.#onStep) f();
+  }
+
+  // The sum plus exact Gaussian noise (gaussian.ts), its samples drawn ahead when they are ready.
+  #addNoise(sum: Float64Array, std: number): Float64Array {
+    const grid = gaussianGrid(std);
+    const z = (this.#ahead ? noiseAhead().take(grid.sigma, sum.length) : undefined) ?? new DiscreteGaussianSampler(grid.sigma, { random: this.#random }).sample(sum.length);
+    return addOnGrid(sum, grid, z);
   }
 }

@@ -170,8 +170,16 @@ export function addGaussianNoise<T extends Float32Array | Float64Array>(values: 
     throw new ValueError('addGaussianNoise takes a Float32Array or Float64Array');
   }
   const grid = gaussianGrid(std);
+  return addOnGrid(values, grid, new DiscreteGaussianSampler(grid.sigma, { random }).sample(values.length));
+}
+
+/**
+ * `values` plus the grid's integer samples `z` (drawn for `grid.sigma`), as {@link addGaussianNoise}
+ * computes it: each result is (round(value / step) + z) * step. @internal
+ */
+export function addOnGrid<T extends Float32Array | Float64Array>(values: T, grid: GaussianGrid, z: Float64Array): T {
+  if (z.length !== values.length) throw new ValueError(`${z.length} noise samples for ${values.length} values`);
   const inv = 2 ** grid.exponent;
-  const z = new DiscreteGaussianSampler(grid.sigma, { random }).sample(values.length);
   const out = (values instanceof Float32Array ? new Float32Array(values.length) : new Float64Array(values.length)) as T;
   const limit = 2 ** 52;
   for (let i = 0; i < values.length; i++) {

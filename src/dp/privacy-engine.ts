@@ -46,6 +46,8 @@ export interface MakePrivateOptions {
   lossReduction?: LossReduction;
   /** Random bytes for noise and sampling; default the CSPRNG. Only for reproducing a test run. */
   random?: RandomFill;
+  /** Draw the next step's noise on a thread while a step computes (Node; default true): {@link DPOptimizerOptions.noiseAhead}. */
+  noiseAhead?: boolean;
 }
 
 /** What {@link PrivacyEngine.makePrivateWithEpsilon} takes: a budget instead of a noise multiplier. */
@@ -111,6 +113,7 @@ export class PrivacyEngine {
       expectedBatchSize: opts.poisson === false ? loader.batchSize : sampleRate * n,
       lossReduction: opts.lossReduction,
       random: opts.random,
+      noiseAhead: opts.noiseAhead,
     });
     optimizer.onStep(() => this.accountant.step({ noiseMultiplier: opts.noiseMultiplier, sampleRate }));
     let dataLoader: PrivateTraining['dataLoader'] = loader;
