@@ -32,7 +32,7 @@ export function chromiumOrThrow(): string {
 
 let script: Promise<string> | undefined;
 
-/** The pages' script, bundled once per process. Not minified: error class names travel in remote errors. */
+/** The pages' script, bundled once per process (not minified, so that stack traces read as the sources). */
 export function ownerScript(): Promise<string> {
   script ??= build({
     entryPoints: [join(here, 'data-owner-page.ts')],

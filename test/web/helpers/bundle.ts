@@ -54,7 +54,7 @@ export async function bundle(source: string, platform: 'browser' | 'node' = 'bro
       platform,
       target: 'es2022',
       minify: opts.minify ?? false,
-      // Error classes are told apart by name (also across the wire): a minifier must keep class names.
+      // Off unless asked: error names survive minifying (the classes state them), other names do not.
       keepNames: opts.keepNames ?? false,
       logLevel: 'silent',
     });
