@@ -41,5 +41,5 @@ export async function mnistWorkload(parties: sy.RemoteWorker[], cryptoProvider: 
     const pred = sy.tidy(() => sy.noGrad(() => model.forward(data).argmax(1)));
     await pred.get();
   };
-  return { batches, model, train, infer };
+  return { batches, model, optimizer, train, infer };
 }

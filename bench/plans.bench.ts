@@ -5,17 +5,17 @@
 // whose randomness the crypto provider dealt ahead (the offline phase, untimed: online time only),
 // preprocessing throughput, and frames, bytes and idle time per step across processes.
 import * as sy from '../src/index.js';
-import { privateBatches } from '../src/federated/private-loader.js';
 import type { Message } from '../src/workers/messages.js';
-import { net } from '../tutorials/06-encrypted-training-mnist.js';
 import { type Harness, summarize } from './harness.js';
+import { BATCH_SIZE, mnistWorkload } from './mnist-workload.js';
+import { net } from '../tutorials/06-encrypted-training-mnist.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebsocketClientWorker, startWorkerProcess } from '../src/workers/websocket/index.js';
 
 const quick = process.env.BENCH_QUICK === '1';
-const BATCH = 64;
+const BATCH = BATCH_SIZE;
 
 type Kind = 'virtual' | 'threads' | 'processes';
 
@@ -43,24 +43,10 @@ async function workers(kind: Kind, tag: string): Promise<{ parties: sy.RemoteWor
   return { parties: all.slice(0, 2), cryptoProvider: all[2]!, all, close };
 }
 
-/** Two twin models on one set of workers and shared MNIST batches. */
+/** Two twin models on one set of workers and shared MNIST batches (the shared workload's, and a copy). */
 async function setup(parties: sy.RemoteWorker[], cryptoProvider: sy.RemoteWorker, nBatches: number) {
-  const { train: digits } = await sy.datasets.loadMnist({ train: BATCH * nBatches, test: 0 });
-  const targets = sy.datasets.oneHot(digits.labels);
-  const half = (digits.count / 2) | 0;
-  const owners = parties.map((p, i) => {
-    const [s, e] = i === 0 ? [0, half] : [half, digits.count];
-    return {
-      data: sy.tensor(digits.images.subarray(s * 784, e * 784), { shape: [e - s, 784] }).send(p),
-      target: sy.tensor(targets.subarray(s * 10, e * 10), { shape: [e - s, 10] }).send(p),
-    };
-  });
-  const batches = privateBatches(owners, { parties, cryptoProvider, batchSize: BATCH });
-  sy.manualSeed(1);
-  const model = net();
-  model.fixPrecision().share(...parties, { cryptoProvider, requiresGrad: true });
+  const { batches, model, optimizer: opt } = await mnistWorkload(parties, cryptoProvider, nBatches);
   const twin = model.copy();
-  const opt = new sy.optim.SGD(model.parameters(), { lr: 0.02 }).fixPrecision();
   const twinOpt = new sy.optim.SGD(twin.parameters(), { lr: 0.02 }).fixPrecision();
   return { batches, model, twin, opt, twinOpt };
 }
