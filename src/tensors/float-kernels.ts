@@ -170,17 +170,6 @@ export function transposeLastF32(x: Float32Array, batch: number, rows: number, c
 }
 
 /**
- * Sums of the columns of a row-major [rows, cols] matrix (a per-channel sum of channels-last
- * storage, a convolution's bias gradient), accumulated in float64. tfjs's Sum over leading axes
- * transposes first (1.5 against 1.3 ms for PySyft's first layer).
- */
-export function sumRowsF32(x: Float32Array, rows: number, cols: number): Float32Array {
-  const acc = new Float64Array(cols);
-  for (let r = 0, s = 0; r < rows; r++) for (let c = 0; c < cols; c++, s++) acc[c]! += x[s]!;
-  return Float32Array.from(acc);
-}
-
-/**
  * g where y > 0, else 0 (relu's gradient from its output), as an exact select without a branch:
  * the float's bits and-ed with -1 or 0.
  */

@@ -326,7 +326,6 @@ export class FloatTensor extends AbstractTensor {
       const kept = [0, 1, 2, 3].filter((d) => !axis.includes(d)).map((d) => at[d]!);
       if (kept.every((p, i) => i === 0 || p > kept[i - 1]!)) {
         const [n, c, h, w] = this.dims4();
-        if (name === 'Sum' && kept.length === 1 && kept[0] === 3) return new FloatTensor(out, K.sumRowsF32(this.#data, n * h * w, c));
         const r = runKernel(name, { x: { values: this.#data, shape: [n, h, w, c] } }, attrs(axis.map((d) => at[d]!)));
         return new FloatTensor(out, r.values);
       }
