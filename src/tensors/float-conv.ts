@@ -8,8 +8,9 @@
  * Choices, each measured on the 2-core machine against the alternative:
  * - conv2d forward: tfjs's convolution, not im2col + matmul (5.9 against 9.5 ms for PySyft's
  *   second layer on a batch of 64);
- * - its input gradient: one matmul of the gradient by the weight and col2im (tfjs's
- *   Conv2DBackpropInput took 56 ms there; a full correlation does 2.3 times the work);
+ * - its input gradient: one matmul of the gradient by the weight and col2im into channels-last
+ *   storage (tfjs's Conv2DBackpropInput took 56 ms there; a full correlation does 2.3 times the
+ *   work), so that max pooling's gradient before it needs no transpose;
  * - its weight gradient: at stride 1 one convolution of the input's planes by the gradient
  *   (9.7 against 11.6 ms with columns), else columns times the gradient;
  * - matmuls put the smaller factor on the right: XNNPACK packs it afresh on every call;
@@ -67,22 +68,22 @@ export function conv2dFloat(x: Stored, w: Float32Array, wShape: Dims4, bias: Flo
   return { data: y.values, shape: out, nhwc: true };
 }
 
-/** conv2d's input gradient: cols [N*L, C*kh*kw] = g (as [N*L, O]) @ w [O, C*kh*kw], folded back (NCHW). */
-export function convTranspose2dFloat(g: Stored, w: Float32Array, wShape: Dims4, bias: Float32Array | undefined, stride: Pair, padding: Pair, out: Dims4): Float32Array {
+/**
+ * conv2d's input gradient, channels last: cols [N*L, kh*kw*C] = g (as [N*L, O]) @ w (as
+ * [O, kh, kw, C]), folded back into [N, H, W, C] along contiguous rows.
+ */
+export function convTranspose2dFloat(g: Stored, w: Float32Array, wShape: Dims4, bias: Float32Array | undefined, stride: Pair, padding: Pair, out: Dims4): Stored {
   const [, o, oh, ow] = g.shape as Dims4;
   const [, c, kh, kw] = wShape;
   const win: Window2d = { kernel: [kh, kw], stride, padding };
   const x = withKernel(
     'BatchMatMul',
-    { a: positionsByChannels(g), b: { values: w, shape: [1, o, c * kh * kw] } },
+    { a: positionsByChannels(g), b: { fill: (v) => K.stridedCopyF32(w, [c * kh * kw, kw, 1, kh * kw], [o, kh, kw, c], v), shape: [1, o, kh * kw * c] } },
     { transposeA: false, transposeB: false },
-    (cols) => Wn.col2imF32(cols, out, win, oh, ow, 'lk'),
+    (cols) => Wn.col2imNhwc(cols, out, win, oh, ow),
   );
-  if (bias) {
-    const plane = out[2] * out[3];
-    for (let p = 0; p < out[0] * c; p++) for (let i = 0, bv = bias[p % c]!; i < plane; i++) x[p * plane + i]! += bv;
-  }
-  return x;
+  if (bias) for (let i = 0; i < x.length; i += c) for (let ch = 0; ch < c; ch++) x[i + ch]! += bias[ch]!;
+  return { data: x, shape: out, nhwc: true };
 }
 
 /** conv2d's weight gradient [O, C, kh, kw] from the input x and the output gradient g. */

@@ -454,13 +454,13 @@ export class FloatTensor extends AbstractTensor {
     return FloatTensor.fromStored(F.conv2dFloat(this.stored(), w.values, w.shape as Dims4, b?.values, stride, padding, out));
   }
 
-  /** conv2d's input gradient (this is the output gradient): one matmul, then col2im. */
+  /** conv2d's input gradient (this is the output gradient): one matmul, then col2im; the result is channels last. */
   override convTranspose2d(weight: AbstractTensor, bias: AbstractTensor | undefined, stride: Pair, padding: Pair, outputPadding: Pair): AbstractTensor {
     if (this.lifted(weight, bias)) return super.convTranspose2d(weight, bias, stride, padding, outputPadding);
     const w = this.tensorOperand(weight, 'convTranspose2d');
     const b = bias === undefined ? undefined : this.tensorOperand(bias, 'convTranspose2d');
     const out = convTranspose2dShape(this.#shape, w.shape, b?.shape, stride, padding, outputPadding) as Dims4;
-    return new FloatTensor(out, F.convTranspose2dFloat(this.stored(), w.values, w.shape as Dims4, b?.values, stride, padding, out));
+    return FloatTensor.fromStored(F.convTranspose2dFloat(this.stored(), w.values, w.shape as Dims4, b?.values, stride, padding, out));
   }
 
   /** conv2d's weight gradient (this is the input, `grad` the output gradient). */

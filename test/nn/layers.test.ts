@@ -54,6 +54,35 @@ describe('conv2d', () => {
     expect(maxRelErr(gb!, fb!)).toBeLessThan(1e-4);
   });
 
+  test("Part 6's layers start as PyTorch's: weight and bias uniform in +-1/sqrt(fanIn) (kaiming_uniform, a = sqrt(5))", () => {
+    // fanIn = inChannels * kh * kw for a convolution, inFeatures for a linear layer. A uniform
+    // draw in +-b has mean 0 and variance b^2 / 3, and its extremes come close to +-b.
+    sy.manualSeed(11);
+    const layers: [string, { weight: sy.Tensor; bias: sy.Tensor | undefined }, number][] = [
+      ['Conv2d(1, 20, 5)', new sy.nn.Conv2d(1, 20, 5), 25],
+      ['Conv2d(20, 50, 5)', new sy.nn.Conv2d(20, 50, 5), 500],
+      ['Linear(800, 500)', new sy.nn.Linear(800, 500), 800],
+      ['Linear(500, 10)', new sy.nn.Linear(500, 10), 500],
+    ];
+    for (const [name, layer, fanIn] of layers) {
+      const bound = 1 / Math.sqrt(fanIn);
+      for (const [what, p] of [['weight', layer.weight], ['bias', layer.bias!]] as const) {
+        const v = values(p);
+        const mean = v.reduce((a, x) => a + x, 0) / v.length;
+        const variance = v.reduce((a, x) => a + (x - mean) ** 2, 0) / v.length;
+        const top = v.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
+        const [lo, hi] = v.reduce(([a, b], x) => [Math.min(a, x), Math.max(b, x)], [Infinity, -Infinity]);
+        const q = v.length >= 50 ? 0.9 : 0.5; // both ends reached: both signs, the full width
+        expect(top, `${name} ${what}`).toBeLessThanOrEqual(bound);
+        expect(hi, `${name} ${what}`).toBeGreaterThan(q * bound);
+        expect(lo, `${name} ${what}`).toBeLessThan(-q * bound);
+        // Four standard errors: of the mean (b / sqrt(3n)) and of the variance (0.9 / sqrt(n) relative).
+        expect(Math.abs(mean) / bound, `${name} ${what}`).toBeLessThan(4 / Math.sqrt(3 * v.length));
+        expect(Math.abs(variance / ((bound * bound) / 3) - 1), `${name} ${what}`).toBeLessThan(3.6 / Math.sqrt(v.length));
+      }
+    }
+  });
+
   test('without bias, and the Conv2d module initialises and prints like PyTorch', () => {
     sy.manualSeed(4);
     const conv = new sy.nn.Conv2d(2, 3, 3, { padding: 1, bias: false });
