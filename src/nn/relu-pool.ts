@@ -23,7 +23,10 @@ export function isShared(x: Tensor): boolean {
   return false;
 }
 
-/** True when layers[i] is a ReLU and layers[i + 1] a MaxPool2d (the pair `Sequential` swaps on shares). */
+/**
+ * True when layers[i] is a ReLU and layers[i + 1] a MaxPool2d (the pair `Sequential` swaps on
+ * shares). Exactly these classes: a subclass may override forward with something not monotone.
+ */
 export function reluThenMaxPool(layers: readonly Module[], i: number): boolean {
-  return layers[i] instanceof ReLU && layers[i + 1] instanceof MaxPool2d;
+  return layers[i]?.constructor === ReLU && layers[i + 1]?.constructor === MaxPool2d;
 }
