@@ -1,5 +1,6 @@
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
+import { isShared, reluThenMaxPool } from './relu-pool.js';
 
 /**
  * Modules applied one after another.
@@ -18,6 +19,15 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.layers.reduce((h, m) => m.forward(h), x);
+    let h = x;
+    for (let i = 0; i < this.layers.length; i++) {
+      if (reluThenMaxPool(this.layers, i) && isShared(h)) {
+        // On shares, pool first and ReLU the pooled values: the same output and gradients with
+        // a quarter of the comparisons (see relu-pool.ts).
+        h = this.layers[i]!.forward(this.layers[i + 1]!.forward(h));
+        i++;
+      } else h = this.layers[i]!.forward(h);
+    }
+    return h;
   }
 }

@@ -5,7 +5,7 @@ import { main } from '../../tutorials/09-federated-then-encrypted-mnist.js';
 
 test('tutorial 09 (tiny): the federated CNN trains as its local twin, then is tested on encrypted data and model', async () => {
   const lines: string[] = [];
-  const { weights, ...r } = await main({ train: 256, test: 100, batch: 64, encryptedTest: 10, encryptedBatch: 5, twin: true, log: (s) => lines.push(s) });
+  const { weights, ...r } = await main({ train: 256, test: 100, batch: 64, encryptedTest: 10, encryptedBatch: 5, twin: true, agreement: true, log: (s) => lines.push(s) });
   expect(lines[0]).toBe('training digits: 128 on bob, 128 on alice; 4 batches an epoch');
   expect(lines.filter((l) => /^epoch 1\/1 {2}loss \d\.\d{4} {2}4 batches {2}\d+\.\ds$/.test(l))).toHaveLength(1);
   expect(JSON.parse(lines.at(-1)!)).toEqual(r);
@@ -20,6 +20,9 @@ test('tutorial 09 (tiny): the federated CNN trains as its local twin, then is te
   // may flip a near tie: at most one of ten).
   expect(r.encryptedTestAccuracy).not.toBeNull();
   expect(Math.abs(r.encryptedTestAccuracy! - r.plaintextTestAccuracy!)).toBeLessThanOrEqual(0.1);
+  // --agreement: the client's encrypted predictions, digit by digit, against plaintext's.
+  expect(r.encryptedPlaintextAgreement).toBeGreaterThanOrEqual(0.9);
+  expect(lines.some((l) => l.startsWith("encrypted predictions equal to plaintext's"))).toBe(true);
   expect(lines.some((l) => /^client's 10 digits, encrypted .*: \d+\/10 \(\d+\.\d%\); the same digits in plaintext: \d+\.\d%$/.test(l))).toBe(true);
   expect(r.msPerFederatedBatch).toBeGreaterThan(0);
   expect(r.msPerEncryptedBatch!).toBeGreaterThan(0);

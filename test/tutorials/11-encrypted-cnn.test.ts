@@ -19,4 +19,7 @@ test('tutorial 11 (tiny): the four encrypted cases give the plaintext prediction
   // Cross-entropy on shares, from the same weights on the same batches: the same losses.
   expect(r.encryptedLoss).toHaveLength(2);
   r.encryptedLoss.forEach((l, i) => expect(Math.abs(l - r.plaintextLoss[i]!)).toBeLessThan(0.02));
+  // Trained on shares, decrypted, tested: within two of the 24 test digits of the plaintext twin.
+  expect(r.afterTraining).not.toBeNull();
+  expect(Math.abs(r.afterTraining!.encrypted - r.afterTraining!.plaintext)).toBeLessThanOrEqual(2 / 24 + 1e-9);
 });
