@@ -96,8 +96,10 @@ export class Net extends sy.nn.Module {
 
   /** The class scores before log-softmax (argmax of these is the prediction). */
   logits(x: sy.Tensor): sy.Tensor {
-    let h = F.maxPool2d(F.relu(this.conv1.forward(x)), 2, 2);
-    h = F.maxPool2d(F.relu(this.conv2.forward(h)), 2, 2);
+    // PySyft pools after the ReLU. The two commute (max is monotone), so pooling first gives the
+    // same numbers, and on shares it needs a quarter of the ReLU's secure comparisons.
+    let h = F.relu(F.maxPool2d(this.conv1.forward(x), 2, 2));
+    h = F.relu(F.maxPool2d(this.conv2.forward(h), 2, 2));
     h = F.relu(this.fc1.forward(h.reshape([-1, 4 * 4 * 50])));
     return this.fc2.forward(h);
   }
