@@ -86,7 +86,7 @@ export class NoiseAhead {
     this.#state = 'starting';
     void (async () => {
       const wt = await loadNodeBuiltin<WorkerThreads>('node:worker_threads');
-      const spawn = wt === undefined ? undefined : await moduleThreadFactory(new URL('./noise-thread', import.meta.url));
+      const spawn = wt === undefined ? undefined : await moduleThreadFactory(new URL(/* webpackIgnore: true */ './noise-thread', import.meta.url));
       if (wt === undefined || spawn === undefined || this.#state !== 'starting') return void (this.#state = 'off');
       const worker = spawn();
       const { port1, port2 } = new wt.MessageChannel();

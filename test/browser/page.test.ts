@@ -1,5 +1,5 @@
 // syft-ts in real headless Chromium (`npm run test:browser`): the package bundled for the web
-// through its `exports`, ready() on wasm, SMPC and Paillier inside a page, a page as a WebSocket
+// through its `exports` (by esbuild, and by webpack 5 in one test), ready() on wasm, SMPC and Paillier inside a page, a page as a WebSocket
 // client of a Node worker (WebCrypto handshake), pages as computing parties and as crypto
 // provider behind a Coordinator, and a reconnect after a page's sockets drop.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -7,6 +7,7 @@ import * as sy from '../../src/index.js';
 import { SeededRandom } from '../../src/util/seeded.js';
 import { type Browser as Chromium, type Page, Browser, findChromium } from './helpers/chromium.js';
 import { type Site, serveSite } from './helpers/site.js';
+import { webpackBundle } from '../web/helpers/bundle.js';
 
 const TOKEN = 'browser-party-token-0e7d9c';
 const binary = findChromium();
@@ -65,6 +66,30 @@ describe.skipIf(!binary)('in headless Chromium', () => {
     // The SIMD kernel passed its self-check: no fallback warning.
     expect(page.logs.filter((l) => /seeded PRG/.test(l))).toEqual([]);
   });
+
+  test('a webpack 5 bundle of the package runs in a page: wasm kernels, and a private matmul among in-page workers', async () => {
+    const w = await webpackBundle("import * as sy from 'syft-ts';\nglobalThis.sy = sy;\nglobalThis.syLoaded = true;\n", '/wp/');
+    expect(w.errors).toEqual([]);
+    const routes: Record<string, [string, string]> = { '/webpack.html': ['text/html; charset=utf-8', '<!doctype html><script src="/wp/main.js"></script>'] };
+    for (const [name, code] of Object.entries(w.files)) routes[`/wp/${name}`] = ['text/javascript; charset=utf-8', code];
+    const wpSite = await serveSite(routes);
+    try {
+      const p = await browser.newPage(`${wpSite.origin}/webpack.html`);
+      await p.evaluate("new Promise((r) => { const t = setInterval(() => { if (globalThis.syLoaded) { clearInterval(t); r(true); } }, 10); })");
+      const info = await p.evaluate<{ backend: string }>("sy.ready({ wasmPaths: '/wasm/' })");
+      expect(info.backend).toBe('wasm');
+      const got = await p.evaluate<number[][]>(`(async () => {
+        const [a, b, c] = ['alice', 'bob', 'cp'].map((id) => new sy.VirtualWorker({ id }));
+        const x = sy.tensor([[1.5, -2], [0.25, 3]]).fixPrecision().share(a, b, { cryptoProvider: c });
+        const y = sy.tensor([[2], [-1]]).fixPrecision().share(a, b, { cryptoProvider: c });
+        return (await x.matmul(y).get()).floatPrecision().arraySync();
+      })()`);
+      close(got, [[5], [-2.5]], 1e-2);
+      expect(p.logs.filter((l) => /\[error\]|uncaught/.test(l))).toEqual([]);
+    } finally {
+      await wpSite.close();
+    }
+  }, 120_000);
 
   test('without its .wasm files where it was told, ready() falls back to cpu and says so in the console', async () => {
     const p = await browser.newPage(`${site.origin}/`);

@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 import { describe, expect, test } from 'vitest';
 import * as browserEntry from '../../src/browser.js';
 import * as nodeEntry from '../../src/index.js';
-import { ROOT, bundle, viteBundle } from './helpers/bundle.js';
+import { ROOT, bundle, viteBundle, webpackBundle } from './helpers/bundle.js';
 
 /** What only Node can run: listening workers, worker processes, threads. */
 const NODE_ONLY = ['ThreadWorker', 'WebsocketServerWorker', 'startWorkerProcess', 'Coordinator', 'readTokenFile', 'ClientIdentities', 'DEFAULT_COORDINATOR_LIMITS'];
@@ -41,6 +41,17 @@ describe('the browser entry', () => {
     expect(v.code).not.toMatch(/class _?WebsocketServerWorker\b/);
     expect(v.code).not.toMatch(/from\s*["']node:/);
   });
+
+  test('webpack 5 builds it for the web with no warning and no error, from the browser entry', async () => {
+    const w = await webpackBundle("import * as sy from 'syft-ts';\nglobalThis.sy = sy;\n");
+    expect(w.errors).toEqual([]);
+    expect(w.warnings).toEqual([]);
+    expect(w.code).toMatch(/class _?OutboundWorker\b/);
+    expect(w.code).toMatch(/class _?AdditiveSharingTensor\b/);
+    expect(w.code).not.toMatch(/class _?WebsocketServerWorker\b/);
+    // webpack 5 shims no Node built-in: a static import of one would have been an error above.
+    expect(w.code).not.toContain('webpackMissingModule');
+  }, 120_000);
 
   test('a minified bundle keeps every error class name (names travel in remote errors)', async () => {
     const app =

@@ -58,7 +58,7 @@ function nodeSupport(): Promise<NodeSupport | undefined> {
       const os = await loadNodeBuiltin<typeof import('node:os')>('node:os');
       if (os === undefined) return undefined;
       const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-      const factory = await moduleThreadFactory(new URL('./rn-worker', import.meta.url));
+      const factory = await moduleThreadFactory(new URL(/* webpackIgnore: true */ './rn-worker', import.meta.url));
       return factory ? { cores, spawn: () => factory() as unknown as WorkerLike } : undefined;
     } catch {
       return undefined;

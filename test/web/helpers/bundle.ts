@@ -94,3 +94,30 @@ export async function viteBundle(source: string): Promise<{ code: string; warnin
   const outputs = (Array.isArray(out) ? out : [out]).flatMap((o) => o.output);
   return { code: outputs.filter((o) => o.type === 'chunk').map((o) => o.code ?? '').join('\n'), warnings };
 }
+
+/**
+ * Builds `source` for the web with webpack 5 (its Node API, as `webpack --target web` would),
+ * returning the emitted JavaScript and every warning and error. Production mode but not minified,
+ * so that tests can look for classes by name.
+ */
+export async function webpackBundle(
+  source: string,
+  publicPath = 'auto',
+): Promise<{ code: string; files: Record<string, string>; warnings: string[]; errors: string[]; assets: string[] }> {
+  const { default: webpack } = await import('webpack');
+  const dir = packageDir();
+  const entry = join(dir, 'webpack-entry.js');
+  writeFileSync(entry, source);
+  const out = join(dir, 'webpack-out');
+  const stats = await new Promise<import('webpack').Stats>((res, rej) =>
+    webpack(
+      { context: dir, entry, target: 'web', mode: 'production', optimization: { minimize: false }, output: { path: out, filename: 'main.js', publicPath }, performance: { hints: false } },
+      (err, s) => (err || !s ? rej(err ?? new Error('webpack gave no stats')) : res(s)),
+    ),
+  );
+  const info = stats.toJson({ all: false, warnings: true, errors: true });
+  const text = (m: { message: string }[] | undefined) => (m ?? []).map((w) => w.message);
+  const assets = Object.keys(stats.compilation.assets);
+  const files = Object.fromEntries(assets.filter((a) => a.endsWith('.js') && existsSync(join(out, a))).map((a) => [a, readFileSync(join(out, a), 'utf8')]));
+  return { code: Object.values(files).join('\n'), files, warnings: text(info.warnings), errors: text(info.errors), assets };
+}
