@@ -14,6 +14,8 @@
 // about a minute on 2 cores. BENCH_QUICK=1 (or PAILLIER_BENCH_PARAMS=<n>) shrinks the model;
 // PAILLIER_BENCH_PART=modpow (or ops, round) runs one part.
 import { modPow as bcuModPow } from 'bigint-crypto-utils';
+// The package entry registers the codecs a worker message needs (the upload as a PaillierTensor).
+import '../src/index.js';
 import { ready } from '../src/backend.js';
 import { IMAGE_SIZE, loadMnist, oneHot } from '../src/data/datasets.js';
 import { crossEntropy, Linear, ReLU, Sequential } from '../src/nn/index.js';
