@@ -1,6 +1,7 @@
 // The data owner's page (index.html): reads a CSV picked from disk, shows a preview, joins a
 // coordinator as a party (OutboundWorker) and publishes the rows as `#data` for the model owner to
-// compute on by pointer. The rows never leave; the table shows every byte sent, and to whom.
+// compute on and train on by pointer, and plots the training loss live. The rows never leave; the
+// table shows every byte sent, and to whom.
 import * as sy from 'syft-ts';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -58,6 +59,22 @@ $('join').addEventListener('click', async () => {
     $<HTMLButtonElement>('join').disabled = false;
   }
 });
+
+// The live loss curve: the model owner's losses, from the site's /progress (they are aggregates
+// it computed from this page's answers; the rows themselves never left).
+async function drawLoss(): Promise<void> {
+  const res = await fetch('/progress', { cache: 'no-store' });
+  const points = (await res.json()) as { step: number; loss: number }[];
+  if (points.length === 0) return;
+  const [w, h, pad] = [640, 160, 8];
+  const max = Math.max(...points.map((p) => p.loss));
+  const last = points.length > 1 ? points.length - 1 : 1;
+  const xy = points.map((p, i) => `${(pad + (i / last) * (w - 2 * pad)).toFixed(1)},${(h - pad - (max > 0 ? p.loss / max : 0) * (h - 2 * pad)).toFixed(1)}`);
+  $('loss-line').setAttribute('points', xy.join(' '));
+  const end = points.at(-1)!;
+  $('loss-text').textContent = `step ${end.step}: loss ${end.loss.toFixed(4)} (from ${points[0]!.loss.toFixed(4)})`;
+}
+setInterval(() => void drawLoss().catch(() => {}), 300);
 
 // The counter: what this page's connections carried out (syft messages and acknowledgements).
 setInterval(() => {

@@ -6,7 +6,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Example, columnMeans, startExample } from '../../examples/web-data-owner/serve.js';
+import * as sy from '../../src/index.js';
+import { type Example, columnMeans, trainLinear, startExample } from '../../examples/web-data-owner/serve.js';
 import { Browser, findChromium } from './helpers/chromium.js';
 import { pngColours } from './helpers/png.js';
 
@@ -58,6 +59,42 @@ describe.skipIf(!binary)('the web data owner example', () => {
       expect(seen.bytes).toBeGreaterThan(0);
     } finally {
       await client.close();
+    }
+
+    // The model owner trains by pointer on the page's rows; the page plots each step's loss live.
+    const trained = await trainLinear(ex, { steps: 30, lr: 0.1 });
+    try {
+      const { losses } = trained;
+      expect(losses).toHaveLength(30);
+      // Gradient descent on a convex loss with a small step: it falls at every step.
+      losses.slice(1).forEach((l, i) => expect(l).toBeLessThanOrEqual(losses[i]! + 1e-6));
+      expect(losses.at(-1)!).toBeLessThan(losses[0]! * 0.9);
+      // The same model trained on the rows in plaintext (same seed, same standardisation) gives the same losses.
+      const data = sy.tensor(rows);
+      const features = data.indexSelect(1, [0, 1]);
+      const mean = features.mean(0, true);
+      const x = features.sub(mean).div(features.sub(mean).pow(2).mean(0, true).add(1e-6).sqrt());
+      const y = data.indexSelect(1, [2]);
+      sy.manualSeed(7);
+      const twin = new sy.nn.Linear(2, 1);
+      const opt = new sy.optim.SGD(twin.parameters(), { lr: 0.1 });
+      const twinLosses: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        opt.zeroGrad();
+        const l = twin.forward(x).sub(y).pow(2).mean();
+        l.backward();
+        opt.step();
+        twinLosses.push(l.item());
+      }
+      losses.forEach((l, i) => expect(l).toBeCloseTo(twinLosses[i]!, 5));
+      await wait("document.getElementById('loss-text').textContent.startsWith('step 30:')");
+      const curve = await page.evaluate<string>("document.getElementById('loss-line').getAttribute('points')");
+      const ys = curve.trim().split(' ').map((p) => Number(p.split(',')[1]));
+      expect(ys).toHaveLength(30);
+      expect(ys.at(-1)!).toBeGreaterThan(ys[0]!); // SVG y grows downwards: a falling loss
+      expect(await page.evaluate<string>("document.getElementById('loss-text').textContent")).toContain(losses.at(-1)!.toFixed(4));
+    } finally {
+      await trained.client.close();
     }
 
     const png = await page.screenshot();
