@@ -54,7 +54,10 @@ Starts a syft-ts worker that other processes reach over WebSockets.
   --allow-origin ORIGIN      let web pages from ORIGIN connect (repeatable; default none)
   --quiet                    do not log connection events to stderr
   -h, --help                 show this help
-${limitFlagsHelp()}`;
+${limitFlagsHelp()}
+A party of an SMPC protocol collects garbage less often, and computes faster, when Node starts
+with a larger first old-generation limit: node --initial-old-space-size=128 $(which syft-ts) worker ...
+(startWorkerProcess passes it already).`;
 
 function readText(path: string, flag: string): string {
   return readPem(path, flag);

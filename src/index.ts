@@ -26,6 +26,7 @@ export { ThreadWorker, type ThreadWorkerOptions } from './workers/thread/thread-
 export {
   WebsocketServerWorker,
   startWorkerProcess,
+  DEFAULT_WORKER_NODE_ARGS,
   readTokenFile,
   type WebsocketServerWorkerOptions,
   type WorkerProcess,

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { privateBatches } from '../../src/federated/private-loader.js';
-import { WebsocketClientWorker, type WorkerProcess, startWorkerProcess } from '../../src/workers/websocket/index.js';
+import { DEFAULT_WORKER_NODE_ARGS, WebsocketClientWorker, type WorkerProcess, startWorkerProcess } from '../../src/workers/websocket/index.js';
 import { sy } from './helpers/net.js';
 
 const TOKEN = 'e2e-shared-token-5b0c8a61';
@@ -125,6 +125,21 @@ describe('worker processes', () => {
     expect(bob.rejected + alice.rejected + cryptoProvider.rejected).toBe(0);
     for (const c of clients) await c.sync();
     expect(await cryptoProvider.objectIds()).toEqual([]);
+  });
+
+  test('worker processes start with the default Node flags, and nodeArgs replaces them', async () => {
+    // The defaults are what the party processes above run with (fewer full collections per step).
+    expect(procs[0]!.child.spawnargs.slice(1, 1 + DEFAULT_WORKER_NODE_ARGS.length)).toEqual([...DEFAULT_WORKER_NODE_ARGS]);
+    const extra = await startWorkerProcess({ id: 'dave', tokenFile, nodeArgs: ['--stack-trace-limit=3'] });
+    try {
+      expect(extra.child.spawnargs).toContain('--stack-trace-limit=3');
+      for (const f of DEFAULT_WORKER_NODE_ARGS) expect(extra.child.spawnargs).not.toContain(f);
+      const dave = await WebsocketClientWorker.connect(extra.url, { id: 'dave', token: TOKEN });
+      expect(await sy.tensor([1, 2]).send(dave).add(1).get().then((t) => t.arraySync())).toEqual([2, 3]);
+      await dave.close();
+    } finally {
+      await extra.stop();
+    }
   });
 
   test('SIGTERM shuts a worker down cleanly, and its clients learn it', async () => {

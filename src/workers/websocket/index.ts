@@ -16,7 +16,7 @@ export { WebsocketClientWorker, type WebsocketClientOptions, type ClientEvents }
 export { Coordinator, type CoordinatorOptions, type RelayTraffic } from './coordinator.js';
 export { DEFAULT_COORDINATOR_LIMITS, type CoordinatorLimits } from './coordinator-limits.js';
 export { OutboundWorker, type OutboundWorkerOptions } from './outbound.js';
-export { startWorkerProcess, type WorkerProcess, type WorkerProcessOptions } from './process.js';
+export { DEFAULT_WORKER_NODE_ARGS, startWorkerProcess, type WorkerProcess, type WorkerProcessOptions } from './process.js';
 export { readTokenFile } from './token-file.js';
 export { ClientIdentities } from './identities.js';
 export type { AdmissionLimits } from './admission.js';

@@ -25,6 +25,11 @@ export interface WorkerProcessOptions {
   sessionGraceMs?: number;
   /** More command-line flags, as given (limits such as `--max-bytes-per-session 1GiB`, `--insecure`). */
   args?: readonly string[];
+  /**
+   * Flags for the worker's Node itself (before the script). Default {@link DEFAULT_WORKER_NODE_ARGS};
+   * give `[]` for Node's defaults, or your own (e.g. `--max-old-space-size=4096`).
+   */
+  nodeArgs?: readonly string[];
   /** Log connection events to this process's stderr (default false). */
   verbose?: boolean;
   /** How long to wait for the worker to listen, in ms. Default 60 s. */
@@ -41,6 +46,15 @@ export interface WorkerProcess {
   /** Asks the worker to shut down (SIGTERM), killing it if it has not after `graceMs`. */
   stop(graceMs?: number): Promise<number | null>;
 }
+
+/**
+ * The Node flags a worker process starts with. A party receives megabytes of peer values per
+ * step, and the heap's old generation then starts with so small a limit that the garbage
+ * collector runs a full mark-compact about once per step (measured with `--trace-gc`: 38 in 40
+ * encrypted training steps on one party, whose CPU per step fell from 46-61 ms to 31-36 ms with
+ * this flag). The limit only moves the first full collections later; it reserves no memory.
+ */
+export const DEFAULT_WORKER_NODE_ARGS: readonly string[] = ['--initial-old-space-size=128'];
 
 // The command to run: the compiled cli.js next to the compiled library, or cli.ts through tsx.
 function command(): string[] {
@@ -80,7 +94,7 @@ export function startWorkerProcess(opts: WorkerProcessOptions): Promise<WorkerPr
   add('--session-grace-ms', opts.sessionGraceMs);
   args.push(...(opts.args ?? []));
   if (!opts.verbose) args.push('--quiet');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', opts.verbose ? 'inherit' : 'pipe'] });
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? DEFAULT_WORKER_NODE_ARGS), ...args], { stdio: ['ignore', 'pipe', opts.verbose ? 'inherit' : 'pipe'] });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
