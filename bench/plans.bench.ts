@@ -156,14 +156,16 @@ async function compare(h: Harness, kind: Kind): Promise<void> {
   const CHUNK = 4;
   const fill = (p: sy.Plan) => async () => {
     if (p.send().pooledRuns === 0) await sy.mpc.preprocess(p, { runs: CHUNK });
+    await sync();
   };
 
   const what = { virtual: 'virtual workers, one thread', threads: 'thread workers', processes: 'WebSocket worker processes' }[kind];
   const reps = quick ? 3 : kind === 'virtual' ? 20 : 12;
   const targets = { virtual: [35, 15], threads: [undefined, undefined], processes: [45, 25] }[kind];
+  // Every timed step starts on idle workers (sync), so no mode pays for the frees another left.
   const [ot, pt, ft] = await interleaved(reps, 2, [
-    { name: 'op', run: opTrain },
-    { name: 'plan', run: planTrain(trainPlan) },
+    { name: 'op', run: opTrain, prepare: sync },
+    { name: 'plan', run: planTrain(trainPlan), prepare: sync },
     { name: 'offline', run: planTrain(trainOff), prepare: fill(trainOff) },
   ]);
   record(h, `encrypted training, batch of 64, op by op (${what})`, ot!, targets[0]);
@@ -173,8 +175,8 @@ async function compare(h: Harness, kind: Kind): Promise<void> {
   ratio(h, `training: op by op / plan+offline (${kind})`, ot!, ft!);
   ratio(h, `training: plan / plan+offline (${kind})`, pt!, ft!);
   const [oi, pi, fi] = await interleaved(reps, 2, [
-    { name: 'op', run: opInfer },
-    { name: 'plan', run: planInfer(inferPlan) },
+    { name: 'op', run: opInfer, prepare: sync },
+    { name: 'plan', run: planInfer(inferPlan), prepare: sync },
     { name: 'offline', run: planInfer(inferOff), prepare: fill(inferOff) },
   ]);
   record(h, `encrypted inference, batch of 64, op by op (${what})`, oi!, targets[1]);

@@ -11,6 +11,7 @@ import { fedavgCommands, receiptCodec } from './federated/fedavg.js';
 import { dpCommands } from './dp/remote-noise.js';
 import { beaverCommands, beaverCorrelations } from './mpc/beaver.js';
 import { comparisonCommands, comparisonCorrelations } from './mpc/comparison.js';
+import { reluCommands, reluCorrelations } from './mpc/relu.js';
 import { dealerCommands, registerCorrelations } from './mpc/dealer.js';
 import { ringCodec } from './mpc/ring-codec.js';
 import { sharingCommands } from './mpc/sharing.js';
@@ -42,6 +43,7 @@ export const COMMANDS: readonly Readonly<Record<string, CommandSpec>>[] = [
   beaverCommands,
   truncationCommands,
   comparisonCommands,
+  reluCommands, // relu and its mask in one comparison's rounds
   sharingCommands, // refreshing shares
   paillierCommands,
   remoteKeyCommands, // Paillier keys that stay on a worker
@@ -68,7 +70,7 @@ export const CODECS: readonly Codec<never>[] = [
 ] as unknown as Codec<never>[];
 
 /** The correlated randomness a crypto provider deals. */
-export const CORRELATIONS = [beaverCorrelations, truncationCorrelations, comparisonCorrelations];
+export const CORRELATIONS = [beaverCorrelations, truncationCorrelations, comparisonCorrelations, reluCorrelations];
 
 let done = false;
 

@@ -40,7 +40,7 @@ const commands = comparisonCommands;
 //               and rho's bits as arith 0/1 (n words)
 const TREE_ANDS = treeAnds();
 
-function sizes(n: number): { vec: number; triples: number } {
+export function sizes(n: number): { vec: number; triples: number } {
   const vec = planeWords(n) / 2; // 64-bit words per lane vector
   return { vec, triples: TREE_ANDS * vec };
 }
@@ -83,7 +83,7 @@ export function msbShared<H extends HeldObject<H>>(x: readonly H[], provider: Re
 }
 
 /** Opens XOR shares of 32-bit words among the parties (an even number of words). */
-async function openXor(ctx: CommandContext, session: string, tag: string, parties: readonly string[], mine: Uint32Array): Promise<Uint32Array> {
+export async function openXor(ctx: CommandContext, session: string, tag: string, parties: readonly string[], mine: Uint32Array): Promise<Uint32Array> {
   const words = new BigInt64Array(mine.buffer, mine.byteOffset, mine.length / 2);
   const payload = ringPayload(RingTensor.from([words.length], words));
   for (const p of parties) if (p !== ctx.worker.id) ctx.send(p, session, tag, payload);
@@ -93,6 +93,63 @@ async function openXor(ctx: CommandContext, session: string, tag: string, partie
     xorInto(acc, u32(ringFrom(await ctx.recv(p, session, tag), [words.length], tag).data));
   }
   return acc;
+}
+
+/** The dealer material of one comparison as a party holds it (components, then derived values). */
+export interface MsbMaterial {
+  r: RingTensor;
+  rho: RingTensor;
+  a: RingTensor;
+  b: RingTensor;
+  rBinary: RingTensor;
+  c: RingTensor;
+  rhoArith: RingTensor;
+}
+
+/** The shapes of the derived values a party expects for msb over n elements. */
+export function msbDerivedShapes(n: number): number[][] {
+  const { vec, triples } = sizes(n);
+  return [[64 * vec], [triples], [n]];
+}
+
+/**
+ * Steps 2-4 on a party, from the opened c = x + r: the carry tree (one round per level) and the
+ * opening of msb XOR rho. Returns e = msb XOR rho, public, as n bits packed in 32-bit words.
+ */
+export async function maskedMsb(
+  ctx: CommandContext,
+  session: string,
+  parties: readonly string[],
+  first: boolean,
+  opened: RingTensor,
+  k: Pick<MsbMaterial, 'rho' | 'a' | 'b' | 'rBinary' | 'c'>,
+): Promise<Uint32Array> {
+  const n = opened.size;
+  // 2. x = c - r = c + ~r + 1, bit-sliced into lanes: generate and propagate vectors.
+  const m = planeWords(n);
+  const { g: gl, p: pl } = circuitStart(bitPlanes(opened.data), u32(k.rBinary.data), m, first);
+  const p63 = pl.subarray(63 * m, 64 * m);
+  let G = gl.subarray(0, 63 * m);
+  let P = pl.subarray(0, 63 * m);
+
+  // 3. The carry tree over lanes 0..62, one round per level.
+  const A = u32(k.a.data), B = u32(k.b.data), C = u32(k.c.data);
+  let groups = 63;
+  let off = 0;
+  for (const [level, { pairs, ands }] of treePlan().entries()) {
+    const size = ands * m;
+    const [al, bl, cl] = [A.subarray(off, off + size), B.subarray(off, off + size), C.subarray(off, off + size)];
+    const e = await openXor(ctx, session, `and${level}`, parties, levelMessage(G, P, m, pairs, al, bl));
+    ({ G, P } = levelFinish(e, G, P, m, groups, al, bl, cl, first));
+    groups = Math.ceil(groups / 2);
+    off += size;
+  }
+
+  // 4. msb = p63 XOR carry, XOR-shared; open it masked by rho.
+  const rhoBits = u32(k.rho.data);
+  const masked = new Uint32Array(m);
+  for (let w = 0; w < m; w++) masked[w] = p63[w]! ^ G[w]! ^ rhoBits[w]!;
+  return openXor(ctx, session, 'b2a', parties, masked);
 }
 
 commands['mpc.msb'] = {
@@ -106,42 +163,16 @@ commands['mpc.msb'] = {
     const dealer = argString(args[2], 'dealer', 64);
     const n = shares.size;
     const x = shares.reshape([n]);
-    const { vec, triples } = sizes(n);
     const params: WireValue[] = [[n]];
-    const { components, derived } = await receiveCorrelated(ctx, dealer, session, 'msb', params, me, parties.length, [[64 * vec], [triples], [n]]);
+    const { components, derived } = await receiveCorrelated(ctx, dealer, session, 'msb', params, me, parties.length, msbDerivedShapes(n));
     const [r, rho, a, b] = components as [RingTensor, RingTensor, RingTensor, RingTensor];
     const first = me === 0;
 
     // 1. c = x + r, opened to every party.
     const opened = await openAmong(ctx, session, 'c', parties, x.add(r));
     const [rBinary, c, rhoArith] = (await derived()) as [RingTensor, RingTensor, RingTensor];
-
-    // 2. x = c - r = c + ~r + 1, bit-sliced into lanes: generate and propagate vectors.
-    const m = planeWords(n);
-    const { g: gl, p: pl } = circuitStart(bitPlanes(opened.data), u32(rBinary.data), m, first);
-    const p63 = pl.subarray(63 * m, 64 * m);
-    let G = gl.subarray(0, 63 * m);
-    let P = pl.subarray(0, 63 * m);
-
-    // 3. The carry tree over lanes 0..62, one round per level.
-    const A = u32(a.data), B = u32(b.data), C = u32(c.data);
-    let groups = 63;
-    let off = 0;
-    for (const [level, { pairs, ands }] of treePlan().entries()) {
-      const size = ands * m;
-      const [al, bl, cl] = [A.subarray(off, off + size), B.subarray(off, off + size), C.subarray(off, off + size)];
-      const e = await openXor(ctx, session, `and${level}`, parties, levelMessage(G, P, m, pairs, al, bl));
-      ({ G, P } = levelFinish(e, G, P, m, groups, al, bl, cl, first));
-      groups = Math.ceil(groups / 2);
-      off += size;
-    }
-
-    // 4. msb = p63 XOR carry, XOR-shared; open it masked by rho and convert:
-    //    e = msb XOR rho is public and msb = e + rho·(1 - 2e).
-    const rhoBits = u32(rho.data);
-    const masked = new Uint32Array(m);
-    for (let w = 0; w < m; w++) masked[w] = p63[w]! ^ G[w]! ^ rhoBits[w]!;
-    const eBits = await openXor(ctx, session, 'b2a', parties, masked);
+    // 2-4. The circuit, and msb = e + rho - 2 e rho from the opened e = msb XOR rho.
+    const eBits = await maskedMsb(ctx, session, parties, first, opened, { rho, a, b, rBinary, c });
     return RingTensor.from(shares.shape, bitsFromMasked(eBits, rhoArith.data, first));
   },
 };

@@ -95,6 +95,7 @@ const RULES: Record<string, PlanRule> = {
   'mpc.truncLocal': same,
   'mpc.trunc': same,
   'mpc.msb': same,
+  'mpc.relu': { shapes: (self) => [self!, self!] }, // relu and its mask
   'mpc.refresh': same,
   'mpc.shareSplit': same,
   'mpc.shareOut': effect,

@@ -7,6 +7,7 @@
 import { ProtocolError, UnsupportedOperationError, ValueError } from '../errors.js';
 import { beaverProduct } from '../mpc/beaver.js';
 import { msbShared } from '../mpc/comparison.js';
+import { reluShared } from '../mpc/relu.js';
 import { combineShares, refreshShares } from '../mpc/sharing.js';
 import { divideShared } from '../mpc/truncation.js';
 import { RingTensor } from '../ring/index.js';
@@ -123,9 +124,22 @@ export class AdditiveSharingTensor extends AbstractTensor {
     return this.addPublic(this.publicValue(o, 'sub'), true);
   }
 
-  // neg is local to each share; relu, abs and sign come from their composites (comparisons).
+  // neg is local to each share; relu is one protocol (./../mpc/relu.ts); abs and sign come from
+  // their composites (comparisons).
   override unary(op: UnaryOp): AbstractTensor {
-    return op === 'neg' ? this.each((s) => s.neg()) : super.unary(op);
+    if (op === 'neg') return this.each((s) => s.neg());
+    if (op === 'relu') {
+      const [out, mask] = this.reluForward();
+      mask.dispose();
+      return out;
+    }
+    return super.unary(op);
+  }
+
+  /** relu(x) and the mask [x > 0] (0/1 shares) in the rounds of one comparison. */
+  override reluForward(): [AdditiveSharingTensor, AdditiveSharingTensor] {
+    const { out, mask } = reluShared(this.#shares, this.provider('comparison'));
+    return [this.derive(out), this.derive(mask)];
   }
 
   override neg(): AdditiveSharingTensor {

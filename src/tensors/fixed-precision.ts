@@ -255,8 +255,11 @@ export class FixedPrecisionTensor extends AbstractTensor {
 
   override unary(op: UnaryOp): AbstractTensor {
     if (op === 'neg') return this.same(this.#child.neg());
-    // relu(x) = x · (x > 0): the 0/1 mask has precision 0, so the product needs no truncation.
-    if (op === 'relu') return this.mul(this.gt(0));
+    if (op === 'relu') {
+      const [out, mask] = this.reluForward();
+      mask.dispose();
+      return out;
+    }
     // sign is an integer at precision 0; abs is x · sign(x). Other ops need approximations.
     if (op === 'sign') return this.wrap(this.#child.gt(0n).sub(this.#child.lt(0n)), 0, 1);
     // exp by products only (./approximations.ts states its range and error).
@@ -284,6 +287,17 @@ export class FixedPrecisionTensor extends AbstractTensor {
   private compare(o: Operand, op: 'eq' | 'gt' | 'lt' | 'ge' | 'le'): FixedPrecisionTensor {
     const [a, b] = this.aligned(o, op);
     return this.wrap(a[op](b), 0, 1);
+  }
+
+  /**
+   * relu(x) = x · (x > 0) and its 0/1 mask. The mask has precision 0, so the product needs no
+   * truncation. A layer below with a relu of its own computes both (on shares, one protocol:
+   * src/mpc/relu.ts); otherwise they are this layer's comparison and product.
+   */
+  override reluForward(): [FixedPrecisionTensor, FixedPrecisionTensor] {
+    if (this.#child.reluForward === AbstractTensor.prototype.reluForward) return super.reluForward() as [FixedPrecisionTensor, FixedPrecisionTensor];
+    const [out, mask] = this.#child.reluForward();
+    return [this.same(out), this.wrap(mask, 0, 1)];
   }
 
   override eq(o: Operand) { return this.compare(o, 'eq'); }

@@ -47,6 +47,33 @@ describe.each([2, 3])('secure comparisons among %i parties', (n) => {
     expect(d).toEqual(Array.from(xs.values, (v) => (Math.round(v * 1000) > 0 ? 1 : 0)));
   });
 
+  test('relu and its mask come from one protocol: exact, in the rounds of one comparison', async () => {
+    for (const t of [edge, x]) {
+      const fp = share(t).child as sy.FixedPrecisionTensor;
+      const [out, mask] = fp.reluForward();
+      // x · mask needs no truncation, so relu is exact on the fixed-point values
+      expect(flat((await new sy.Tensor(out).get()).floatPrecision())).toEqual(flat(t.fixPrecision().relu().floatPrecision()));
+      expect(flat((await new sy.Tensor(mask).get()).floatPrecision())).toEqual(flat(t.fixPrecision().gt(0).floatPrecision()));
+    }
+    // What the first party receives from its peers: the comparison's openings and eps = x - a'
+    // in its first round, and no Beaver product after it.
+    const p0 = workers[0]!;
+    const tags: string[] = [];
+    const original = p0.receive.bind(p0);
+    p0.receive = (raw, from, reply) => {
+      const m = raw as { kind?: string; tag?: string };
+      if (m.kind === 'peer' && from !== cryptoProvider.id) tags.push(m.tag!);
+      original(raw, from, reply);
+    };
+    try {
+      await share(x).relu().get();
+    } finally {
+      delete (p0 as { receive?: unknown }).receive;
+    }
+    expect([...new Set(tags)].sort()).toEqual(['and0', 'and1', 'and2', 'and3', 'and4', 'and5', 'b2a', 'c', 'eps']);
+    expect(tags.length).toBe(9 * (n - 1));
+  });
+
   test('max and argmax along a dim, ties to the first index', async () => {
     const t = sy.tensor([[1, 5, 3, 5, -2], [-1, -7, -0.5, -3, -0.25], [2, 2, 2, 2, 2]]);
     const T = share(t);
