@@ -12,6 +12,7 @@ import { dpCommands } from './dp/remote-noise.js';
 import { beaverCommands, beaverCorrelations } from './mpc/beaver.js';
 import { comparisonCommands, comparisonCorrelations } from './mpc/comparison.js';
 import { reluCommands, reluCorrelations } from './mpc/relu.js';
+import { argmaxCommands, argmaxCorrelations } from './mpc/argmax.js';
 import { dealerCommands, registerCorrelations } from './mpc/dealer.js';
 import { ringCodec } from './mpc/ring-codec.js';
 import { sharingCommands } from './mpc/sharing.js';
@@ -44,6 +45,7 @@ export const COMMANDS: readonly Readonly<Record<string, CommandSpec>>[] = [
   truncationCommands,
   comparisonCommands,
   reluCommands, // relu and its mask in one comparison's rounds
+  argmaxCommands, // argmax of a narrow dim in one protocol
   sharingCommands, // refreshing shares
   paillierCommands,
   remoteKeyCommands, // Paillier keys that stay on a worker
@@ -70,7 +72,7 @@ export const CODECS: readonly Codec<never>[] = [
 ] as unknown as Codec<never>[];
 
 /** The correlated randomness a crypto provider deals. */
-export const CORRELATIONS = [beaverCorrelations, truncationCorrelations, comparisonCorrelations, reluCorrelations];
+export const CORRELATIONS = [beaverCorrelations, truncationCorrelations, comparisonCorrelations, reluCorrelations, argmaxCorrelations];
 
 let done = false;
 

@@ -113,16 +113,16 @@ export function msbDerivedShapes(n: number): number[][] {
 }
 
 /**
- * Steps 2-4 on a party, from the opened c = x + r: the carry tree (one round per level) and the
- * opening of msb XOR rho. Returns e = msb XOR rho, public, as n bits packed in 32-bit words.
+ * Steps 2-3 on a party, from the opened c = x + r: the carry tree, one round per level. Returns
+ * this party's XOR share of msb(x), n bits packed in 32-bit words.
  */
-export async function maskedMsb(
+export async function msbXor(
   ctx: CommandContext,
   session: string,
   parties: readonly string[],
   first: boolean,
   opened: RingTensor,
-  k: Pick<MsbMaterial, 'rho' | 'a' | 'b' | 'rBinary' | 'c'>,
+  k: Pick<MsbMaterial, 'a' | 'b' | 'rBinary' | 'c'>,
 ): Promise<Uint32Array> {
   const n = opened.size;
   // 2. x = c - r = c + ~r + 1, bit-sliced into lanes: generate and propagate vectors.
@@ -144,12 +144,28 @@ export async function maskedMsb(
     groups = Math.ceil(groups / 2);
     off += size;
   }
+  // msb = p63 XOR carry.
+  const out = new Uint32Array(m);
+  for (let w = 0; w < m; w++) out[w] = p63[w]! ^ G[w]!;
+  return out;
+}
 
-  // 4. msb = p63 XOR carry, XOR-shared; open it masked by rho.
-  const rhoBits = u32(k.rho.data);
-  const masked = new Uint32Array(m);
-  for (let w = 0; w < m; w++) masked[w] = p63[w]! ^ G[w]! ^ rhoBits[w]!;
-  return openXor(ctx, session, 'b2a', parties, masked);
+/**
+ * Steps 2-4 on a party: the circuit, then the opening of msb XOR rho. Returns e = msb XOR rho,
+ * public, as n bits packed in 32-bit words.
+ */
+export async function maskedMsb(
+  ctx: CommandContext,
+  session: string,
+  parties: readonly string[],
+  first: boolean,
+  opened: RingTensor,
+  k: Pick<MsbMaterial, 'rho' | 'a' | 'b' | 'rBinary' | 'c'>,
+): Promise<Uint32Array> {
+  const bits = await msbXor(ctx, session, parties, first, opened, k);
+  // 4. Open msb masked by rho.
+  xorInto(bits, u32(k.rho.data).subarray(0, bits.length));
+  return openXor(ctx, session, 'b2a', parties, bits);
 }
 
 commands['mpc.msb'] = {

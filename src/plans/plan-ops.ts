@@ -13,7 +13,7 @@
 import { ShapeError } from '../errors.js';
 import { OPS, type OpArg } from '../layer/ops.js';
 import { type Shape, broadcastShapes, matmulShape, sizeOf } from '../shapes.js';
-import { type TensorArgReader, argInts, argString, decodeOpArg } from '../workers/commands.js';
+import { type TensorArgReader, argInt, argInts, argString, decodeOpArg } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import { PlanError } from './errors.js';
 
@@ -96,6 +96,15 @@ const RULES: Record<string, PlanRule> = {
   'mpc.trunc': same,
   'mpc.msb': same,
   'mpc.relu': { shapes: (self) => [self!, self!] }, // relu and its mask
+  'mpc.argmax': {
+    shapes(self, args) {
+      const k = argInt(args[3], 'width');
+      const n = self!.reduce((a, b) => a * b, 1);
+      const pairs = (k * (k - 1)) / 2;
+      if (k < 2 || n % pairs !== 0) throw new ShapeError(`argmax over width ${k} needs a multiple of ${pairs} pairwise differences`);
+      return [[n / pairs]];
+    },
+  },
   'mpc.refresh': same,
   'mpc.shareSplit': same,
   'mpc.shareOut': effect,

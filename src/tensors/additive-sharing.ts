@@ -8,6 +8,7 @@ import { ProtocolError, UnsupportedOperationError, ValueError } from '../errors.
 import { beaverProduct } from '../mpc/beaver.js';
 import { msbShared } from '../mpc/comparison.js';
 import { reluShared } from '../mpc/relu.js';
+import { PAIRWISE_ARGMAX_MAX_WIDTH, argmaxShared } from '../mpc/argmax.js';
 import { combineShares, refreshShares } from '../mpc/sharing.js';
 import { divideShared } from '../mpc/truncation.js';
 import { RingTensor } from '../ring/index.js';
@@ -210,16 +211,14 @@ export class AdditiveSharingTensor extends AbstractTensor {
 
   override argmax(dim?: number, keepDim = false) {
     const width = dim === undefined ? this.shape.reduce((a, b) => a * b, 1) : this.shape[normDim(dim, this.shape.length)]!;
-    return width <= PAIRWISE_MAX_WIDTH ? this.pairwiseArgmax(dim, keepDim) : this.tournament(dim, keepDim).indices;
+    return width <= PAIRWISE_ARGMAX_MAX_WIDTH ? this.pairwiseArgmax(dim, keepDim) : this.tournament(dim, keepDim).indices;
   }
 
   /**
-   * Argmax of a narrow dim (10 classes, say) in two secure comparisons, where a tournament needs
-   * one comparison and one multiplication per round: (1) the signs of x_i - x_j for every pair
-   * i < j, the differences taken by one local product with a public +-1 matrix; (2) each entry's
-   * wins (a public linear map of those signs) — the maximum is the entry that beats all k-1
-   * others, ties going to the lower index as in PyTorch — compared with k - 1. The index is a
-   * public dot product of that one-hot row.
+   * Argmax of a narrow dim (10 classes, say) in one protocol (src/mpc/argmax.ts): the signs of
+   * x_i - x_j for every pair i < j (the differences taken by one local product with a public +-1
+   * matrix), then for each entry the AND of its wins, in the boolean domain — the maximum is the
+   * entry that beats all k-1 others, ties going to the lower index as in PyTorch.
    */
   private pairwiseArgmax(dim: number | undefined, keepDim: boolean): AdditiveSharingTensor {
     let x: AdditiveSharingTensor = dim === undefined ? this.reshape([1, -1]) : this;
@@ -227,26 +226,25 @@ export class AdditiveSharingTensor extends AbstractTensor {
     const last = x.shape.length - 1;
     if (d !== last) x = x.transpose([...Array(last + 1).keys()].filter((i) => i !== d).concat(d));
     const k = x.shape[last]!;
-    const pairs: [number, number][] = [];
-    for (let i = 0; i < k; i++) for (let j = i + 1; j < k; j++) pairs.push([i, j]);
-    const toPairs = new BigInt64Array(k * pairs.length); // [k, P]: column p is e_i - e_j
-    const toWins = new BigInt64Array(pairs.length * k); // [P, k]: who a 1 (x_i < x_j) favours
-    const firsts = new BigInt64Array(k); // wins of i when it wins every pair it leads
-    pairs.forEach(([i, j], p) => {
-      toPairs[i * pairs.length + p] = 1n;
-      toPairs[j * pairs.length + p] = -1n;
-      toWins[p * k + i] = -1n;
-      toWins[p * k + j] = 1n;
-      firsts[i]!++;
-    });
-    // jBeatsI = msb(x_i - x_j) = [x_i < x_j]; i wins its pair otherwise (ties included).
-    const jBeatsI = x.matmul(RingTensor.from([k, pairs.length], toPairs)).msb();
-    const wins = jBeatsI.matmul(RingTensor.from([pairs.length, k], toWins)).add(RingTensor.from([k], firsts));
-    const oneHot = wins.ge(BigInt(k - 1));
-    const index = oneHot.matmul(RingTensor.from([k], Array.from({ length: k }, (_, i) => BigInt(i))));
-    const outShape = this.shape.filter((_, i) => i !== d);
-    if (dim === undefined) return index.reshape(keepDim ? this.shape.map(() => 1) : []);
-    return index.reshape(keepDim ? this.shape.map((n, i) => (i === d ? 1 : n)) : outShape);
+    if (k === 1) return x.fullLike(0).reshape(x.shape.slice(0, last)).reshapeOut(this.shape, d, dim, keepDim);
+    const nPairs = (k * (k - 1)) / 2;
+    const toPairs = new BigInt64Array(k * nPairs); // [k, P]: column p is e_i - e_j
+    let p = 0;
+    for (let i = 0; i < k; i++) {
+      for (let j = i + 1; j < k; j++, p++) {
+        toPairs[i * nPairs + p] = 1n;
+        toPairs[j * nPairs + p] = -1n;
+      }
+    }
+    const diffs = x.matmul(RingTensor.from([k, nPairs], toPairs)) as AdditiveSharingTensor;
+    const index = this.derive(argmaxShared(diffs.#shares, k, this.provider('comparison')));
+    return index.reshapeOut(this.shape, d, dim, keepDim);
+  }
+
+  // The argmax of `shape` along d, as flat rows, in the shape argmax(dim, keepDim) gives.
+  private reshapeOut(shape: readonly number[], d: number, dim: number | undefined, keepDim: boolean): AdditiveSharingTensor {
+    if (dim === undefined) return this.reshape(keepDim ? shape.map(() => 1) : []);
+    return this.reshape(keepDim ? shape.map((n, i) => (i === d ? 1 : n)) : shape.filter((_, i) => i !== d));
   }
 
   /**
@@ -346,9 +344,6 @@ export class AdditiveSharingTensor extends AbstractTensor {
     return combineShares(parts as RingTensor[]);
   }
 }
-
-/** Up to this many entries, argmax compares all pairs at once rather than in a tournament. */
-const PAIRWISE_MAX_WIDTH = 16;
 
 function isZero(o: Operand): boolean {
   return o === 0 || o === 0n;

@@ -74,6 +74,33 @@ describe.each([2, 3])('secure comparisons among %i parties', (n) => {
     expect(tags.length).toBe(9 * (n - 1));
   });
 
+  test('argmax of 10 classes: one comparison and an AND tree, 12 rounds, ties to the first index', async () => {
+    const logits = data(rng, [16, 10], -4, 4);
+    const rows = logits.arraySync() as number[][];
+    rows[3]![2] = rows[3]![7] = 9; // a tie: the first wins
+    rows[5] = rows[5]!.map(() => 1); // all equal: index 0
+    const t = sy.tensor(rows);
+    const p0 = workers[0]!;
+    const tags: string[] = [];
+    const original = p0.receive.bind(p0);
+    p0.receive = (raw, from, reply) => {
+      const m = raw as { kind?: string; tag?: string };
+      if (m.kind === 'peer' && from !== cryptoProvider.id) tags.push(m.tag!);
+      original(raw, from, reply);
+    };
+    let got: number[];
+    try {
+      got = flat((await share(t).argmax(1).get()).floatPrecision());
+    } finally {
+      delete (p0 as { receive?: unknown }).receive;
+    }
+    expect(got).toEqual(flat(t.argmax(1)));
+    expect(got[3]).toBe(2);
+    expect(got[5]).toBe(0);
+    expect([...new Set(tags)].sort()).toEqual(['and0', 'and1', 'and2', 'and3', 'and4', 'and5', 'b2a', 'c', 'tree0', 'tree1', 'tree2', 'tree3']);
+    expect(tags.length).toBe(12 * (n - 1));
+  });
+
   test('max and argmax along a dim, ties to the first index', async () => {
     const t = sy.tensor([[1, 5, 3, 5, -2], [-1, -7, -0.5, -3, -0.25], [2, 2, 2, 2, 2]]);
     const T = share(t);
