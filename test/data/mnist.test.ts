@@ -1,8 +1,9 @@
-// sy.datasets.mnist: real digits as torchvision's datasets.MNIST gives them (ToTensor pixels,
-// int64 labels), with PySyft's Normalize((0.1307,), (0.3081,)) on request; splits that never
-// overlap; consistent with loadMnist (what tutorials 05-07 use).
+// sy.datasets.mnist: real digits as torchvision's datasets.MNIST gives them (MNIST's own training
+// and test files, ToTensor pixels, int64 labels), with PySyft's Normalize((0.1307,), (0.3081,))
+// on request; consistent with loadMnist (what tutorials 05-07 use); malformed files refused.
 import { describe, expect, test } from 'vitest';
 import * as sy from '../../src/index.js';
+import { parseIdx } from '../../src/data/mnist.js';
 
 function stats(v: Float32Array): { mean: number; std: number } {
   let s = 0;
@@ -29,7 +30,6 @@ describe('sy.datasets.mnist', () => {
     // Pixels are k / 255 in float32, as ToTensor gives them.
     const px = values(train.data);
     expect(px.every((p) => p >= 0 && p <= 1 && Math.fround(Math.round(p * 255) / 255) === p)).toBe(true);
-    expect((await sy.datasets.mnist()).length).toBe(sy.datasets.MNIST_TRAIN_SIZE);
     expect((await sy.datasets.mnist({ split: 'test' })).length).toBe(sy.datasets.MNIST_TEST_SIZE);
     expect(sy.datasets.MNIST_TRAIN_SIZE + sy.datasets.MNIST_TEST_SIZE).toBe(sy.datasets.MNIST_TOTAL);
   });
@@ -66,24 +66,60 @@ describe('sy.datasets.mnist', () => {
     });
   });
 
-  test('train and test never share a digit; the train split is loadMnist\'s digits', async () => {
-    const key = (v: Float32Array, i: number) => v.subarray(i * 784, (i + 1) * 784).join(',');
-    const train = values((await sy.datasets.mnist({ split: 'train' })).data);
-    const test = values((await sy.datasets.mnist({ split: 'test' })).data);
-    const seen = new Set(Array.from({ length: 8000 }, (_, i) => key(train, i)));
-    const shared = Array.from({ length: 2000 }, (_, i) => key(test, i)).filter((k) => seen.has(k));
-    expect(seen.size).toBe(8000); // the package holds no duplicate images
-    expect(shared).toEqual([]);
-    const old = await sy.datasets.loadMnist({ train: 100, test: 0 });
+  test("MNIST's own files: the first digits in file order, and loadMnist's digits are mnist()'s", async () => {
+    // Well-known first labels of MNIST's training file (5 0 4 1 9) and test file (7 2 1 0 4).
+    const first = async (split: 'train' | 'test') =>
+      ((await sy.datasets.mnist({ split, count: 5, seed: null })).targets.arraySync() as bigint[]).map(Number);
+    expect(await first('train')).toEqual([5, 0, 4, 1, 9]);
+    expect(await first('test')).toEqual([7, 2, 1, 0, 4]);
+    // The training file's class counts (all 60,000 digits).
+    const whole = await sy.datasets.mnist({ split: 'train' });
+    expect(whole.length).toBe(sy.datasets.MNIST_TRAIN_SIZE);
+    const all = whole.targets.arraySync() as bigint[];
+    const counts = Array.from({ length: 10 }, (_, c) => all.filter((l) => l === BigInt(c)).length);
+    expect(counts).toEqual([5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
+    const old = await sy.datasets.loadMnist({ train: 100, test: 50 });
     const mine = await sy.datasets.mnist({ count: 100 });
     expect((mine.targets.arraySync() as bigint[]).map(Number)).toEqual([...old.train.labels]);
-    const a = values(mine.data);
-    expect(a.every((p, i) => Math.abs(p - old.train.images[i]!) <= 0.0006)).toBe(true);
+    expect(values(mine.data).every((p, i) => p === old.train.images[i])).toBe(true);
+    const test = await sy.datasets.mnist({ split: 'test', count: 50 });
+    expect((test.targets.arraySync() as bigint[]).map(Number)).toEqual([...old.test.labels]);
+    // A seed is a shuffle of its own; the same seed the same digits.
+    const other = await sy.datasets.loadMnist({ train: 100, test: 0, seed: 2 });
+    expect([...other.train.labels]).not.toEqual([...old.train.labels]);
+    expect([...(await sy.datasets.loadMnist({ train: 100, test: 0, seed: 2 })).train.labels]).toEqual([...other.train.labels]);
+  });
+
+  test('a malformed or truncated idx file is refused with what to do', () => {
+    const header = (magic: number, n: number, ...dims: number[]) => {
+      const b = new Uint8Array(8 + 4 * dims.length);
+      const v = new DataView(b.buffer);
+      v.setUint32(0, magic);
+      v.setUint32(4, n);
+      dims.forEach((d, i) => v.setUint32(8 + 4 * i, d));
+      return b;
+    };
+    const withBody = (h: Uint8Array, body: number) => {
+      const b = new Uint8Array(h.length + body);
+      b.set(h);
+      return b;
+    };
+    expect(parseIdx(withBody(header(2049, 3), 3), 'labels', 3, 'l').length).toBe(3);
+    expect(parseIdx(withBody(header(2051, 2, 28, 28), 2 * 784), 'images', 2, 'i').length).toBe(2 * 784);
+    expect(() => parseIdx(new Uint8Array(5), 'labels', 3, 'l')).toThrow(/too short.*npm ci/);
+    expect(() => parseIdx(withBody(header(2051, 3), 3), 'labels', 3, 'l')).toThrow(/magic number 2051/);
+    expect(() => parseIdx(withBody(header(2049, 4), 4), 'labels', 3, 'l')).toThrow(/4 items, expected 3/);
+    expect(() => parseIdx(withBody(header(2049, 3), 2), 'labels', 3, 'l')).toThrow(/bytes, expected/);
+    expect(() => parseIdx(withBody(header(2051, 2, 28, 27), 2 * 784), 'images', 2, 'i')).toThrow(/28x27/);
+    const bad = withBody(header(2049, 2), 2);
+    bad[9] = 12;
+    expect(() => parseIdx(bad, 'labels', 2, 'l')).toThrow(/label above 9/);
   });
 
   test('bad options are refused', async () => {
-    await expect(sy.datasets.mnist({ count: 0 })).rejects.toThrow(/count must be an integer in \[1, 8000\]/);
-    await expect(sy.datasets.mnist({ split: 'test', count: 2001 })).rejects.toThrow(/\[1, 2000\] for the test split/);
+    await expect(sy.datasets.mnist({ count: 0 })).rejects.toThrow(/count must be an integer in \[1, 60000\]/);
+    await expect(sy.datasets.mnist({ split: 'test', count: 10001 })).rejects.toThrow(/\[1, 10000\] for the test split/);
+    await expect(sy.datasets.loadMnist({ train: 60001 })).rejects.toThrow(/train must be a whole number of digits in \[0, 60000\]/);
     await expect(sy.datasets.mnist({ split: 'val' as 'train' })).rejects.toThrow(/split must be 'train' or 'test'/);
   });
 });

@@ -3,7 +3,7 @@ import { main } from '../../tutorials/11-encrypted-cnn.js';
 
 test('tutorial 11 (tiny): the four encrypted cases give the plaintext predictions, and training on shares follows its twin', async () => {
   const lines: string[] = [];
-  const r = await main({ train: 256, epochs: 1, test: 24, batch: 12, trainSteps: 2, trainBatch: 8, log: (s) => lines.push(s) });
+  const r = await main({ train: 640, epochs: 1, test: 24, batch: 12, trainSteps: 2, trainBatch: 8, log: (s) => lines.push(s) });
   // A progress line per step, and the JSON summary last.
   expect(lines.filter((l) => l.startsWith('[3/4] case '))).toHaveLength(4);
   expect(lines.filter((l) => l.startsWith('[4/4] training step '))).toHaveLength(2);

@@ -11,7 +11,7 @@ import * as nodeEntry from '../../src/index.js';
 import { ROOT, bundle, viteBundle, webpackBundle } from './helpers/bundle.js';
 
 /** What only Node can run: listening workers, worker processes, threads. */
-const NODE_ONLY = ['ThreadWorker', 'WebsocketServerWorker', 'startWorkerProcess', 'Coordinator', 'readTokenFile', 'ClientIdentities', 'DEFAULT_COORDINATOR_LIMITS'];
+const NODE_ONLY = ['ThreadWorker', 'WebsocketServerWorker', 'startWorkerProcess', 'Coordinator', 'readTokenFile', 'ClientIdentities', 'DEFAULT_COORDINATOR_LIMITS', 'DEFAULT_WORKER_NODE_ARGS'];
 
 describe('the browser entry', () => {
   test("`import * as sy from 'syft-ts'` bundles for the browser with no error and no warning, and leaves Node out", async () => {

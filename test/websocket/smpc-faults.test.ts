@@ -55,7 +55,7 @@ async function killBobMidStep(
 describe('a party killed mid-protocol', () => {
   for (const [name, op, step] of [
     ['a private matmul', 'mpc.beaver', (x: sy.Tensor, w: sy.Tensor) => x.matmul(w)],
-    ['a comparison (relu)', 'mpc.msb', (x: sy.Tensor) => x.relu()],
+    ['a comparison (relu)', 'mpc.relu', (x: sy.Tensor) => x.relu()],
   ] as const) {
     test(`during ${name}: get() rejects within the timeout; the other workers keep serving and free what was left`, async () => {
       const { bobProc, bob, alice, dealer, carol, aliceC, dealerC, carolC } = await setup();
