@@ -20,6 +20,7 @@ import type { HeldObject } from '../workers/held.js';
 import type { RemoteWorker } from '../workers/worker.js';
 import { type CorrelationKind, receiveCorrelated } from './dealer.js';
 import { introduceAll, newSession, openAmong, partiesArg, postCommand, sessionArg, shapeArg } from './protocol.js';
+import { recycle } from '../ring/recycle.js';
 
 /** The commands this file adds to a worker's allow-list (registered by src/registry.ts). */
 export const beaverCommands: Record<string, CommandSpec> = {};
@@ -101,7 +102,11 @@ commands['mpc.beaver'] = {
     const second = product(kind, a, await openDelta);
     const [c] = await derived();
     // The products are this step's own fresh tensors, so they take the sums in place.
-    return (await first).add_(await second).add_(c!);
+    const z = (await first).add_(await second).add_(c!);
+    // a and b, and c where this party drew it, were read for the last time (the last party's c
+    // came from the dealer: left to the GC).
+    recycle(a, b, ...(me < parties.length - 1 ? [c] : []));
+    return z;
   },
 };
 

@@ -16,7 +16,8 @@ import { type Shape, sizeOf } from '../shapes.js';
 import { within } from '../workers/limits.js';
 import { type CommandContext, argString, type CommandSpec } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
-import { draw, ringFrom, ringPayload, seedFrom, sessionArg } from './protocol.js';
+import { drawRecycled, ringFrom, ringPayload, seedFrom, sessionArg } from './protocol.js';
+import { recycle } from '../ring/recycle.js';
 import { nextTurn } from '../util/turn.js';
 
 /** The commands this file adds to a worker's allow-list (registered by src/registry.ts). */
@@ -103,11 +104,12 @@ export async function receiveCorrelated(
   if (msg === null || typeof msg !== 'object') throw new ProtocolError('the dealer sent a malformed message');
   const prg = new Prg(seedFrom(msg.seed, 'dealer message'));
   const components: RingTensor[] = [];
-  for (const s of kind.components(params)) components.push(await draw(prg, s));
+  // In recycled buffers: a protocol that knows its last use of them may recycle() them.
+  for (const s of kind.components(params)) components.push(await drawRecycled(prg, s));
   if (me < n - 1) {
     // Drawn now, in the order the dealer drew them: components first, then derived values.
     const derived: RingTensor[] = [];
-    for (const s of derivedShapes) derived.push(await draw(prg, s));
+    for (const s of derivedShapes) derived.push(await drawRecycled(prg, s));
     return { components, derived: async () => derived };
   }
   let corrections: Promise<RingTensor[]> | undefined;
@@ -179,20 +181,29 @@ async function correctionsOf(kind: CorrelationKind, params: readonly WireValue[]
   const shapes = kind.components(params);
   const compSharing = kind.componentSharing?.(params) ?? [];
   const derivedSharing = kind.derivedSharing?.(params) ?? [];
+  // Every draw and every full component is the dealer's own temporary (no kind's derive keeps a
+  // component, and only the corrections are sent), so their buffers are recycled.
   const full: RingTensor[] = [];
   for (let k = 0; k < shapes.length; k++) {
     let sum: RingTensor | undefined;
     for (const prg of prgs) {
-      const part = await draw(prg, shapes[k]!);
-      sum = sum ? combine(compSharing[k], sum, part) : part;
+      const part = await drawRecycled(prg, shapes[k]!);
+      if (!sum) sum = part;
+      else {
+        sum = combine(compSharing[k], sum, part);
+        recycle(part);
+      }
     }
     full.push(sum!);
   }
   const derived = await kind.derive(full, params);
+  recycle(...full);
   const corrections = derived.slice();
   for (let i = 0; i < n - 1; i++) {
     for (let k = 0; k < derived.length; k++) {
-      corrections[k] = remove(derivedSharing[k], corrections[k]!, await draw(prgs[i]!, derived[k]!.shape));
+      const drawn = await drawRecycled(prgs[i]!, derived[k]!.shape);
+      corrections[k] = remove(derivedSharing[k], corrections[k]!, drawn);
+      recycle(drawn);
     }
   }
   return corrections;

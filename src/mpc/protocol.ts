@@ -5,6 +5,7 @@
  */
 import { ProtocolError, WireFormatError } from '../errors.js';
 import { Prg, RingTensor } from '../ring/index.js';
+import { takeRing } from '../ring/recycle.js';
 import { type Shape, sizeOf } from '../shapes.js';
 import { argInt, argString, type CommandContext } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
@@ -124,6 +125,12 @@ export async function openAmong(
 /** Draws from a PRG, synchronously where the platform allows (Node), else asynchronously. */
 export async function draw(prg: Prg, shape: Shape): Promise<RingTensor> {
   return IS_NODE ? prg.ringSync(shape) : prg.ring(shape);
+}
+
+/** {@link draw} into a recycled buffer (src/ring/recycle.ts): for values the caller recycles after use. */
+export async function drawRecycled(prg: Prg, shape: Shape): Promise<RingTensor> {
+  const into = takeRing(sizeOf(shape));
+  return IS_NODE ? prg.ringSync(shape, into) : prg.ring(shape, into);
 }
 
 export function partyIndexArg(v: WireValue | undefined, n: number): number {

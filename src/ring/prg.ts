@@ -123,9 +123,9 @@ export class Prg {
   }
 
   /** The next size(shape) ring elements (8 little-endian bytes each). @example `await prg.ring([64, 128])` */
-  async ring(shape: readonly number[]): Promise<RingTensor> {
+  async ring(shape: readonly number[], into?: BigInt64Array): Promise<RingTensor> {
     const s = checkShape(shape, 'Prg.ring: shape');
-    const data = allocUninit(sizeOf(s));
+    const data = intoOrNew(into, sizeOf(s));
     await this.fill(asBytes(data));
     return new RingTensor(s, fromLittleEndian(data));
   }
@@ -137,10 +137,13 @@ export class Prg {
     return out;
   }
 
-  /** Synchronous {@link ring}. @example `const zeroShare = a.ringSync(s).sub(b.ringSync(s))` */
-  ringSync(shape: readonly number[]): RingTensor {
+  /**
+   * Synchronous {@link ring}; `into` (of exactly size(shape) elements) is filled instead of a new
+   * array. @example `const zeroShare = a.ringSync(s).sub(b.ringSync(s))`
+   */
+  ringSync(shape: readonly number[], into?: BigInt64Array): RingTensor {
     const s = checkShape(shape, 'Prg.ringSync: shape');
-    const data = allocUninit(sizeOf(s));
+    const data = intoOrNew(into, sizeOf(s));
     this.fillSync(asBytes(data));
     return new RingTensor(s, fromLittleEndian(data));
   }
@@ -209,4 +212,10 @@ function fromLittleEndian(a: BigInt64Array): BigInt64Array {
     for (let i = 0; i < bytes.length; i += 8) bytes.subarray(i, i + 8).reverse();
   }
   return a;
+}
+
+function intoOrNew(into: BigInt64Array | undefined, n: number): BigInt64Array {
+  if (into === undefined) return allocUninit(n);
+  if (into.length !== n) throw new RingValueError(`Prg: the array to fill holds ${into.length} elements, the shape ${n}`);
+  return into;
 }
