@@ -19,7 +19,8 @@ export interface PreprocessOptions {
 /**
  * Deals the correlated randomness (Beaver triples, truncation pairs, comparison material) of the
  * next runs of a plan built over shared values, so that those runs never wait on the crypto
- * provider. Resolves once every party holds it.
+ * provider. Resolves once the provider has sent every party its seeds and corrections (they may
+ * still be on their way: a run that needs them waits for them as it would online).
  *
  * @example
  * ```ts
