@@ -13,14 +13,14 @@
  */
 import { ProtocolError, WireFormatError } from '../errors.js';
 import { RingTensor, bitPlanes, planeWords } from '../ring/index.js';
-import { argInt, argString, type CommandSpec } from '../workers/commands.js';
+import { argInt, type CommandSpec } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import type { HeldObject } from '../workers/held.js';
 import type { RemoteWorker } from '../workers/worker.js';
-import { msbXor, openXor, sizes } from './comparison.js';
+import { comparisonStep, msbXor, openXor, sizes } from './comparison.js';
 import { type CorrelationKind, receiveCorrelated } from './dealer.js';
 import { bitsFromMasked, u32 } from './binary-kernels.js';
-import { introduceAll, newSession, openAmong, partiesArg, postCommand, sessionArg, shapeArg } from './protocol.js';
+import { introduceAll, newSession, openAmong, postCommand, shapeArg } from './protocol.js';
 
 /** The commands this file adds to a worker's allow-list (registered by src/registry.ts). */
 export const argmaxCommands: Record<string, CommandSpec> = {};
@@ -107,19 +107,12 @@ commands['mpc.argmax'] = {
   results: 1,
   needsSelf: true,
   async run(ctx, self, args) {
-    const shares = self as RingTensor;
-    if (!(shares instanceof RingTensor)) throw new ProtocolError('argmax runs on ring shares');
-    const session = sessionArg(args[0]);
-    const { parties, me } = partiesArg(ctx, args[1]);
-    const dealer = argString(args[2], 'dealer', 64);
+    const { x, n, session, parties, me, first, dealer } = comparisonStep(ctx, self, args, 'argmax');
     const k = widthArg(args[3]);
-    const n = shares.size;
     const { pairs, rows, bits, mw, ands, cmp } = layout(n, k);
-    const x = shares.reshape([n]);
     const params: WireValue[] = [[n], k];
     const { components, derived } = await receiveCorrelated(ctx, dealer, session, 'argmax', params, me, parties.length, [[64 * cmp.vec], [cmp.triples], [(ands * mw) / 2], [bits]]);
     const [r, a, b, a2, b2, rho] = components as RingTensor[];
-    const first = me === 0;
 
     // s_ij = [x_i < x_j] = msb(x_i - x_j), XOR-shared.
     const opened = await openAmong(ctx, session, 'c', parties, x.add(r!));

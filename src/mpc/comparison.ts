@@ -168,21 +168,27 @@ export async function maskedMsb(
   return openXor(ctx, session, 'b2a', parties, bits);
 }
 
+/**
+ * The arguments every comparison-based step starts with, on a party: its ring shares (flattened)
+ * and [session, parties, dealer, ...].
+ */
+export function comparisonStep(ctx: CommandContext, self: unknown, args: readonly WireValue[], what: string) {
+  const shares = self as RingTensor;
+  if (!(shares instanceof RingTensor)) throw new ProtocolError(`${what} runs on ring shares`);
+  const session = sessionArg(args[0]);
+  const { parties, me } = partiesArg(ctx, args[1]);
+  const dealer = argString(args[2], 'dealer', 64);
+  return { shares, x: shares.reshape([shares.size]), n: shares.size, session, parties, me, first: me === 0, dealer };
+}
+
 commands['mpc.msb'] = {
   results: 1,
   needsSelf: true,
   async run(ctx, self, args) {
-    const shares = self as RingTensor;
-    if (!(shares instanceof RingTensor)) throw new ProtocolError('comparison runs on ring shares');
-    const session = sessionArg(args[0]);
-    const { parties, me } = partiesArg(ctx, args[1]);
-    const dealer = argString(args[2], 'dealer', 64);
-    const n = shares.size;
-    const x = shares.reshape([n]);
+    const { shares, x, n, session, parties, me, first, dealer } = comparisonStep(ctx, self, args, 'comparison');
     const params: WireValue[] = [[n]];
     const { components, derived } = await receiveCorrelated(ctx, dealer, session, 'msb', params, me, parties.length, msbDerivedShapes(n));
     const [r, rho, a, b] = components as [RingTensor, RingTensor, RingTensor, RingTensor];
-    const first = me === 0;
 
     // 1. c = x + r, opened to every party.
     const opened = await openAmong(ctx, session, 'c', parties, x.add(r));

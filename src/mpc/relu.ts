@@ -10,16 +10,15 @@
  * independent, so the pair is uniform), and x rho = eps rho + a' rho locally. The last round's
  * e then gives both outputs with local arithmetic: eight rounds where there were nine.
  */
-import { ProtocolError } from '../errors.js';
 import { RingTensor } from '../ring/index.js';
-import { argString, type CommandSpec } from '../workers/commands.js';
+import type { CommandSpec } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import type { HeldObject } from '../workers/held.js';
 import type { RemoteWorker } from '../workers/worker.js';
-import { comparisonCorrelations, maskedMsb, msbDerivedShapes } from './comparison.js';
+import { comparisonCorrelations, comparisonStep, maskedMsb, msbDerivedShapes } from './comparison.js';
 import { type CorrelationKind, receiveCorrelated } from './dealer.js';
 import { bitsFromMasked, u32 } from './binary-kernels.js';
-import { introduceAll, newSession, openAmong, partiesArg, postCommand, sessionArg } from './protocol.js';
+import { introduceAll, newSession, openAmong, postCommand } from './protocol.js';
 
 /** The commands this file adds to a worker's allow-list (registered by src/registry.ts). */
 export const reluCommands: Record<string, CommandSpec> = {};
@@ -63,17 +62,10 @@ commands['mpc.relu'] = {
   results: 2,
   needsSelf: true,
   async run(ctx, self, args) {
-    const shares = self as RingTensor;
-    if (!(shares instanceof RingTensor)) throw new ProtocolError('relu runs on ring shares');
-    const session = sessionArg(args[0]);
-    const { parties, me } = partiesArg(ctx, args[1]);
-    const dealer = argString(args[2], 'dealer', 64);
-    const n = shares.size;
-    const x = shares.reshape([n]);
+    const { shares, x, n, session, parties, me, first, dealer } = comparisonStep(ctx, self, args, 'relu');
     const params: WireValue[] = [[n]];
     const { components, derived } = await receiveCorrelated(ctx, dealer, session, 'relu', params, me, parties.length, [...msbDerivedShapes(n), [n]]);
     const [r, rho, a, b, aPrime] = components as [RingTensor, RingTensor, RingTensor, RingTensor, RingTensor];
-    const first = me === 0;
 
     // Round 1: c = (-x) + r (the comparison is msb(-x) = [x > 0]) and eps = x - a'.
     const [opened, eps] = await Promise.all([

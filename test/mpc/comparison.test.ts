@@ -11,6 +11,23 @@ describe.each([2, 3])('secure comparisons among %i parties', (n) => {
   const edge = sy.tensor([0, -0.001, 0.001, 1000, -1000, 3.5, -3.5, 2, 2, 0.5, -123456.789, 123456.789]);
   const other = sy.tensor([0, 0, 0, 999.999, -999.999, 3.5, -3.4, 2, 1.999, 0.501, -123456.788, 123456.79]);
   const x = data(rng, [6, 7], -5, 5);
+
+  // The tags of the protocol values the first party receives from its peers while `run` runs.
+  async function peerTags<T>(run: () => Promise<T>): Promise<{ tags: string[]; value: T }> {
+    const p0 = workers[0]!;
+    const tags: string[] = [];
+    const original = p0.receive.bind(p0);
+    p0.receive = (raw, from, reply) => {
+      const m = raw as { kind?: string; tag?: string };
+      if (m.kind === 'peer' && from !== cryptoProvider.id) tags.push(m.tag!);
+      original(raw, from, reply);
+    };
+    try {
+      return { tags, value: await run() };
+    } finally {
+      delete (p0 as { receive?: unknown }).receive;
+    }
+  }
   const y = data(rng, [6, 7], -5, 5);
 
   const cases: [string, (a: sy.Tensor, b: sy.Tensor) => sy.Tensor][] = [
@@ -57,19 +74,7 @@ describe.each([2, 3])('secure comparisons among %i parties', (n) => {
     }
     // What the first party receives from its peers: the comparison's openings and eps = x - a'
     // in its first round, and no Beaver product after it.
-    const p0 = workers[0]!;
-    const tags: string[] = [];
-    const original = p0.receive.bind(p0);
-    p0.receive = (raw, from, reply) => {
-      const m = raw as { kind?: string; tag?: string };
-      if (m.kind === 'peer' && from !== cryptoProvider.id) tags.push(m.tag!);
-      original(raw, from, reply);
-    };
-    try {
-      await share(x).relu().get();
-    } finally {
-      delete (p0 as { receive?: unknown }).receive;
-    }
+    const { tags } = await peerTags(() => share(x).relu().get());
     expect([...new Set(tags)].sort()).toEqual(['and0', 'and1', 'and2', 'and3', 'and4', 'and5', 'b2a', 'c', 'eps']);
     expect(tags.length).toBe(9 * (n - 1));
   });
@@ -80,20 +85,8 @@ describe.each([2, 3])('secure comparisons among %i parties', (n) => {
     rows[3]![2] = rows[3]![7] = 9; // a tie: the first wins
     rows[5] = rows[5]!.map(() => 1); // all equal: index 0
     const t = sy.tensor(rows);
-    const p0 = workers[0]!;
-    const tags: string[] = [];
-    const original = p0.receive.bind(p0);
-    p0.receive = (raw, from, reply) => {
-      const m = raw as { kind?: string; tag?: string };
-      if (m.kind === 'peer' && from !== cryptoProvider.id) tags.push(m.tag!);
-      original(raw, from, reply);
-    };
-    let got: number[];
-    try {
-      got = flat((await share(t).argmax(1).get()).floatPrecision());
-    } finally {
-      delete (p0 as { receive?: unknown }).receive;
-    }
+    const { tags, value } = await peerTags(() => share(t).argmax(1).get());
+    const got = flat(value.floatPrecision());
     expect(got).toEqual(flat(t.argmax(1)));
     expect(got[3]).toBe(2);
     expect(got[5]).toBe(0);
