@@ -17,10 +17,10 @@ import { argInt, type CommandSpec } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import type { HeldObject } from '../workers/held.js';
 import type { RemoteWorker } from '../workers/worker.js';
-import { comparisonStep, msbXor, openXor, sizes } from './comparison.js';
+import { comparisonStep, dealtStep, msbXor, openXor, sizes } from './comparison.js';
 import { type CorrelationKind, receiveCorrelated } from './dealer.js';
 import { bitsFromMasked, u32 } from './binary-kernels.js';
-import { introduceAll, newSession, openAmong, postCommand, shapeArg } from './protocol.js';
+import { openAmong, shapeArg } from './protocol.js';
 
 /** The commands this file adds to a worker's allow-list (registered by src/registry.ts). */
 export const argmaxCommands: Record<string, CommandSpec> = {};
@@ -90,15 +90,9 @@ export const argmaxCorrelations: Record<string, CorrelationKind> = {
  * differences x_i - x_j (i < j, in that order) of rows of width k. Results are flat [rows].
  */
 export function argmaxShared<H extends HeldObject<H>>(diffs: readonly H[], k: number, provider: RemoteWorker): H[] {
-  const owner = diffs[0]!.owner;
-  const parties = diffs.map((s) => s.location);
-  const ids = parties.map((p) => p.id);
   const n = diffs[0]!.shape.reduce((a, b) => a * b, 1);
   const { rows } = layout(n, k);
-  const session = newSession();
-  introduceAll(parties, owner, provider);
-  postCommand(provider, 'mpc.deal', ['argmax', session, ids, [n], k], owner);
-  return diffs.map((s) => s.command('mpc.argmax', [session, ids, provider.id, k], [[rows]])[0]!);
+  return dealtStep(diffs, provider, 'argmax', [[n], k], 'mpc.argmax', [k], [[rows]]).map((r) => r[0]!);
 }
 
 const bitAt = (v: Uint32Array, i: number) => (v[i >>> 5]! >>> (i & 31)) & 1;

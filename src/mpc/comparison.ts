@@ -69,17 +69,34 @@ export const comparisonCorrelations: Record<string, CorrelationKind> = {
   },
 };
 
-/** Orchestrator side: shares of msb(x) (1 where x < 0), as 0/1 integers. */
-export function msbShared<H extends HeldObject<H>>(x: readonly H[], provider: RemoteWorker): H[] {
+/**
+ * Orchestrator side of a step the dealer deals for: the provider deals `kind` (with `params`) for
+ * a fresh session, and each party runs `op` on its share with [session, parties, dealer, ...more].
+ * Returns each party's result handles.
+ */
+export function dealtStep<H extends HeldObject<H>>(
+  x: readonly H[],
+  provider: RemoteWorker,
+  kind: string,
+  params: WireValue[],
+  op: string,
+  more: WireValue[],
+  resultShapes: Shape[],
+): H[][] {
   const owner = x[0]!.owner;
   const parties = x.map((s) => s.location);
   const ids = parties.map((p) => p.id);
-  const shape = x[0]!.shape;
-  const n = shape.reduce((a, b) => a * b, 1);
   const session = newSession();
   introduceAll(parties, owner, provider);
-  postCommand(provider, 'mpc.deal', ['msb', session, ids, [n]], owner);
-  return x.map((s) => s.command('mpc.msb', [session, ids, provider.id], [shape])[0]!);
+  postCommand(provider, 'mpc.deal', [kind, session, ids, ...params], owner);
+  return x.map((s) => s.command(op, [session, ids, provider.id, ...more], resultShapes));
+}
+
+/** Orchestrator side: shares of msb(x) (1 where x < 0), as 0/1 integers. */
+export function msbShared<H extends HeldObject<H>>(x: readonly H[], provider: RemoteWorker): H[] {
+  const shape = x[0]!.shape;
+  const n = shape.reduce((a, b) => a * b, 1);
+  return dealtStep(x, provider, 'msb', [[n]], 'mpc.msb', [], [shape]).map((r) => r[0]!);
 }
 
 /** Opens XOR shares of 32-bit words among the parties (an even number of words). */

@@ -15,10 +15,10 @@ import type { CommandSpec } from '../workers/commands.js';
 import type { WireValue } from '../workers/messages.js';
 import type { HeldObject } from '../workers/held.js';
 import type { RemoteWorker } from '../workers/worker.js';
-import { comparisonCorrelations, comparisonStep, maskedMsb, msbDerivedShapes } from './comparison.js';
+import { comparisonCorrelations, comparisonStep, dealtStep, maskedMsb, msbDerivedShapes } from './comparison.js';
 import { type CorrelationKind, receiveCorrelated } from './dealer.js';
 import { bitsFromMasked, u32 } from './binary-kernels.js';
-import { introduceAll, newSession, openAmong, postCommand } from './protocol.js';
+import { openAmong } from './protocol.js';
 
 /** The commands this file adds to a worker's allow-list (registered by src/registry.ts). */
 export const reluCommands: Record<string, CommandSpec> = {};
@@ -46,15 +46,9 @@ export const reluCorrelations: Record<string, CorrelationKind> = {
 
 /** Orchestrator side: shares of relu(x) and of the mask [x > 0] (0/1 integers), per party. */
 export function reluShared<H extends HeldObject<H>>(x: readonly H[], provider: RemoteWorker): { out: H[]; mask: H[] } {
-  const owner = x[0]!.owner;
-  const parties = x.map((s) => s.location);
-  const ids = parties.map((p) => p.id);
   const shape = x[0]!.shape;
   const n = shape.reduce((a, b) => a * b, 1);
-  const session = newSession();
-  introduceAll(parties, owner, provider);
-  postCommand(provider, 'mpc.deal', ['relu', session, ids, [n]], owner);
-  const results = x.map((s) => s.command('mpc.relu', [session, ids, provider.id], [shape, shape]));
+  const results = dealtStep(x, provider, 'relu', [[n]], 'mpc.relu', [], [shape, shape]);
   return { out: results.map((r) => r[0]!), mask: results.map((r) => r[1]!) };
 }
 
