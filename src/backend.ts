@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { StateError, ValueError } from './errors.js';
-import { initRing, ringEngine } from './ring/index.js';
+import { initRing, ringEngine, warmPrg } from './ring/index.js';
 import { envVar } from './util/node.js';
 
 export type BackendName = 'wasm' | 'cpu';
@@ -110,6 +110,8 @@ async function init(opts: ReadyOptions): Promise<ReadyInfo> {
   }
   await tf.ready();
   await initRing();
+  // Browsers: the seeded PRG's wasm kernel is self-checked and tiered up here, not in the first protocol.
+  warmPrg();
   const { engine: ring, reason } = ringEngine();
   if (ring === 'js' && reason.startsWith('fallback')) {
     const note = `the ring's WebAssembly did not start (${reason}): ring kernels run in plain JavaScript (BigInt), many times slower`;

@@ -106,6 +106,17 @@ export class WasmChaCha implements ChaChaKernel {
     this.chunk = Number(this.x.MAX_BLOCKS.value) * 64;
   }
 
+  /**
+   * Runs the kernel on `calls` full chunks whose output is thrown away, so that the engine has
+   * compiled it with its optimizing tier before the first real draw (V8 starts wasm on its
+   * baseline compiler and tiers a function up once it has run enough). Leaves no state behind:
+   * every fill writes its key and overwrites what it copies.
+   */
+  warm(calls: number): void {
+    const blocks = this.chunk / 64;
+    for (let i = 0; i < calls; i++) this.x.keystream(i * blocks, 0, blocks);
+  }
+
   fill(key: Uint8Array, block: number, out: Uint8Array): void {
     this.mem.set(key.subarray(0, 32), this.keyAt);
     for (let off = 0, b = block; off < out.length; off += this.chunk) {

@@ -14,7 +14,7 @@
  */
 export { RingTensor, type RingOperand, type Im2colOptions } from './ring-tensor.js';
 export { randomRing } from './random.js';
-export { Prg, type PrgBackend } from './prg.js';
+export { Prg, warmPrg, type PrgBackend } from './prg.js';
 export { encodeFixed, decodeFixed, type FixedPointOptions } from './fixed-point.js';
 export { initRing, ringEngine, type RingEngineInfo, type RingEngineName } from './engine.js';
 export type { RingInitOptions } from './engine.js';

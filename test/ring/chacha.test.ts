@@ -62,6 +62,22 @@ describe('ChaCha20 kernels', () => {
     expect(selfCheck(broken)).toMatch(/differs/);
   });
 
+  it('give the same bytes after warm() (the tier-up run sy.ready() does in pages), short and long fills alike', () => {
+    const key = Uint8Array.from({ length: 32 }, (_, i) => (i * 29 + 11) & 0xff);
+    for (const engine of ['simd', 'scalar'] as const) {
+      const k = loadChaChaKernel(engine);
+      const before = new Uint8Array(300);
+      k.fill(key, 9, before);
+      k.warm(3);
+      for (const [block, n] of [[9, 300], [2 ** 32 - 1, 64 * 4100 + 5]] as const) {
+        const got = new Uint8Array(n);
+        k.fill(key, block, got);
+        expect(hex(got), `${engine} ${block}`).toBe(hex(nodeKeystream(key, block, n)));
+      }
+      expect(hex(before)).toBe(hex(nodeKeystream(key, 9, 300)));
+    }
+  });
+
   it('selects the SIMD build in Node', () => {
     expect(chachaKernel().engine).toBe('simd');
   });
